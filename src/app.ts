@@ -1,0 +1,145 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { ApiError, type ProblemCode } from "./errors.ts";
+import type { App, AppEnv, Services } from "./http/env.ts";
+import { problemResponse } from "./http/problem.ts";
+import { validationHook } from "./http/validation.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { imagesRoutes } from "./routes/images/index.ts";
+
+export type AppOptions = {
+  services: Services;
+  /**
+   * Serves Swagger UI's files (swagger-ui.css, swagger-ui-bundle.js) for /docs. Runtimes that
+   * can ship them pass a reader; without one, /docs loads them from a public CDN.
+   */
+  readDocsAsset?: (file: string) => Promise<Uint8Array | null>;
+};
+
+const DOCS_ASSETS = "/docs/assets";
+
+const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
+  400: "bad_request",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  422: "validation_failed",
+  503: "unavailable",
+};
+
+function withServices(services: Services): MiddlewareHandler<AppEnv> {
+  return async function injectServices(c, next) {
+    c.set("services", services);
+    await next();
+  };
+}
+
+function requestLog(): MiddlewareHandler<AppEnv> {
+  return async function logRequest(c, next) {
+    const started = performance.now();
+    await next();
+    c.var.services.logger.info("request", {
+      request_id: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  };
+}
+
+/** Methods that another route accepts on this path: the difference between a 404 and a 405. */
+function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const pattern = new RegExp(`^${route.path.replace(/:[^/]+/g, "[^/]+")}/?$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  return [...methods];
+}
+
+function toApiError(err: Error): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const code = HTTP_STATUS_CODES[err.status];
+    if (code) return new ApiError(code, err.message || "The request cannot be served");
+  }
+  return null;
+}
+
+/**
+ * The whole HTTP API, built from injected services: no I/O client is created here, so the same
+ * app runs under Bun, in tests (`app.request()`) and on edge runtimes.
+ */
+export function createApp({ services, readDocsAsset }: AppOptions): App {
+  const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(requestId({ headerName: "X-Request-Id" }), withServices(services), requestLog());
+
+  app.route("/", healthRoutes());
+  app.route("/v1/images", imagesRoutes());
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Pictor",
+      version: "0.1.0",
+      description:
+        "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
+        "list endpoints answer `{items, next_cursor}`.",
+    },
+  });
+  app.get(
+    "/docs",
+    swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),
+  );
+  if (readDocsAsset) {
+    app.get(`${DOCS_ASSETS}/swagger-ui-dist/:file`, async (c) => {
+      const file = c.req.param("file");
+      const bytes = /^[\w.-]+\.(css|js)$/.test(file) ? await readDocsAsset(file) : null;
+      if (!bytes) throw new ApiError("not_found", `No docs asset ${file}`);
+      const type = file.endsWith(".css") ? "text/css" : "text/javascript";
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": `${type}; charset=utf-8`,
+        "Cache-Control": "public, max-age=86400",
+      });
+    });
+  }
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) {
+      const err = new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}`,
+        {
+          headers: { Allow: allow.join(", ") },
+        },
+      );
+      return problemResponse(err, c.var.requestId);
+    }
+    return problemResponse(
+      new ApiError("not_found", `No route ${c.req.method} ${c.req.path}`),
+      c.var.requestId,
+    );
+  });
+
+  app.onError((err, c: Context<AppEnv>) => {
+    const known = toApiError(err);
+    if (known) return problemResponse(known, c.var.requestId);
+    c.var.services.logger.error("unhandled error", {
+      request_id: c.var.requestId,
+      error: err.message,
+      stack: err.stack,
+    });
+    return problemResponse(
+      new ApiError("internal", "Something went wrong on our side"),
+      c.var.requestId,
+    );
+  });
+  return app;
+}

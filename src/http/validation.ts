@@ -1,0 +1,37 @@
+import type { Hook } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
+import { ApiError } from "../errors.ts";
+import type { AppEnv } from "./env.ts";
+
+/**
+ * An integer parameter whose errors speak like sharp's: they name the parameter, its allowed
+ * range and the value received.
+ *
+ * @example
+ * integerParam("limit", 1, 100).parse("0"); // throws "Expected an integer between 1 and 100 for limit but received 0"
+ */
+export function integerParam(name: string, min: number, max: number) {
+  return z.string().transform((raw, ctx) => {
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) {
+      ctx.addIssue({
+        code: "custom",
+        message: `Expected an integer between ${min} and ${max} for ${name} but received ${JSON.stringify(raw)}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+/** Turns a failed zod validation of any request part into one 422 problem listing every field. */
+export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
+  if (result.success) return;
+  const errors = result.error.issues.map((issue) => ({
+    path: [result.target, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw new ApiError("validation_failed", errors.map((e) => `${e.path}: ${e.message}`).join("; "), {
+    errors,
+  });
+};

@@ -1,0 +1,91 @@
+import { createRoute } from "@hono/zod-openapi";
+import { ApiError, type ProblemCode } from "../../errors.ts";
+import type { App } from "../../http/env.ts";
+import { multipartBoundary, parseMultipart } from "../../http/multipart.ts";
+import { problemResponse, problemResponses } from "../../http/problem.ts";
+import type { IncomingFile } from "../../services/images.ts";
+import { UploadResultSchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["images"],
+  summary: "Upload one image or a batch",
+  description:
+    "Multipart body with one or more `file` parts. Each file's format is judged from its content " +
+    "(JPEG, PNG, WebP), its size from its header; each is stored in its own transaction. " +
+    "201 when all are stored, 207 when some were refused (see `errors`), and the refusal's status " +
+    "(413, 415, 422) as a problem with the same `errors` when none was.",
+  request: {
+    body: {
+      required: true,
+      content: {
+        // A plain schema, not zod: zod-openapi would otherwise buffer the whole body to validate it.
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["file"],
+            properties: { file: { type: "array", items: { type: "string", format: "binary" } } },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "Every file stored",
+      content: { "application/json": { schema: UploadResultSchema } },
+    },
+    207: {
+      description: "Some files stored, some refused",
+      content: { "application/json": { schema: UploadResultSchema } },
+    },
+    ...problemResponses(
+      "bad_request",
+      "payload_too_large",
+      "unsupported_media_type",
+      "validation_failed",
+      "unprocessable_image",
+    ),
+  },
+});
+
+const STATUS_CODES: Record<number, ProblemCode> = {
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  422: "unprocessable_image",
+};
+
+export function registerUploadImages(app: App) {
+  return app.openapi(route, async (c) => {
+    const boundary = multipartBoundary(c.req.header("content-type"));
+    if (!boundary || !c.req.raw.body) {
+      throw new ApiError(
+        "unsupported_media_type",
+        "Expected a multipart/form-data body with file parts",
+      );
+    }
+    const body = c.req.raw.body;
+    async function* files(): AsyncGenerator<IncomingFile> {
+      for await (const part of parseMultipart(body, boundary as string)) {
+        if (part.name === "file") yield { filename: part.filename, body: part.body };
+      }
+    }
+    const result = await c.var.services.images.upload(files());
+    if (result.images.length === 0 && result.errors.length === 0) {
+      throw new ApiError("validation_failed", "The body has no file part", {
+        errors: [{ path: "body.file", message: "At least one file part is required" }],
+      });
+    }
+    if (result.images.length > 0) return c.json(result, result.errors.length === 0 ? 201 : 207);
+    // Nothing stored: answer with the refusal itself (the first one's when they differ).
+    const statuses = new Set(result.errors.map((e) => e.status));
+    const first = result.errors[0] as (typeof result.errors)[number];
+    const code = STATUS_CODES[statuses.size === 1 ? first.status : 422] ?? "unprocessable_image";
+    const detail =
+      result.errors.length === 1
+        ? first.detail
+        : `None of the ${result.errors.length} files was stored`;
+    return problemResponse(new ApiError(code, detail), c.var.requestId, result) as never;
+  });
+}

@@ -1,0 +1,68 @@
+import { createApp } from "../../app.ts";
+import { type Config, ConfigError, loadConfig } from "../../config.ts";
+import { connectPostgres, type Database } from "../../db/database.ts";
+import { migrate } from "../../db/migrate.ts";
+import { createJsonLogger } from "../../logger.ts";
+import { openEmbeddedDatabase } from "../embedded-postgres.ts";
+import { createServices } from "../services.ts";
+import { createFileSpool } from "./file-spool.ts";
+
+const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);
+
+async function readDocsAsset(file: string): Promise<Uint8Array | null> {
+  const asset = Bun.file(new URL(file, swaggerDist));
+  return (await asset.exists()) ? asset.bytes() : null;
+}
+
+/** Opens the database, migrates it and serves the API: the Bun entry point, also used by tests. */
+export async function startServer(config: Config) {
+  const logger = createJsonLogger(config.logLevel);
+  const db: Database = config.databaseUrl
+    ? connectPostgres(config.databaseUrl)
+    : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
+  await migrate(db.sql, logger);
+  const services = createServices({
+    db,
+    spool: createFileSpool(config.tempImageDir),
+    limits: config.limits,
+    logger,
+  });
+  const app = createApp({ services, readDocsAsset });
+  const { maxUploadBytes, maxBatchFiles } = config.limits;
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    fetch: app.fetch,
+    // Bun refuses bodies over 128 MiB before Hono sees them (honojs/hono#2671): allow a full batch,
+    // plus room for the multipart framing; the per-file limits are enforced while streaming.
+    maxRequestBodySize: maxUploadBytes * maxBatchFiles + 1024 * 1024,
+    idleTimeout: 120,
+  });
+  logger.info("listening", { url: server.url.href, database: db.kind });
+  return {
+    server,
+    db,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const running = await startServer(config);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, async () => {
+      await running.stop();
+      process.exit(0);
+    });
+  }
+}

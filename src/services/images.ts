@@ -1,0 +1,221 @@
+import type { Limits } from "../config.ts";
+import type { Sql } from "../db/database.ts";
+import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
+import {
+  checkImageStructure,
+  type ImageFormat,
+  type ImageHeader,
+  probeImageHeader,
+} from "../imaging/probe.ts";
+import { postgresBlobs } from "../storage/blobs.ts";
+import type { Spool, SpoolFile } from "../storage/spool.ts";
+import { uuidv7 } from "./ids.ts";
+
+export type ImageRecord = {
+  id: string;
+  owner_id: string | null;
+  filename: string | null;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  byte_size: number;
+  sha256: string;
+  created_at: string;
+};
+
+export type IncomingFile = { filename: string | undefined; body: AsyncIterable<Uint8Array> };
+
+export type UploadError = {
+  index: number;
+  filename: string | null;
+  status: number;
+  title: string;
+  detail: string;
+};
+
+export type UploadResult = { images: ImageRecord[]; errors: UploadError[] };
+
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+// Headers sit in the first bytes, but a JPEG may carry large EXIF/ICC segments before its frame.
+const MAX_HEADER_SEARCH = 1024 * 1024;
+
+type Row = Omit<ImageRecord, "byte_size" | "created_at"> & { byte_size: string; created_at: Date };
+
+const toRecord = (r: Row): ImageRecord => ({
+  ...r,
+  byte_size: Number(r.byte_size),
+  created_at: r.created_at.toISOString(),
+});
+
+class Refusal {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+  ) {}
+}
+
+export type ImageService = ReturnType<typeof createImageService>;
+
+/** Use cases over stored images: upload (one or a batch), list, read, delete. */
+export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limits }) {
+  const { sql, spool, limits } = deps;
+
+  function checkHeader(header: ImageHeader): void {
+    const pixels = header.width * header.height;
+    if (pixels > limits.maxPixels) {
+      throw new Refusal(
+        "unprocessable_image",
+        `Image is ${header.width}×${header.height} = ${pixels} pixels; the limit (MAX_PIXELS) is ${limits.maxPixels}`,
+      );
+    }
+  }
+
+  function refusalOf(probe: ReturnType<typeof probeImageHeader>): Refusal | null {
+    switch (probe.kind) {
+      case "unsupported":
+        return new Refusal(
+          "unsupported_media_type",
+          "Not a JPEG, PNG or WebP file (judged by its content)",
+        );
+      case "corrupt":
+        return new Refusal("unprocessable_image", probe.reason);
+      case "need-more":
+        return new Refusal("unprocessable_image", "File ends inside its image header (truncated?)");
+      case "ok":
+        return null;
+    }
+  }
+
+  /** Streams one file into the spool, refusing it as soon as its bytes or header say no. */
+  async function receive(file: IncomingFile, spooled: SpoolFile): Promise<ImageHeader> {
+    let head = new Uint8Array(0);
+    let header: ImageHeader | null = null;
+    let size = 0;
+    for await (const chunk of file.body) {
+      size += chunk.length;
+      if (size > limits.maxUploadBytes) {
+        throw new Refusal(
+          "payload_too_large",
+          `File is larger than ${limits.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`,
+        );
+      }
+      if (!header) {
+        const grown = new Uint8Array(head.length + chunk.length);
+        grown.set(head);
+        grown.set(chunk, head.length);
+        head = grown;
+        const probe = probeImageHeader(head);
+        if (probe.kind === "ok") {
+          header = probe;
+          checkHeader(header);
+        } else if (probe.kind !== "need-more" || head.length > MAX_HEADER_SEARCH) {
+          throw refusalOf(probe) ?? new Refusal("unprocessable_image", "No image header found");
+        }
+      }
+      await spooled.write(chunk);
+    }
+    if (size === 0) throw new Refusal("unprocessable_image", "File is empty");
+    if (!header) throw refusalOf(probeImageHeader(head));
+    return header;
+  }
+
+  async function storeOne(file: IncomingFile): Promise<ImageRecord> {
+    const spooled = await spool.create();
+    try {
+      const header = await receive(file, spooled);
+      const { sha256 } = await spooled.finish();
+      const bytes = await spooled.read();
+      const broken = checkImageStructure(header.format, bytes);
+      if (broken) throw new Refusal("unprocessable_image", broken);
+      const id = uuidv7();
+      return await sql.begin(async (tx) => {
+        await postgresBlobs.put(tx, sha256, bytes);
+        const [row] = await tx<Row[]>`
+          INSERT INTO images (id, filename, format, width, height, byte_size, sha256)
+          VALUES (${id}, ${file.filename ?? null}, ${header.format}, ${header.width}, ${header.height},
+                  ${bytes.length}, ${sha256})
+          RETURNING id, owner_id, filename, format, width, height, byte_size, sha256, created_at`;
+        return toRecord(row as Row);
+      });
+    } finally {
+      await spooled.discard();
+    }
+  }
+
+  async function get(id: string): Promise<ImageRecord> {
+    const [row] = await sql<Row[]>`
+      SELECT id, owner_id, filename, format, width, height, byte_size, sha256, created_at
+      FROM images WHERE id = ${id}`;
+    if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+    return toRecord(row);
+  }
+
+  return {
+    get,
+
+    /**
+     * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and
+     * does not stop the others. Files past MAX_BATCH_FILES are refused, not stored.
+     */
+    async upload(files: AsyncIterable<IncomingFile>): Promise<UploadResult> {
+      const result: UploadResult = { images: [], errors: [] };
+      let index = 0;
+      for await (const file of files) {
+        const at = index++;
+        try {
+          if (at >= limits.maxBatchFiles) {
+            throw new Refusal(
+              "payload_too_large",
+              `A batch holds at most ${limits.maxBatchFiles} files (MAX_BATCH_FILES)`,
+            );
+          }
+          result.images.push(await storeOne(file));
+        } catch (err) {
+          if (!(err instanceof Refusal)) throw err;
+          const { status, title } = PROBLEMS[err.code];
+          result.errors.push({
+            index: at,
+            filename: file.filename ?? null,
+            status,
+            title,
+            detail: err.detail,
+          });
+        }
+      }
+      return result;
+    },
+
+    async list(options: {
+      limit: number;
+      cursor?: string | undefined;
+    }): Promise<Page<ImageRecord>> {
+      const rows = await sql<Row[]>`
+        SELECT id, owner_id, filename, format, width, height, byte_size, sha256, created_at
+        FROM images
+        ${options.cursor ? sql`WHERE id < ${options.cursor}` : sql``}
+        ORDER BY id DESC
+        LIMIT ${options.limit + 1}`;
+      const items = rows.slice(0, options.limit).map(toRecord);
+      const next = rows.length > options.limit ? (items.at(-1)?.id ?? null) : null;
+      return { items, next_cursor: next };
+    },
+
+    async readFile(id: string): Promise<{ record: ImageRecord; bytes: Uint8Array }> {
+      const record = await get(id);
+      const bytes = await postgresBlobs.get(sql, record.sha256);
+      if (!bytes) throw new ApiError("not_found", `No image with id ${id}`);
+      return { record, bytes };
+    },
+
+    async remove(id: string): Promise<void> {
+      await sql.begin(async (tx) => {
+        const [row] = await tx<
+          { sha256: string }[]
+        >`DELETE FROM images WHERE id = ${id} RETURNING sha256`;
+        if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+        await postgresBlobs.release(tx, row.sha256);
+      });
+    },
+  };
+}
