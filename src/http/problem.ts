@@ -49,6 +49,8 @@ export function problemResponse(
 ): Response {
   const headers = new Headers(err.extra.headers);
   headers.set("Content-Type", PROBLEM_MEDIA_TYPE);
+  // A Response built here bypasses the headers middleware set on the context, so repeat the id.
+  if (requestId) headers.set("X-Request-Id", requestId);
   return new Response(
     JSON.stringify({
       type: problemType(err.code),

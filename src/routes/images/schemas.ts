@@ -2,12 +2,10 @@ import { z } from "@hono/zod-openapi";
 import { IMAGE_FORMATS } from "../../imaging/probe.ts";
 
 export const ImageIdParams = z.object({
-  id: z
-    .uuid({ error: "Expected an image id (a UUID)" })
-    .openapi({
-      param: { name: "id", in: "path" },
-      example: "019aa3f2-6b1e-7000-8a4f-3c2d1e0f9a8b",
-    }),
+  id: z.uuid({ error: "Expected an image id (a UUID)" }).openapi({
+    param: { name: "id", in: "path" },
+    example: "019aa3f2-6b1e-7000-8a4f-3c2d1e0f9a8b",
+  }),
 });
 
 export const ImageSchema = z

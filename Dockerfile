@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+#
+# Pictor: image-processing HTTP service on Bun.
+#
+#   docker build -t pictor .
+#   docker run --rm -p 8000:8000 -v pictor-data:/data pictor
+#
+# Without DATABASE_URL the service uses its embedded PGlite database under $DATA_DIR;
+# docker-compose.yml runs it against a PostgreSQL container instead.
+
+# The Bun image tag. package.json pins bun ^1.4.5 for development; override with
+# --build-arg BUN_IMAGE_TAG=<x.y.z> to pin an exact release.
+ARG BUN_IMAGE_TAG=1
+
+# --- deps: production node_modules, installed from the committed npm lockfile ---------------
+FROM node:20-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: no production dependency needs an install script (the only one,
+# @scarf/scarf, pulled in by swagger-ui-dist, is install-time analytics).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force
+
+# --- runtime ---------------------------------------------------------------------------------
+FROM oven/bun:${BUN_IMAGE_TAG} AS runtime
+WORKDIR /app
+
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    DATA_DIR=/data
+
+# node_modules must sit beside src/: the server reads swagger-ui-dist from
+# ../../../node_modules relative to src/runtime/bun/server.ts at run time.
+COPY --from=deps --chown=root:root /app/node_modules ./node_modules
+COPY --chown=root:root package.json ./
+COPY --chown=root:root src ./src
+
+# The image's `bun` user owns only the data directory; the code stays read-only to it.
+RUN mkdir -p /data && chown bun:bun /data
+
+USER bun
+EXPOSE 8000
+
+# The image has no curl or wget: ask Bun itself.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["bun", "-e", "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+
+CMD ["bun", "src/runtime/bun/server.ts"]

@@ -1,0 +1,92 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { MIGRATIONS } from "../src/db/migrations/index.ts";
+import { POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import { fixture } from "./support/fixtures.ts";
+import { type RunningServer, spawnServer } from "./support/server.ts";
+
+const entry = new URL("../src/runtime/bun/server.ts", import.meta.url).pathname;
+
+describe("the Bun server process", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pictor-server-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("a bad variable stops it with a message naming the variable", async () => {
+    const proc = Bun.spawn([process.execPath, entry], {
+      env: { PATH: process.env.PATH ?? "", PORT: "eighty", MAX_PIXELS: "-1" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(1);
+    const stderr = await new Response(proc.stderr).text();
+    expect(stderr).toContain("PORT: Expected an integer between 0 and 65535 for PORT");
+    expect(stderr).toContain("MAX_PIXELS");
+  });
+
+  test("starts on the embedded database, serves /docs with local assets, keeps uploads across restarts", async () => {
+    const env = { DATA_DIR: dataDir };
+    let server: RunningServer = await spawnServer(env);
+    const docs = await fetch(`${server.url}/docs`);
+    expect(docs.status).toBe(200);
+    const html = await docs.text();
+    const assets = [...html.matchAll(/(?:href|src)="([^"]+\.(?:css|js))"/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      expect(asset.startsWith("/docs/assets/")).toBe(true); // nothing fetched from a CDN
+      const res = await fetch(`${server.url}${asset}`);
+      expect(res.status).toBe(200);
+      expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+
+    const jpeg = await fixture("exif-orientation/Landscape_1.jpg");
+    const form = new FormData();
+    form.append("file", new File([jpeg], "photo.jpg"));
+    const uploaded = await fetch(`${server.url}/v1/images`, { method: "POST", body: form });
+    expect(uploaded.status).toBe(201);
+    const { images } = (await uploaded.json()) as { images: { id: string }[] };
+    const id = images[0]?.id;
+
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+    server = await spawnServer(env);
+    const file = await fetch(`${server.url}/v1/images/${id}/file`);
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(jpeg);
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+  });
+});
+
+describe.skipIf(!postgresAvailable)("two instances on one empty Postgres database", () => {
+  const database = `pictor_migrate_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  afterAll(async () => {
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.end();
+  });
+
+  test("both come up; each migration is applied once", async () => {
+    await admin.unsafe(`CREATE DATABASE ${database}`);
+    const url = new URL(POSTGRES_URL);
+    url.pathname = `/${database}`;
+    const env = { DATABASE_URL: url.href };
+    const servers = await Promise.all([spawnServer(env), spawnServer(env)]);
+    for (const s of servers) expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    const applied = servers.flatMap((s) =>
+      s.output.map((l) => JSON.parse(l)).filter((l) => l.msg === "migration applied"),
+    );
+    expect(applied.map((l) => l.migration).sort()).toEqual(MIGRATIONS.map((m) => m.name));
+    const check = postgres(url.href, { max: 1, onnotice: () => {} });
+    const rows = await check<{ name: string }[]>`SELECT name FROM schema_migrations ORDER BY name`;
+    await check.end();
+    expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+    for (const s of servers) {
+      s.proc.kill("SIGTERM");
+      expect(await s.proc.exited).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,43 @@
+import type { Subprocess } from "bun";
+
+const entry = new URL("../../src/runtime/bun/server.ts", import.meta.url).pathname;
+
+export type RunningServer = {
+  url: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  output: string[];
+};
+
+/**
+ * Starts `bun src/runtime/bun/server.ts` as a real process with `env` on top of a minimal
+ * environment, and resolves once it logs "listening" (rejects if it exits first).
+ */
+export async function spawnServer(env: Record<string, string>): Promise<RunningServer> {
+  const proc = Bun.spawn([process.execPath, entry], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output: string[] = [];
+  const decoder = new TextDecoder();
+  const reader = proc.stdout.getReader();
+  let pending = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      const stderr = await new Response(proc.stderr).text();
+      throw new Error(
+        `server exited (${await proc.exited}) before listening:\n${output.join("\n")}\n${stderr}`,
+      );
+    }
+    pending += decoder.decode(value, { stream: true });
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    output.push(...lines);
+    const listening = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "listening");
+    if (listening) {
+      reader.releaseLock();
+      return { url: String(listening.url).replace(/\/$/, ""), proc, output };
+    }
+  }
+}
