@@ -201,11 +201,11 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       return { items, next_cursor: next };
     },
 
-    async readFile(id: string): Promise<{ record: ImageRecord; bytes: Uint8Array }> {
-      const record = await get(id);
-      const bytes = await postgresBlobs.get(sql, record.sha256);
-      if (!bytes) throw new ApiError("not_found", `No image with id ${id}`);
-      return { record, bytes };
+    /** The original bytes, streamed from the database a chunk at a time. */
+    async openFile(record: ImageRecord): Promise<ReadableStream<Uint8Array>> {
+      const stream = await postgresBlobs.stream(sql, record.sha256);
+      if (!stream) throw new ApiError("not_found", `No image with id ${record.id}`);
+      return stream;
     },
 
     async remove(id: string): Promise<void> {

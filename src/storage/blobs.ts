@@ -1,23 +1,46 @@
 import type { Sql, Transaction } from "../db/database.ts";
 
+/** The most bytes one query carries; see the blob_chunks migration. */
+export const BLOB_CHUNK_BYTES = 1024 * 1024;
+
 /**
- * Image bytes in Postgres, addressed by their SHA-256. Every write happens inside the caller's
- * transaction, so a blob and the records that use it appear or vanish together.
+ * Image bytes in Postgres, addressed by their SHA-256 and kept in chunks. Writes happen inside the
+ * caller's transaction, so a blob and the records that use it appear or vanish together.
  */
 export const postgresBlobs = {
-  /** Stores `bytes` under `sha256` unless already there; locks the row against a concurrent release. */
+  /**
+   * Stores `bytes` under `sha256` unless they are there already (then none is sent); locks the
+   * blob row against a concurrent release either way.
+   */
   async put(tx: Transaction, sha256: string, bytes: Uint8Array): Promise<void> {
     const [existing] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
-    if (existing) return; // identical bytes already stored: do not send them again
-    await tx`INSERT INTO blobs (sha256, bytes, byte_size) VALUES (${sha256}, ${bytes}, ${bytes.length})
-             ON CONFLICT (sha256) DO NOTHING`;
+    if (existing) return;
+    await tx`INSERT INTO blobs (sha256, byte_size) VALUES (${sha256}, ${bytes.length})`;
+    for (let seq = 0; seq * BLOB_CHUNK_BYTES < bytes.length; seq++) {
+      const piece = bytes.subarray(seq * BLOB_CHUNK_BYTES, (seq + 1) * BLOB_CHUNK_BYTES);
+      await tx`INSERT INTO blob_chunks (sha256, seq, bytes) VALUES (${sha256}, ${seq}, ${piece})`;
+    }
   },
 
-  async get(sql: Sql, sha256: string): Promise<Uint8Array | null> {
-    const [row] = await sql<
-      { bytes: Uint8Array }[]
-    >`SELECT bytes FROM blobs WHERE sha256 = ${sha256}`;
-    return row ? row.bytes : null;
+  /** The bytes as a stream that reads one chunk per pull, or null when there is no such blob. */
+  async stream(sql: Sql, sha256: string): Promise<ReadableStream<Uint8Array> | null> {
+    const [blob] = await sql<{ chunks: number }[]>`
+      SELECT (SELECT count(*) FROM blob_chunks c WHERE c.sha256 = b.sha256)::int AS chunks
+      FROM blobs b WHERE b.sha256 = ${sha256}`;
+    if (!blob) return null;
+    let seq = 0;
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          if (seq === blob.chunks) return controller.close();
+          const [row] = await sql<{ bytes: Uint8Array }[]>`
+            SELECT bytes FROM blob_chunks WHERE sha256 = ${sha256} AND seq = ${seq++}`;
+          if (!row) return controller.error(new Error(`blob ${sha256} lost chunk ${seq - 1}`));
+          controller.enqueue(row.bytes);
+        },
+      },
+      { highWaterMark: 0 },
+    );
   },
 
   /** Deletes the blob when no image refers to it any more. */

@@ -36,18 +36,42 @@ export function makePng(
       at += 4;
     }
   }
+  return encodeRgbaPng(
+    options.claimWidth ?? width,
+    options.claimHeight ?? height,
+    raw,
+    options.level ?? 6,
+  );
+}
+
+/** Wraps filtered RGBA scanlines (`raw`) in a PNG that declares `width` × `height`. */
+function encodeRgbaPng(
+  width: number,
+  height: number,
+  raw: Uint8Array,
+  level: number,
+): Uint8Array<ArrayBuffer> {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
-  view.setUint32(0, options.claimWidth ?? width);
-  view.setUint32(4, options.claimHeight ?? height);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
   ihdr.set([8, 6, 0, 0, 0], 8);
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw, { level: options.level ?? 6 })),
+    chunk("IDAT", deflateSync(raw, { level })),
     chunk("IEND", new Uint8Array(0)),
   ];
   return new Uint8Array(Buffer.concat(parts));
+}
+
+/** A valid PNG of random pixels, about `bytes` long (stored, not compressed): a large upload. */
+export function noisePng(bytes: number): Uint8Array<ArrayBuffer> {
+  const width = 1024;
+  const height = Math.max(1, Math.round(bytes / (width * 4 + 1)));
+  const raw = noise((width * 4 + 1) * height);
+  for (let y = 0; y < height; y++) raw[y * (width * 4 + 1)] = 0;
+  return encodeRgbaPng(width, height, raw, 0);
 }
 
 /** Random bytes: the worst case for compression, the usual case for benchmarks. */

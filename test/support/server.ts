@@ -36,7 +36,12 @@ export async function spawnServer(env: Record<string, string>): Promise<RunningS
     output.push(...lines);
     const listening = lines.map((l) => JSON.parse(l)).find((l) => l.msg === "listening");
     if (listening) {
-      reader.releaseLock();
+      // Keep draining: a full pipe would block the server's logging.
+      void (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          output.push(...decoder.decode(r.value, { stream: true }).split("\n").filter(Boolean));
+        }
+      })();
       return { url: String(listening.url).replace(/\/$/, ""), proc, output };
     }
   }

@@ -1,9 +1,17 @@
--- Image bytes are content-addressed: identical uploads share one blob row.
+-- Image bytes are content-addressed: identical uploads share one blob.
 CREATE TABLE blobs (
   sha256     text PRIMARY KEY,
-  bytes      bytea NOT NULL,
   byte_size  bigint NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- A blob's bytes in pieces of at most 1 MiB, so that no single query carries (and no process
+-- holds, hex-encoded, as postgres.js sends bytea) a whole 25 MB file.
+CREATE TABLE blob_chunks (
+  sha256 text NOT NULL REFERENCES blobs (sha256) ON DELETE CASCADE,
+  seq    integer NOT NULL,
+  bytes  bytea NOT NULL,
+  PRIMARY KEY (sha256, seq)
 );
 
 CREATE TABLE images (

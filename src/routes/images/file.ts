@@ -44,10 +44,9 @@ export function registerGetImageFile(app: App) {
     if (matchesEtag(c.req.header("if-none-match"), etag)) {
       return c.body(null, 304, { ETag: etag });
     }
-    const { bytes } = await images.readFile(id);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(await images.openFile(record), 200, {
       "Content-Type": MEDIA_TYPES[record.format],
-      "Content-Length": String(bytes.length),
+      "Content-Length": String(record.byte_size),
       ETag: etag,
       "Cache-Control": "private, no-cache",
     });
