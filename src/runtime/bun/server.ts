@@ -58,7 +58,11 @@ if (import.meta.main) {
     console.error(err.message);
     process.exit(1);
   }
-  const running = await startServer(config);
+  const running = await startServer(config).catch((err: unknown) => {
+    // Most often an unreachable DATABASE_URL: say so in one line and let the supervisor retry.
+    createJsonLogger(config.logLevel).error("could not start", { error: String(err) });
+    process.exit(1);
+  });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, async () => {
       await running.stop();

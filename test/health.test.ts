@@ -1,0 +1,36 @@
+import { expect, test } from "bun:test";
+import { createApp } from "../src/app.ts";
+import { connectPostgres } from "../src/db/database.ts";
+import { createJsonLogger } from "../src/logger.ts";
+import { createServices } from "../src/runtime/services.ts";
+import { memorySpool } from "../src/storage/spool.ts";
+import { TEST_LIMITS } from "./support/database.ts";
+import { spawnServer } from "./support/server.ts";
+
+// Port 1 on loopback: nothing listens there, so connecting fails at once.
+const DEAD_DATABASE = "postgres://postgres@127.0.0.1:1/none";
+
+test("/readyz answers 503 problem while the database is unreachable; /healthz stays 200", async () => {
+  const db = connectPostgres(DEAD_DATABASE, { max: 1 });
+  const logs: string[] = [];
+  const services = createServices({
+    db,
+    spool: memorySpool,
+    limits: TEST_LIMITS,
+    logger: createJsonLogger("warn", (line) => logs.push(line)),
+  });
+  const app = createApp({ services });
+  const ready = await app.request("/readyz");
+  expect(ready.status).toBe(503);
+  expect(ready.headers.get("content-type")).toBe("application/problem+json");
+  expect(await ready.json()).toMatchObject({ status: 503, title: "Service unavailable" });
+  expect(logs.some((l) => JSON.parse(l).msg === "not ready")).toBe(true);
+  expect((await app.request("/healthz")).status).toBe(200);
+  await db.close();
+});
+
+test("the server exits 1 with one log line when the database is unreachable at start", async () => {
+  await expect(spawnServer({ DATABASE_URL: DEAD_DATABASE })).rejects.toThrow(
+    /exited \(1\)[\s\S]*could not start/,
+  );
+});
