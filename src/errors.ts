@@ -28,7 +28,13 @@ export class ApiError extends Error {
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly extra: {
+      /** Field-level validation errors. */
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      /** Extension members of the problem document (RFC 9457 §3.2). */
+      members?: Record<string, unknown>;
+    } = {},
   ) {
     super(detail);
     this.status = PROBLEMS[code].status;

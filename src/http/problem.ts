@@ -3,6 +3,13 @@ import { type ApiError, PROBLEMS, type ProblemCode, problemType } from "../error
 
 export const PROBLEM_MEDIA_TYPE = "application/problem+json";
 
+export const FieldErrorSchema = z
+  .object({
+    path: z.string().openapi({ example: "query.limit" }),
+    message: z.string(),
+  })
+  .openapi("FieldError");
+
 export const ProblemSchema = z
   .object({
     type: z.string().openapi({ example: "/problems/validation-failed" }),
@@ -13,7 +20,7 @@ export const ProblemSchema = z
       .openapi({ example: "Expected an integer between 1 and 100 for limit but received 0" }),
     request_id: z.string().optional(),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
+      .array(FieldErrorSchema)
       .optional()
       .openapi({ description: "Field-level validation errors: the offending parameter paths." }),
   })
@@ -42,11 +49,7 @@ export function problemResponses(...codes: ProblemCode[]) {
 }
 
 /** The problem+json response for an ApiError. */
-export function problemResponse(
-  err: ApiError,
-  requestId: string | undefined,
-  body: object = {},
-): Response {
+export function problemResponse(err: ApiError, requestId: string | undefined): Response {
   const headers = new Headers(err.extra.headers);
   headers.set("Content-Type", PROBLEM_MEDIA_TYPE);
   // A Response built here bypasses the headers middleware set on the context, so repeat the id.
@@ -59,7 +62,7 @@ export function problemResponse(
       detail: err.detail,
       ...(requestId ? { request_id: requestId } : {}),
       ...(err.extra.errors ? { errors: err.extra.errors } : {}),
-      ...body,
+      ...err.extra.members,
     }),
     { status: err.status, headers },
   );

@@ -5,6 +5,7 @@ import {
   checkImageStructure,
   type ImageFormat,
   type ImageHeader,
+  type ProbeResult,
   probeImageHeader,
 } from "../imaging/probe.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
@@ -71,7 +72,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     }
   }
 
-  function refusalOf(probe: ReturnType<typeof probeImageHeader>): Refusal | null {
+  function refusalOf(probe: Exclude<ProbeResult, { kind: "ok" }>): Refusal {
     switch (probe.kind) {
       case "unsupported":
         return new Refusal(
@@ -82,8 +83,6 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         return new Refusal("unprocessable_image", probe.reason);
       case "need-more":
         return new Refusal("unprocessable_image", "File ends inside its image header (truncated?)");
-      case "ok":
-        return null;
     }
   }
 
@@ -109,14 +108,16 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         if (probe.kind === "ok") {
           header = probe;
           checkHeader(header);
-        } else if (probe.kind !== "need-more" || head.length > MAX_HEADER_SEARCH) {
-          throw refusalOf(probe) ?? new Refusal("unprocessable_image", "No image header found");
+        } else if (probe.kind !== "need-more") {
+          throw refusalOf(probe);
+        } else if (head.length > MAX_HEADER_SEARCH) {
+          throw new Refusal("unprocessable_image", "No complete image header in the first 1 MiB");
         }
       }
       await spooled.write(chunk);
     }
     if (size === 0) throw new Refusal("unprocessable_image", "File is empty");
-    if (!header) throw refusalOf(probeImageHeader(head));
+    if (!header) throw refusalOf({ kind: "need-more" });
     return header;
   }
 

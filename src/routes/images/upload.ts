@@ -1,10 +1,30 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, type ProblemCode } from "../../errors.ts";
 import type { App } from "../../http/env.ts";
 import { multipartBoundary, parseMultipart } from "../../http/multipart.ts";
-import { problemResponse, problemResponses } from "../../http/problem.ts";
+import {
+  FieldErrorSchema,
+  PROBLEM_MEDIA_TYPE,
+  ProblemSchema,
+  problemResponses,
+} from "../../http/problem.ts";
 import type { IncomingFile } from "../../services/images.ts";
-import { UploadResultSchema } from "./schemas.ts";
+import { UploadErrorSchema, UploadResultSchema } from "./schemas.ts";
+
+const UploadProblemSchema = ProblemSchema.extend({
+  images: UploadResultSchema.shape.images.optional(),
+  errors: z
+    .array(z.union([UploadErrorSchema, FieldErrorSchema]))
+    .optional()
+    .openapi({ description: "Each refused file's error, or the invalid fields (no file part)." }),
+}).openapi("UploadProblem", {
+  description: "A problem; when files were refused, with `images: []` and each file's `errors`.",
+});
+
+const refused = (description: string) => ({
+  description,
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: UploadProblemSchema } },
+});
 
 const route = createRoute({
   method: "post",
@@ -40,13 +60,10 @@ const route = createRoute({
       description: "Some files stored, some refused",
       content: { "application/json": { schema: UploadResultSchema } },
     },
-    ...problemResponses(
-      "bad_request",
-      "payload_too_large",
-      "unsupported_media_type",
-      "validation_failed",
-      "unprocessable_image",
-    ),
+    ...problemResponses("bad_request"),
+    413: refused("No file stored: too large, or too many files"),
+    415: refused("No file stored: not multipart, or not an image format Pictor reads"),
+    422: refused("No file stored: empty, truncated, corrupt or over MAX_PIXELS; or no file part"),
   },
 });
 
@@ -86,6 +103,6 @@ export function registerUploadImages(app: App) {
       result.errors.length === 1
         ? first.detail
         : `None of the ${result.errors.length} files was stored`;
-    return problemResponse(new ApiError(code, detail), c.var.requestId, result) as never;
+    throw new ApiError(code, detail, { members: { images: result.images, errors: result.errors } });
   });
 }
