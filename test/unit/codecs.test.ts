@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { createCodecs } from "../../src/imaging/codecs.ts";
+import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { fixture, pngsuite } from "../support/fixtures.ts";
+
+const codecs = createCodecs(loadWasmFromNodeModules);
+const suiteDir = new URL("../fixtures/pngsuite/", import.meta.url);
+const valid = readdirSync(new URL("png/", suiteDir)).filter(
+  (f) => f.endsWith(".png") && !f.startsWith("x"),
+);
+
+async function expectedPixels(name: string): Promise<number[] | null> {
+  const base = name.replace(/\.png$/, "");
+  for (const candidate of [`${base}_to8.json`, `${base}.json`]) {
+    const file = Bun.file(new URL(`json/${candidate}`, suiteDir));
+    if (await file.exists()) {
+      const values = (await file.json()) as number[];
+      // A 16-bit file without a _to8 reference: its values ÷ 257, rounded.
+      return candidate === `${base}.json` && /16\.png$/.test(name)
+        ? values.map((v) => Math.round(v / 257))
+        : values;
+    }
+  }
+  return null;
+}
+
+describe("PNG decoding against PngSuite", () => {
+  test("every valid file decodes to the reference RGBA, within one level", async () => {
+    let compared = 0;
+    const off: string[] = [];
+    for (const name of valid) {
+      const expected = await expectedPixels(name);
+      if (!expected) continue;
+      const img = await codecs.decode(await pngsuite(name), "png");
+      expect([name, img.data.length]).toEqual([name, expected.length]);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) {
+        worst = Math.max(worst, Math.abs((img.data[i] as number) - (expected[i] as number)));
+      }
+      if (worst > 1) off.push(`${name} differs by ${worst} levels`);
+      compared++;
+    }
+    expect(off).toEqual([]);
+    expect(compared).toBeGreaterThan(150);
+  });
+});
+
+describe("round trips", () => {
+  test("PNG and lossless WebP round trips are exact", async () => {
+    const img = await codecs.decode(await pngsuite("basn6a08.png"), "png");
+    const png = await codecs.decode(await codecs.encode(img, { format: "png" }), "png");
+    expect(png.data).toEqual(img.data);
+    const webp = await codecs.decode(
+      await codecs.encode(img, { format: "webp", quality: 100, lossless: true }),
+      "webp",
+    );
+    expect(webp.data).toEqual(img.data);
+  });
+
+  test("JPEG decodes as stored, without applying EXIF orientation", async () => {
+    const img = await codecs.decode(await fixture("exif-orientation/Landscape_1.jpg"), "jpeg");
+    expect([img.width, img.height, img.data.length]).toEqual([1800, 1200, 1800 * 1200 * 4]);
+  });
+});
