@@ -29,6 +29,14 @@ const EnvSchema = z.object({
   MAX_UPLOAD_BYTES: integer("MAX_UPLOAD_BYTES", 1, 2 ** 31 - 1, 25 * MiB),
   MAX_BATCH_FILES: integer("MAX_BATCH_FILES", 1, 10_000, 50),
   MAX_PIXELS: integer("MAX_PIXELS", 1, 2 ** 31 - 1, 50_000_000),
+  IMAGE_WORKERS: integer(
+    "IMAGE_WORKERS",
+    1,
+    64,
+    Math.min(64, globalThis.navigator?.hardwareConcurrency ?? 1),
+  ),
+  IMAGE_QUEUE_LIMIT: integer("IMAGE_QUEUE_LIMIT", 0, 100_000, 64),
+  IMAGE_TIMEOUT_MS: integer("IMAGE_TIMEOUT_MS", 100, 3_600_000, 30_000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `Expected one of ${LOG_LEVELS.join(", ")} for LOG_LEVEL` })
     .default("info"),
@@ -43,7 +51,16 @@ export type Config = {
   /** Where upload bodies are spooled; unset: `<dataDir>/tmp`. */
   tempImageDir: string;
   limits: Limits;
+  workers: WorkerSettings;
   logLevel: LogLevel;
+};
+
+export type WorkerSettings = {
+  /** Image worker threads; default: one per CPU core. */
+  size: number;
+  /** Jobs that may wait for a worker before the API answers 503. */
+  queueLimit: number;
+  timeoutMs: number;
 };
 
 export type Limits = {
@@ -88,6 +105,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxUploadBytes: e.MAX_UPLOAD_BYTES,
       maxBatchFiles: e.MAX_BATCH_FILES,
       maxPixels: e.MAX_PIXELS,
+    },
+    workers: {
+      size: e.IMAGE_WORKERS,
+      queueLimit: e.IMAGE_QUEUE_LIMIT,
+      timeoutMs: e.IMAGE_TIMEOUT_MS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -1,8 +1,11 @@
 import { expect, test } from "bun:test";
 import { createApp } from "../src/app.ts";
 import { connectPostgres } from "../src/db/database.ts";
+import { createCodecs } from "../src/imaging/codecs.ts";
 import { createJsonLogger } from "../src/logger.ts";
+import { loadWasmFromNodeModules } from "../src/runtime/bun/wasm.ts";
 import { createServices } from "../src/runtime/services.ts";
+import { createInlineProcessor } from "../src/services/inline-processor.ts";
 import { memorySpool } from "../src/storage/spool.ts";
 import { TEST_LIMITS } from "./support/database.ts";
 import { spawnServer } from "./support/server.ts";
@@ -15,6 +18,7 @@ test("/readyz answers 503 problem while the database is unreachable; /healthz st
   const logs: string[] = [];
   const services = createServices({
     db,
+    processor: createInlineProcessor(createCodecs(loadWasmFromNodeModules)),
     spool: memorySpool,
     limits: TEST_LIMITS,
     logger: createJsonLogger("warn", (line) => logs.push(line)),

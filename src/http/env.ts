@@ -3,10 +3,12 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Limits } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { ImageService } from "../services/images.ts";
+import type { TransformService } from "../services/transforms.ts";
 
 /** What the routes get from the process that hosts them; built once from the config. */
 export type Services = {
   images: ImageService;
+  transforms: TransformService;
   limits: Limits;
   logger: Logger;
   /** Resolves when the database answers; rejects otherwise. */

@@ -125,11 +125,9 @@ export function createCodecs(load: WasmLoader) {
             optimize_coding: true,
             auto_subsample: false,
             chroma_subsample: options.chromaSubsampling === "4:4:4" ? 1 : 2,
-            // Trellis quantisation shrinks files ~5-10 % at several times the encode time.
-            trellis_multipass: options.trellis ?? false,
-            trellis_opt_zero: options.trellis ?? false,
-            trellis_opt_table: options.trellis ?? false,
-            trellis_loops: options.trellis ? 1 : 0,
+            // Baseline with optimised Huffman tables: measured 37 ms for an 800×533 encode against
+            // 78 ms with jSquash's progressive defaults, for a file 7 % larger. (Turning trellis
+            // quantisation off, trellis_loops: 0, makes this build write an empty baseline JPEG.)
           });
           return new Uint8Array(out);
         }

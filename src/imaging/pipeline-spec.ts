@@ -111,6 +111,16 @@ export const PipelineSpecSchema = z.object({
     .enum(OUTPUT_FORMATS, { error: `Expected one of ${OUTPUT_FORMATS.join(", ")} for format` })
     .optional(),
   quality: int("quality", 1, 100).optional(),
+  /** JPEG: progressive scans (smaller for large images, slower to encode). */
+  progressive: z.boolean().optional(),
+  /** JPEG: chroma subsampling; 4:4:4 keeps fine colour edges (text, logos). */
+  chromaSubsampling: z
+    .enum(["4:2:0", "4:4:4"], { error: "Expected 4:2:0 or 4:4:4 for chromaSubsampling" })
+    .optional(),
+  /** WebP: lossless (exact pixels). */
+  lossless: z.boolean().optional(),
+  /** AVIF: encoder speed 0 (smallest, slowest) – 10 (fastest). */
+  speed: int("speed", 0, 10).optional(),
   autoOrient: z.boolean().default(true),
 });
 

@@ -1,12 +1,13 @@
 import { crc32 } from "./crc32.ts";
 
-export const IMAGE_FORMATS = ["jpeg", "png", "webp"] as const;
+export const IMAGE_FORMATS = ["jpeg", "png", "webp", "avif"] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
 export const MEDIA_TYPES: Record<ImageFormat, string> = {
   jpeg: "image/jpeg",
   png: "image/png",
   webp: "image/webp",
+  avif: "image/avif",
 };
 
 export type ImageHeader = { format: ImageFormat; width: number; height: number };
@@ -59,6 +60,7 @@ export function probeImageHeader(head: Uint8Array): ProbeResult {
   if (startsWith(head, PNG_SIGNATURE)) return probePng(head);
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return probeJpeg(head);
   if (ascii(head, 0, 4) === "RIFF" && ascii(head, 8, 4) === "WEBP") return probeWebp(head);
+  if (ascii(head, 4, 4) === "ftyp" && isAvifBrand(head)) return probeAvif(head);
   return { kind: "unsupported" };
 }
 
@@ -145,6 +147,32 @@ function probeWebp(b: Uint8Array): ProbeResult {
   return { kind: "ok", format: "webp", width, height };
 }
 
+function isAvifBrand(b: Uint8Array): boolean {
+  const end = Math.min(u32be(b, 0), b.length);
+  if (["avif", "avis"].includes(ascii(b, 8, 4))) return true;
+  for (let at = 16; at + 4 <= end; at += 4)
+    if (["avif", "avis"].includes(ascii(b, at, 4))) return true;
+  return false;
+}
+
+function probeAvif(b: Uint8Array): ProbeResult {
+  // The image spatial extents ('ispe') property sits in meta/iprp/ipco, near the start; every
+  // item of an AVIF (colour, alpha) shares the canvas size, so the first one is the size.
+  const limit = Math.min(b.length, 64 * 1024);
+  for (let at = 8; at + 20 <= limit; at++) {
+    if (b[at] === 0x69 && ascii(b, at, 4) === "ispe") {
+      const width = u32be(b, at + 8);
+      const height = u32be(b, at + 12);
+      if (width === 0 || height === 0)
+        return corrupt(`AVIF has invalid dimensions ${width}×${height}`);
+      return { kind: "ok", format: "avif", width, height };
+    }
+  }
+  return b.length >= 64 * 1024
+    ? corrupt("AVIF has no image size (ispe) near its start")
+    : { kind: "need-more" };
+}
+
 /**
  * Checks, without decoding pixels, that a whole file is structurally complete: PNG chunks with
  * valid lengths and CRCs ending in IEND, a JPEG scan followed by an end-of-image marker, WebP chunks
@@ -161,7 +189,26 @@ export function checkImageStructure(format: ImageFormat, bytes: Uint8Array): str
       return checkJpeg(bytes);
     case "webp":
       return checkWebp(bytes);
+    case "avif":
+      return checkIsoBoxes(bytes);
   }
+}
+
+function checkIsoBoxes(b: Uint8Array): string | null {
+  let at = 0;
+  let sawData = false;
+  while (at < b.length) {
+    if (at + 8 > b.length) return `AVIF box header at byte ${at} is cut off`;
+    let size = u32be(b, at);
+    const type = ascii(b, at + 4, 4);
+    if (size === 1) size = u32be(b, at + 8) * 2 ** 32 + u32be(b, at + 12);
+    if (size === 0) size = b.length - at;
+    if (size < 8 || at + size > b.length)
+      return `AVIF box ${JSON.stringify(type)} at byte ${at} runs past the end`;
+    if (type === "mdat") sawData = true;
+    at += size;
+  }
+  return sawData ? null : "AVIF has no media data (mdat) box";
 }
 
 function checkPng(b: Uint8Array): string | null {

@@ -1,6 +1,9 @@
+import type postgres from "postgres";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
+import { toHex } from "../encoding.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
+import { type Orientation, orientedSize, readExifOrientation } from "../imaging/exif.ts";
 import {
   checkImageStructure,
   type ImageFormat,
@@ -17,12 +20,21 @@ export type ImageRecord = {
   owner_id: string | null;
   filename: string | null;
   format: ImageFormat;
+  /** Display size: the stored size with the EXIF orientation applied. */
   width: number;
   height: number;
+  /** EXIF orientation as stored, 1–8 (1 = upright). */
+  orientation: Orientation;
   byte_size: number;
   sha256: string;
+  /** For a derived image: the image it was made from (null once that is deleted) and how. */
+  source_id: string | null;
+  pipeline: unknown;
   created_at: string;
 };
+
+const COLUMNS = `id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id,
+  pipeline, created_at`;
 
 export type IncomingFile = { filename: string | undefined; body: AsyncIterable<Uint8Array> };
 
@@ -77,7 +89,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       case "unsupported":
         return new Refusal(
           "unsupported_media_type",
-          "Not a JPEG, PNG or WebP file (judged by its content)",
+          "Not a JPEG, PNG, WebP or AVIF file (judged by its content)",
         );
       case "corrupt":
         return new Refusal("unprocessable_image", probe.reason);
@@ -121,6 +133,31 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     return header;
   }
 
+  /** Writes bytes and record in one transaction: both land, or neither does. */
+  async function insertImage(image: {
+    bytes: Uint8Array;
+    sha256: string;
+    filename: string | null;
+    format: ImageFormat;
+    width: number;
+    height: number;
+    orientation: Orientation;
+    sourceId: string | null;
+    pipeline: unknown;
+  }): Promise<ImageRecord> {
+    const id = uuidv7();
+    return sql.begin(async (tx) => {
+      await postgresBlobs.put(tx, image.sha256, image.bytes);
+      const [row] = await tx<Row[]>`
+        INSERT INTO images (id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
+        VALUES (${id}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
+                ${image.bytes.length}, ${image.sha256}, ${image.sourceId},
+                ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
+        RETURNING ${tx.unsafe(COLUMNS)}`;
+      return toRecord(row as Row);
+    });
+  }
+
   async function storeOne(file: IncomingFile): Promise<ImageRecord> {
     const spooled = await spool.create();
     try {
@@ -129,15 +166,16 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new Refusal("unprocessable_image", broken);
-      const id = uuidv7();
-      return await sql.begin(async (tx) => {
-        await postgresBlobs.put(tx, sha256, bytes);
-        const [row] = await tx<Row[]>`
-          INSERT INTO images (id, filename, format, width, height, byte_size, sha256)
-          VALUES (${id}, ${file.filename ?? null}, ${header.format}, ${header.width}, ${header.height},
-                  ${bytes.length}, ${sha256})
-          RETURNING id, owner_id, filename, format, width, height, byte_size, sha256, created_at`;
-        return toRecord(row as Row);
+      const orientation = readExifOrientation(bytes, header.format);
+      return await insertImage({
+        bytes,
+        sha256,
+        filename: file.filename ?? null,
+        format: header.format,
+        orientation,
+        ...orientedSize(header.width, header.height, orientation),
+        sourceId: null,
+        pipeline: null,
       });
     } finally {
       await spooled.discard();
@@ -146,8 +184,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
 
   async function get(id: string): Promise<ImageRecord> {
     const [row] = await sql<Row[]>`
-      SELECT id, owner_id, filename, format, width, height, byte_size, sha256, created_at
-      FROM images WHERE id = ${id}`;
+      SELECT ${sql.unsafe(COLUMNS)} FROM images WHERE id = ${id}`;
     if (!row) throw new ApiError("not_found", `No image with id ${id}`);
     return toRecord(row);
   }
@@ -192,14 +229,39 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       cursor?: string | undefined;
     }): Promise<Page<ImageRecord>> {
       const rows = await sql<Row[]>`
-        SELECT id, owner_id, filename, format, width, height, byte_size, sha256, created_at
-        FROM images
+        SELECT ${sql.unsafe(COLUMNS)} FROM images
         ${options.cursor ? sql`WHERE id < ${options.cursor}` : sql``}
         ORDER BY id DESC
         LIMIT ${options.limit + 1}`;
       const items = rows.slice(0, options.limit).map(toRecord);
       const next = rows.length > options.limit ? (items.at(-1)?.id ?? null) : null;
       return { items, next_cursor: next };
+    },
+
+    /** Stores the output of a pipeline as a new image derived from `source`. */
+    async storeDerived(
+      source: ImageRecord,
+      output: { bytes: Uint8Array; format: ImageFormat; width: number; height: number },
+      pipeline: unknown,
+    ): Promise<ImageRecord> {
+      const sha256 = toHex(
+        await crypto.subtle.digest("SHA-256", output.bytes as Uint8Array<ArrayBuffer>),
+      );
+      return insertImage({
+        ...output,
+        sha256,
+        filename: null,
+        orientation: 1,
+        sourceId: source.id,
+        pipeline,
+      });
+    },
+
+    /** All the original bytes at once (pipelines need them whole). */
+    async readBytes(record: ImageRecord): Promise<Uint8Array> {
+      const bytes = await postgresBlobs.read(sql, record.sha256);
+      if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
+      return bytes;
     },
 
     /** The original bytes, streamed from the database a chunk at a time. */
@@ -211,11 +273,12 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
 
     async remove(id: string): Promise<void> {
       await sql.begin(async (tx) => {
-        const [row] = await tx<
-          { sha256: string }[]
-        >`DELETE FROM images WHERE id = ${id} RETURNING sha256`;
+        const rendered = await tx<{ sha256: string }[]>`
+          SELECT sha256 FROM render_cache WHERE image_id = ${id}`;
+        const [row] = await tx<{ sha256: string }[]>`
+          DELETE FROM images WHERE id = ${id} RETURNING sha256`;
         if (!row) throw new ApiError("not_found", `No image with id ${id}`);
-        await postgresBlobs.release(tx, row.sha256);
+        await postgresBlobs.release(tx, [row.sha256, ...rendered.map((r) => r.sha256)]);
       });
     },
   };

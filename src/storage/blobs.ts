@@ -43,10 +43,27 @@ export const postgresBlobs = {
     );
   },
 
-  /** Deletes the blob when no image refers to it any more. */
-  async release(tx: Transaction, sha256: string): Promise<void> {
-    await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
-    await tx`DELETE FROM blobs WHERE sha256 = ${sha256}
-             AND NOT EXISTS (SELECT 1 FROM images WHERE sha256 = ${sha256})`;
+  /** The whole blob in one buffer, for the pipelines that need every byte at once. */
+  async read(sql: Sql, sha256: string): Promise<Uint8Array | null> {
+    const rows = await sql<{ bytes: Uint8Array }[]>`
+      SELECT bytes FROM blob_chunks WHERE sha256 = ${sha256} ORDER BY seq`;
+    if (rows.length === 0) return null;
+    const out = new Uint8Array(rows.reduce((n, r) => n + r.bytes.length, 0));
+    let at = 0;
+    for (const r of rows) {
+      out.set(r.bytes, at);
+      at += r.bytes.length;
+    }
+    return out;
+  },
+
+  /** Deletes each blob that no image and no cached rendering refers to any more. */
+  async release(tx: Transaction, sha256s: string[]): Promise<void> {
+    for (const sha256 of new Set(sha256s)) {
+      await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
+      await tx`DELETE FROM blobs WHERE sha256 = ${sha256}
+               AND NOT EXISTS (SELECT 1 FROM images WHERE sha256 = ${sha256})
+               AND NOT EXISTS (SELECT 1 FROM render_cache WHERE sha256 = ${sha256})`;
+    }
   },
 };

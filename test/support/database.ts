@@ -9,8 +9,10 @@ import { migrate } from "../../src/db/migrate.ts";
 import type { App } from "../../src/http/env.ts";
 import { createJsonLogger } from "../../src/logger.ts";
 import { createFileSpool } from "../../src/runtime/bun/file-spool.ts";
+import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
 import { openEmbeddedDatabase } from "../../src/runtime/embedded-postgres.ts";
 import { createServices } from "../../src/runtime/services.ts";
+import type { ImageProcessor } from "../../src/services/processor.ts";
 import { memorySpool } from "../../src/storage/spool.ts";
 
 /** The real server CI uses; DATABASE_URL overrides it. */
@@ -75,7 +77,7 @@ export const TEST_LIMITS: Limits = {
   maxPixels: 50_000_000,
 };
 
-export type TestContext = { app: App; db: Database; logs: string[] };
+export type TestContext = { app: App; db: Database; logs: string[]; processor: ImageProcessor };
 
 /**
  * Runs `body` once against the embedded database and once against the real Postgres server,
@@ -91,10 +93,14 @@ export function describeEachDatabase(
     const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
     run(`${title} [${kind}]`, () => {
       let ctx: TestContext | undefined;
+      let processor: ImageProcessor | undefined;
       beforeAll(async () => {
         const db = await openTestDatabase(kind);
         const logs: string[] = [];
+        const logger = createJsonLogger("debug", (line) => logs.push(line));
+        processor = createWorkerPool({ size: 2, queueLimit: 16, timeoutMs: 60_000, logger });
         const services = createServices({
+          processor,
           db,
           // Both spools get exercised: memory (edge runtimes) and files (Bun).
           spool:
@@ -102,11 +108,12 @@ export function describeEachDatabase(
               ? memorySpool
               : createFileSpool(join(tmpdir(), "pictor-test-spool")),
           limits: { ...TEST_LIMITS, ...limits },
-          logger: createJsonLogger("debug", (line) => logs.push(line)),
+          logger,
         });
-        ctx = { app: createApp({ services }), db, logs };
+        ctx = { app: createApp({ services }), db, logs, processor };
       });
       afterAll(async () => {
+        await processor?.close();
         await ctx?.db.close();
       });
       body(() => {

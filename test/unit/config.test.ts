@@ -10,6 +10,7 @@ describe("loadConfig", () => {
       dataDir: "./data",
       tempImageDir: "./data/tmp",
       limits: { maxUploadBytes: 26_214_400, maxBatchFiles: 50, maxPixels: 50_000_000 },
+      workers: { size: navigator.hardwareConcurrency, queueLimit: 64, timeoutMs: 30_000 },
       logLevel: "info",
     });
   });

@@ -1,8 +1,12 @@
 // Imported as text so that the migrations travel inside the bundle: edge runtimes have no
 // filesystem to read them from at start.
 import images from "./0001_images.sql" with { type: "text" };
+import transforms from "./0002_transforms.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
 /** Every migration, in the order it is applied. Append; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ name: "0001_images", sql: images }];
+export const MIGRATIONS: readonly Migration[] = [
+  { name: "0001_images", sql: images },
+  { name: "0002_transforms", sql: transforms },
+];

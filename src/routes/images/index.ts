@@ -5,6 +5,8 @@ import { registerDeleteImage } from "./delete.ts";
 import { registerGetImageFile } from "./file.ts";
 import { registerGetImage } from "./get.ts";
 import { registerListImages } from "./list.ts";
+import { registerRenderImage } from "./render.ts";
+import { registerTransformImage } from "./transform.ts";
 import { registerUploadImages } from "./upload.ts";
 
 /** The images resource, mounted at /v1/images. */
@@ -15,5 +17,7 @@ export function imagesRoutes() {
   registerGetImage(app);
   registerGetImageFile(app);
   registerDeleteImage(app);
+  registerTransformImage(app);
+  registerRenderImage(app);
   return app;
 }

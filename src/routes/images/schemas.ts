@@ -14,12 +14,20 @@ export const ImageSchema = z
     owner_id: z.uuid().nullable(),
     filename: z.string().nullable(),
     format: z.enum(IMAGE_FORMATS).openapi({ description: "Judged from the file's magic bytes." }),
-    width: z.number().int(),
-    height: z.number().int(),
+    width: z.number().int().openapi({ description: "Display width: EXIF orientation applied." }),
+    height: z.number().int().openapi({ description: "Display height: EXIF orientation applied." }),
+    orientation: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .openapi({ description: "EXIF orientation as stored." }),
     byte_size: z.number().int(),
     sha256: z
       .string()
       .openapi({ description: "Hex SHA-256 of the stored bytes; also the file's ETag." }),
+    source_id: z.uuid().nullable().openapi({ description: "For a derived image: its source." }),
+    pipeline: z.unknown().openapi({ description: "For a derived image: the canonical pipeline." }),
     created_at: z.iso.datetime(),
   })
   .openapi("Image");

@@ -6,6 +6,7 @@ import { createJsonLogger } from "../../logger.ts";
 import { openEmbeddedDatabase } from "../embedded-postgres.ts";
 import { createServices } from "../services.ts";
 import { createFileSpool } from "./file-spool.ts";
+import { createWorkerPool } from "./worker-pool.ts";
 
 const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);
 
@@ -21,9 +22,11 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
+  const processor = createWorkerPool({ ...config.workers, logger });
   const services = createServices({
     db,
     spool: createFileSpool(config.tempImageDir),
+    processor,
     limits: config.limits,
     logger,
   });
@@ -44,6 +47,7 @@ export async function startServer(config: Config) {
     db,
     async stop() {
       await server.stop();
+      await processor.close();
       await db.close();
     },
   };

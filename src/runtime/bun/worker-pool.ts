@@ -1,0 +1,136 @@
+import { ApiError } from "../../errors.ts";
+import type { PipelineJob, PipelineOutput } from "../../imaging/pipeline.ts";
+import type { Logger } from "../../logger.ts";
+import { type ImageProcessor, pipelineFailure } from "../../services/processor.ts";
+import type { WorkerReply, WorkerRequest } from "./image-worker.ts";
+
+export type WorkerPoolOptions = {
+  size: number;
+  /** Jobs that may wait for a worker; beyond this the pool answers 503 instead of growing memory. */
+  queueLimit: number;
+  timeoutMs: number;
+  logger: Logger;
+};
+
+type Task = {
+  id: number;
+  job: PipelineJob;
+  resolve: (out: PipelineOutput) => void;
+  reject: (err: unknown) => void;
+};
+
+type Slot = { worker: Worker; task: Task | null; timer: ReturnType<typeof setTimeout> | null };
+
+const workerUrl = new URL("./image-worker.ts", import.meta.url);
+
+/**
+ * A fixed pool of Bun Workers running pipelines, so that decoding a 50 MP image never blocks the
+ * HTTP event loop (nor, later, the RabbitMQ heartbeats: amqp-node/amqplib#261).
+ */
+export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
+  const queue: Task[] = [];
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let completed = 0;
+  let closed = false;
+
+  const replaceWorker = (slot: Slot) => {
+    const worker = new Worker(workerUrl);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => finish(slot, event.data);
+    worker.onerror = (event) => {
+      options.logger.error("image worker crashed", { error: event.message });
+      worker.terminate();
+      fail(slot, new ApiError("unprocessable_image", "The image could not be processed"));
+      replaceWorker(slot);
+      dispatch();
+    };
+    slot.worker = worker;
+  };
+
+  const fail = (slot: Slot, err: unknown) => {
+    const task = slot.task;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.task = null;
+    slot.timer = null;
+    task?.reject(err);
+  };
+
+  const finish = (slot: Slot, reply: WorkerReply) => {
+    const task = slot.task;
+    if (!task || task.id !== reply.id) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.task = null;
+    slot.timer = null;
+    completed++;
+    if (reply.ok) {
+      const { timings, ...output } = reply.output;
+      options.logger.debug("pipeline done", { ...timings });
+      task.resolve(output);
+    } else {
+      task.reject(pipelineFailure(reply.refusal, reply.message));
+    }
+    dispatch();
+  };
+
+  const dispatch = () => {
+    for (const slot of slots) {
+      if (slot.task) continue;
+      const task = queue.shift();
+      if (!task) return;
+      slot.task = task;
+      slot.timer = setTimeout(() => {
+        // A stuck codec cannot be interrupted: the worker goes, and a fresh one takes its place.
+        options.logger.warn("image job timed out", { timeout_ms: options.timeoutMs });
+        slot.worker.terminate();
+        fail(
+          slot,
+          new ApiError(
+            "unavailable",
+            `Processing took longer than ${options.timeoutMs} ms (IMAGE_TIMEOUT_MS)`,
+          ),
+        );
+        replaceWorker(slot);
+        dispatch();
+      }, options.timeoutMs);
+      const bytes = task.job.bytes.slice(); // the caller keeps its copy; this one is transferred
+      slot.worker.postMessage(
+        { id: task.id, job: { ...task.job, bytes } } satisfies WorkerRequest,
+        [bytes.buffer as ArrayBuffer],
+      );
+    }
+  };
+
+  for (let i = 0; i < options.size; i++) {
+    const slot = { task: null, timer: null } as unknown as Slot;
+    replaceWorker(slot);
+    slots.push(slot);
+  }
+
+  return {
+    process(job) {
+      if (closed)
+        return Promise.reject(new ApiError("unavailable", "The image worker pool is shut down"));
+      const busy = slots.every((s) => s.task);
+      if (busy && queue.length >= options.queueLimit) {
+        return Promise.reject(
+          new ApiError("unavailable", "Too many images are being processed; try again shortly", {
+            headers: { "Retry-After": "1" },
+          }),
+        );
+      }
+      return new Promise<PipelineOutput>((resolve, reject) => {
+        queue.push({ id: nextId++, job, resolve, reject });
+        dispatch();
+      });
+    },
+    stats: () => ({ queued: queue.length, running: slots.filter((s) => s.task).length, completed }),
+    async close() {
+      closed = true;
+      for (const task of queue.splice(0)) task.reject(new ApiError("unavailable", "Shutting down"));
+      for (const slot of slots) {
+        fail(slot, new ApiError("unavailable", "Shutting down"));
+        slot.worker.terminate();
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Codecs } from "../imaging/codecs.ts";
+import { PipelineError, runPipeline } from "../imaging/pipeline.ts";
+import { type ImageProcessor, pipelineFailure } from "./processor.ts";
+
+/**
+ * Runs pipelines on the calling thread: for edge runtimes, where each request has an isolate of
+ * its own and there are no worker threads. Never use it in a long-lived HTTP server.
+ */
+export function createInlineProcessor(codecs: Codecs): ImageProcessor {
+  let running = 0;
+  let completed = 0;
+  return {
+    async process(job) {
+      running++;
+      try {
+        const { timings: _, ...output } = await runPipeline(codecs, job);
+        return output;
+      } catch (err) {
+        throw pipelineFailure(
+          err instanceof PipelineError,
+          err instanceof Error ? err.message : String(err),
+        );
+      } finally {
+        running--;
+        completed++;
+      }
+    },
+    stats: () => ({ queued: 0, running, completed }),
+    async close() {},
+  };
+}

@@ -1,0 +1,134 @@
+import type { Limits } from "../config.ts";
+import type { Sql } from "../db/database.ts";
+import { toHex } from "../encoding.ts";
+import type { EncodableFormat } from "../imaging/pipeline.ts";
+import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
+import { postgresBlobs } from "../storage/blobs.ts";
+import type { ImageRecord, ImageService } from "./images.ts";
+import type { ImageProcessor } from "./processor.ts";
+
+export type Rendering = {
+  format: EncodableFormat;
+  width: number;
+  height: number;
+  sha256: string;
+  byteSize: number;
+  /** True when served from the render cache, without a worker job. */
+  cached: boolean;
+  body: ReadableStream<Uint8Array> | Uint8Array;
+};
+
+/**
+ * `auto` picks the smallest format the client says it takes (AVIF, then WebP, then JPEG); no
+ * format keeps the source's.
+ */
+export function chooseFormat(
+  requested: OutputFormat | undefined,
+  source: ImageRecord["format"],
+  accept: string | undefined,
+): EncodableFormat {
+  if (requested && requested !== "auto") return requested;
+  if (!requested) return source;
+  const types = (accept ?? "").toLowerCase();
+  if (types.includes("image/avif")) return "avif";
+  if (types.includes("image/webp")) return "webp";
+  return "jpeg";
+}
+
+/** JSON with sorted keys: equal specs give equal strings, so equal cache keys. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export type TransformService = ReturnType<typeof createTransformService>;
+
+/** Use cases that run pipelines: derived images (transform) and cached renderings (render). */
+export function createTransformService(deps: {
+  sql: Sql;
+  images: ImageService;
+  processor: ImageProcessor;
+  limits: Limits;
+}) {
+  const { sql, images, processor, limits } = deps;
+
+  async function run(record: ImageRecord, spec: PipelineSpec & { format: EncodableFormat }) {
+    const bytes = await images.readBytes(record);
+    return processor.process({ bytes, format: record.format, spec, maxPixels: limits.maxPixels });
+  }
+
+  return {
+    /** Runs the pipeline on image `id` and stores the result as a new image derived from it. */
+    async transform(id: string, spec: PipelineSpec, accept?: string): Promise<ImageRecord> {
+      const source = await images.get(id);
+      const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
+      const output = await run(source, resolved);
+      return images.storeDerived(
+        source,
+        { ...output, format: resolved.format },
+        JSON.parse(canonicalJson(resolved)),
+      );
+    },
+
+    /**
+     * The rendering of image `id` by `spec`: from the cache when this exact pipeline ran before,
+     * otherwise run once and cached. Content-addressed, so its ETag is the bytes' SHA-256.
+     */
+    async render(id: string, spec: PipelineSpec, accept?: string): Promise<Rendering> {
+      const source = await images.get(id);
+      const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
+      const key = toHex(
+        await crypto.subtle.digest(
+          "SHA-256",
+          new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
+        ),
+      );
+      const [hit] = await sql<
+        {
+          format: EncodableFormat;
+          width: number;
+          height: number;
+          sha256: string;
+          byte_size: string;
+        }[]
+      >`
+        SELECT c.format, c.width, c.height, c.sha256, b.byte_size
+        FROM render_cache c JOIN blobs b USING (sha256)
+        WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
+      if (hit) {
+        const body = await postgresBlobs.stream(sql, hit.sha256);
+        if (body) {
+          return { ...hit, byteSize: Number(hit.byte_size), cached: true, body };
+        }
+      }
+      const output = await run(source, resolved);
+      const sha256 = toHex(
+        await crypto.subtle.digest("SHA-256", output.bytes as Uint8Array<ArrayBuffer>),
+      );
+      await sql.begin(async (tx) => {
+        await postgresBlobs.put(tx, sha256, output.bytes);
+        // The source may have been deleted meanwhile: then there is nothing to cache against.
+        await tx`
+          INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256)
+          SELECT ${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256}
+          WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
+          ON CONFLICT DO NOTHING`;
+      });
+      return {
+        format: resolved.format,
+        width: output.width,
+        height: output.height,
+        sha256,
+        byteSize: output.bytes.length,
+        cached: false,
+        body: output.bytes,
+      };
+    },
+  };
+}

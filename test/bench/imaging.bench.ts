@@ -1,0 +1,147 @@
+/**
+ * Pictor's imaging pipeline beside sharp (libvips), one thread each, same inputs, one run.
+ *
+ *   npm run bench:imaging                 # 7 timed runs per case, 500-thumbnail leak check
+ *   BENCH_RUNS=3 BENCH_LEAK=100 npm run bench:imaging
+ *
+ * Prints median ms, megapixels per second, Pictor/sharp ratio, Pictor's decode/process/encode
+ * split, peak RSS, and whether RSS stays flat over many thumbnails (WASM memory only grows).
+ */
+import { readFileSync } from "node:fs";
+import sharp from "sharp";
+import { createCodecs } from "../../src/imaging/codecs.ts";
+import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
+import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
+import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { fixture } from "../support/fixtures.ts";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const LEAK_RUNS = Number(process.env.BENCH_LEAK ?? 500);
+
+sharp.concurrency(1);
+sharp.cache(false);
+const codecs = createCodecs(loadWasmFromNodeModules);
+
+const rssMb = (field: "VmRSS" | "VmHWM") =>
+  Number(
+    new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0,
+  ) / 1024;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm-up: codec init, JIT
+  const runs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await fn();
+    runs.push(performance.now() - t);
+  }
+  return median(runs);
+}
+
+const job = (
+  bytes: Uint8Array,
+  format: PipelineJob["format"],
+  spec: PipelineSpecInput,
+): PipelineJob => {
+  const parsed = PipelineSpecSchema.parse(spec);
+  return {
+    bytes,
+    format,
+    spec: { ...parsed, format: parsed.format as "jpeg" },
+    maxPixels: 100_000_000,
+  };
+};
+
+// Inputs: a 12 MP photo-like JPEG (the shipped photo, upscaled with detail kept) and that real
+// photo as 1920×1080 PNG.
+const photo = await fixture("exif-orientation/Landscape_1.jpg");
+const jpeg12mp = new Uint8Array(
+  await sharp(photo).resize(4000, 3000).jpeg({ quality: 90 }).toBuffer(),
+);
+const png1080 = new Uint8Array(await sharp(photo).resize(1920, 1080).png().toBuffer());
+
+type Row = Record<string, string | number>;
+const rows: Row[] = [];
+
+async function compare(
+  name: string,
+  megapixels: number,
+  pictor: PipelineJob | (() => Promise<unknown>),
+  viaSharp: () => Promise<unknown>,
+) {
+  let split = "";
+  const run =
+    typeof pictor === "function"
+      ? pictor
+      : async () => {
+          const out = await runPipeline(codecs, pictor);
+          const t = out.timings;
+          split = `${t.decodeMs.toFixed(0)} / ${t.processMs.toFixed(0)} / ${t.encodeMs.toFixed(0)}`;
+        };
+  const p = await time(run);
+  const s = await time(viaSharp);
+  rows.push({
+    case: name,
+    "pictor ms": Number(p.toFixed(1)),
+    "sharp ms": Number(s.toFixed(1)),
+    ratio: Number((p / s).toFixed(2)),
+    "pictor MP/s": Number((megapixels / (p / 1000)).toFixed(1)),
+    "sharp MP/s": Number((megapixels / (s / 1000)).toFixed(1)),
+    "pictor decode/process/encode ms": split || "-",
+  });
+}
+
+await compare(
+  "decode 4000×3000 JPEG",
+  12,
+  () => codecs.decode(jpeg12mp, "jpeg"),
+  () => sharp(jpeg12mp).raw().toBuffer(),
+);
+const thumbnail = job(jpeg12mp, "jpeg", {
+  operations: [{ op: "resize", width: 800, height: 600, fit: "inside" }],
+  format: "jpeg",
+  quality: 80,
+});
+await compare("thumbnail 4000×3000 JPEG → inside 800×600 → JPEG q80", 12, thumbnail, () =>
+  sharp(jpeg12mp).resize(800, 600, { fit: "inside" }).jpeg({ quality: 80 }).toBuffer(),
+);
+await compare(
+  "1920×1080 PNG → WebP q80",
+  (1920 * 1080) / 1e6,
+  job(png1080, "png", { format: "webp", quality: 80 }),
+  () => sharp(png1080).webp({ quality: 80 }).toBuffer(),
+);
+await compare(
+  "crop 1000×1000 from 4000×3000 JPEG → JPEG q80",
+  12,
+  job(jpeg12mp, "jpeg", {
+    operations: [{ op: "crop", left: 1500, top: 1000, width: 1000, height: 1000 }],
+    format: "jpeg",
+    quality: 80,
+  }),
+  () =>
+    sharp(jpeg12mp)
+      .extract({ left: 1500, top: 1000, width: 1000, height: 1000 })
+      .jpeg({ quality: 80 })
+      .toBuffer(),
+);
+
+console.log(`\nPictor vs sharp, one thread each, median of ${RUNS} runs`);
+console.table(rows);
+
+// WASM memory only grows (squoosh#1065): RSS after many thumbnails should stay near its level
+// after the first few dozen.
+let after50 = 0;
+for (let i = 1; i <= LEAK_RUNS; i++) {
+  await runPipeline(codecs, thumbnail);
+  if (i === Math.min(50, LEAK_RUNS)) after50 = rssMb("VmRSS");
+}
+const afterAll = rssMb("VmRSS");
+const growth = ((afterAll - after50) / after50) * 100;
+console.log(
+  `RSS after 50 thumbnails ${after50.toFixed(0)} MB, after ${LEAK_RUNS}: ${afterAll.toFixed(0)} MB ` +
+    `(${growth >= 0 ? "+" : ""}${growth.toFixed(1)} %, ${Math.abs(growth) <= 15 ? "within" : "OUTSIDE"} 15 %); ` +
+    `peak RSS ${rssMb("VmHWM").toFixed(0)} MB`,
+);

@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { ApiError } from "../src/errors.ts";
+import type { PipelineJob } from "../src/imaging/pipeline.ts";
+import { PipelineSpecSchema } from "../src/imaging/pipeline-spec.ts";
+import { createJsonLogger } from "../src/logger.ts";
+import { createWorkerPool } from "../src/runtime/bun/worker-pool.ts";
+import { noise, pngsuite } from "./support/fixtures.ts";
+import { spawnServer } from "./support/server.ts";
+
+// 8000 × 6250 = 50 MP, the default MAX_PIXELS; a smooth gradient keeps the file small.
+const big = new Uint8Array(
+  await sharp({ create: { width: 8000, height: 6250, channels: 3, background: "#3366aa" } })
+    .jpeg({ quality: 50 })
+    .toBuffer(),
+);
+
+const thumbnailOf = (bytes: Uint8Array, format: PipelineJob["format"]): PipelineJob => ({
+  bytes,
+  format,
+  spec: {
+    ...PipelineSpecSchema.parse({ operations: [{ op: "resize", width: 64 }] }),
+    format: "png",
+  },
+  maxPixels: 60_000_000,
+});
+
+describe("worker pool", () => {
+  const logger = createJsonLogger("silent");
+
+  test("a full queue answers 503 with Retry-After instead of growing", async () => {
+    const pool = createWorkerPool({ size: 1, queueLimit: 1, timeoutMs: 60_000, logger });
+    const running = pool.process(thumbnailOf(big, "jpeg"));
+    const queued = pool.process(thumbnailOf(big, "jpeg"));
+    const refused = await pool.process(thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 503, extra: { headers: { "Retry-After": "1" } } });
+    expect((await running).width).toBe(64);
+    expect((await queued).width).toBe(64);
+    await pool.close();
+  });
+
+  test("a job over the time limit is stopped; the pool goes on with a fresh worker", async () => {
+    // Decoding 50 MP takes about a second here; a 32×32 PNG (codecs included) far less.
+    const pool = createWorkerPool({ size: 1, queueLimit: 4, timeoutMs: 400, logger });
+    const slow = await pool.process(thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
+    expect(slow).toMatchObject({ status: 503 });
+    expect((slow as Error).message).toContain("IMAGE_TIMEOUT_MS");
+    expect((await pool.process(thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width).toBe(64);
+    await pool.close();
+  });
+
+  test("an undecodable image is a 422 with the codec's reason, and the worker survives", async () => {
+    const pool = createWorkerPool({ size: 1, queueLimit: 4, timeoutMs: 10_000, logger });
+    // mozjpeg makes the best of a truncated file; a header of garbage it cannot.
+    const broken = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...noise(2000)]);
+    const err = await pool.process(thumbnailOf(broken, "jpeg")).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 422 });
+    expect((await pool.process(thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width).toBe(64);
+    await pool.close();
+  });
+});
+
+describe("the HTTP event loop while a 50 MP image is processed", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pictor-pool-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test("/healthz answers in under 50 ms throughout", async () => {
+    const server = await spawnServer({ DATA_DIR: dataDir, IMAGE_WORKERS: "1" });
+    try {
+      const form = new FormData();
+      form.append("file", new File([big], "big.jpg"));
+      const up = await fetch(`${server.url}/v1/images`, { method: "POST", body: form });
+      expect(up.status).toBe(201);
+      const { images } = (await up.json()) as { images: { id: string }[] };
+      let done = false;
+      const render = fetch(
+        `${server.url}/v1/images/${images[0]?.id}/render?w=300&format=jpeg`,
+      ).then(async (r) => {
+        done = true;
+        return r;
+      });
+      const latencies: number[] = [];
+      while (!done) {
+        const t = performance.now();
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+        latencies.push(performance.now() - t);
+        await Bun.sleep(5);
+      }
+      expect((await render).status).toBe(200);
+      expect(latencies.length).toBeGreaterThan(5); // the render took a while: we measured during it
+      expect(Math.max(...latencies)).toBeLessThan(50);
+    } finally {
+      server.proc.kill("SIGTERM");
+      await server.proc.exited;
+    }
+  });
+});
