@@ -25,7 +25,15 @@ export function grayscaleRgba(img: RgbaImage): RgbaImage {
   const src = img.data;
   const out = new Uint8ClampedArray(src.length);
   for (let i = 0; i < src.length; i += 4) {
-    const y = luma709(src[i] as number, src[i + 1] as number, src[i + 2] as number);
+    // luma709 written out as one expression: JavaScriptCore runs a call to it, or the same with
+    // the channels in named locals, 20–60% slower on 12 MP (bun 1.4).
+    const y =
+      ((2126 * (src[i] as number) +
+        7152 * (src[i + 1] as number) +
+        722 * (src[i + 2] as number) +
+        5000) /
+        10000) |
+      0;
     out[i] = y;
     out[i + 1] = y;
     out[i + 2] = y;

@@ -183,31 +183,45 @@ export function rotateRgba(
       let g = 0;
       let b = 0;
       let a = 0;
-      for (let t = 0; t < 4; t++) {
-        const x = x0 + (t & 1);
-        const y = y0 + (t >> 1);
-        const weight = (t & 1 ? fx : 1 - fx) * (t >> 1 ? fy : 1 - fy);
-        if (weight === 0) continue;
-        if (x >= 0 && y >= 0 && x < w && y < h) {
+      if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+        // Interior, nearly every pixel: the four taps without bounds checks.
+        const s00 = (y0 * w + x0) * 4;
+        const s10 = s00 + 4;
+        const s01 = s00 + w * 4;
+        const s11 = s01 + 4;
+        const a00 = (1 - fx) * (1 - fy) * (src[s00 + 3] as number);
+        const a10 = fx * (1 - fy) * (src[s10 + 3] as number);
+        const a01 = (1 - fx) * fy * (src[s01 + 3] as number);
+        const a11 = fx * fy * (src[s11 + 3] as number);
+        a = a00 + a10 + a01 + a11;
+        r = (src[s00] as number) * a00 + (src[s10] as number) * a10;
+        r += (src[s01] as number) * a01 + (src[s11] as number) * a11;
+        g = (src[s00 + 1] as number) * a00 + (src[s10 + 1] as number) * a10;
+        g += (src[s01 + 1] as number) * a01 + (src[s11 + 1] as number) * a11;
+        b = (src[s00 + 2] as number) * a00 + (src[s10 + 2] as number) * a10;
+        b += (src[s01 + 2] as number) * a01 + (src[s11 + 2] as number) * a11;
+      } else {
+        for (let t = 0; t < 4; t++) {
+          const x = x0 + (t & 1);
+          const y = y0 + (t >> 1);
+          const weight = (t & 1 ? fx : 1 - fx) * (t >> 1 ? fy : 1 - fy);
+          const inside = x >= 0 && y >= 0 && x < w && y < h;
           const s = (y * w + x) * 4;
-          const wa = weight * (src[s + 3] as number);
-          r += (src[s] as number) * wa;
-          g += (src[s + 1] as number) * wa;
-          b += (src[s + 2] as number) * wa;
-          a += wa;
-        } else {
-          const wa = weight * ba;
-          r += br * wa;
-          g += bg * wa;
-          b += bb * wa;
+          const wa = weight * (inside ? (src[s + 3] as number) : ba);
+          r += (inside ? (src[s] as number) : br) * wa;
+          g += (inside ? (src[s + 1] as number) : bg) * wa;
+          b += (inside ? (src[s + 2] as number) : bb) * wa;
           a += wa;
         }
       }
       if (a > 0) {
-        out[o] = Math.round(r / a);
-        out[o + 1] = Math.round(g / a);
-        out[o + 2] = Math.round(b / a);
-        out[o + 3] = Math.round(a);
+        // `(v + 0.5) | 0` rounds half up to an int32 before the clamped store: 1.7× faster in
+        // JavaScriptCore than storing Math.round's double (bun 1.4).
+        const inverse = 1 / a;
+        out[o] = (r * inverse + 0.5) | 0;
+        out[o + 1] = (g * inverse + 0.5) | 0;
+        out[o + 2] = (b * inverse + 0.5) | 0;
+        out[o + 3] = (a + 0.5) | 0;
       } else {
         // Nothing opaque to weigh colour by: transparent, in the background's colour.
         out[o] = br;
