@@ -7,7 +7,13 @@ import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import resize, { initResize } from "@jsquash/resize";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
+import { probeImageHeader } from "./probe.ts";
 import type { RgbaImage } from "./raster.ts";
+
+/** The file is valid but uses a feature the codec cannot read. */
+export class UnsupportedImageError extends Error {
+  override readonly name = "UnsupportedImageError";
+}
 
 /**
  * The WebAssembly files the codecs need, by package path. A runtime adapter compiles them from
@@ -41,7 +47,6 @@ export type EncodeOptions =
       quality: number;
       progressive?: boolean;
       chromaSubsampling?: "4:2:0" | "4:4:4";
-      trellis?: boolean;
     }
   | { format: "png" }
   | { format: "webp"; quality: number; lossless?: boolean }
@@ -95,9 +100,18 @@ export function createCodecs(load: WasmLoader) {
       // The decoders take an ArrayBuffer of exactly the file.
       const buffer = bytes.slice().buffer;
       switch (format) {
-        case "jpeg":
+        case "jpeg": {
+          // This mozjpeg build cannot convert CMYK to RGB: it calls exit(), which kills the codec
+          // instance for every later image, so such files must never reach it.
+          const header = probeImageHeader(bytes);
+          if (header.kind === "ok" && header.components === 4) {
+            throw new UnsupportedImageError(
+              "CMYK JPEGs cannot be decoded yet; convert the file to RGB",
+            );
+          }
           await init("jpegDecode", initJpegDecode);
           return fromImageData(await jpegDecode(buffer, { preserveOrientation: false }));
+        }
         case "png":
           await init("png", initPngDecode, initPngEncode);
           return fromImageData(await pngDecode(buffer));

@@ -10,7 +10,13 @@ export const MEDIA_TYPES: Record<ImageFormat, string> = {
   avif: "image/avif",
 };
 
-export type ImageHeader = { format: ImageFormat; width: number; height: number };
+export type ImageHeader = {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** JPEG only: colour components in the frame (1 grey, 3 YCbCr, 4 CMYK/YCCK). */
+  components?: number;
+};
 
 /**
  * What the first bytes of a file say about it:
@@ -111,12 +117,12 @@ function probeJpeg(b: Uint8Array): ProbeResult {
     if (length < 2) return corrupt(`JPEG segment at byte ${at} has length ${length}`);
     const isFrame = marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker);
     if (isFrame) {
-      if (at + 9 > b.length) return { kind: "need-more" };
+      if (at + 10 > b.length) return { kind: "need-more" };
       const height = u16be(b, at + 5);
       const width = u16be(b, at + 7);
       if (width === 0 || height === 0)
         return corrupt(`JPEG has invalid dimensions ${width}×${height}`);
-      return { kind: "ok", format: "jpeg", width, height };
+      return { kind: "ok", format: "jpeg", width, height, components: b[at + 9] as number };
     }
     at += 2 + length;
   }

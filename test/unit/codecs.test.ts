@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { createCodecs } from "../../src/imaging/codecs.ts";
+import sharp from "sharp";
+import {
+  createCodecs,
+  type DecodableFormat,
+  UnsupportedImageError,
+} from "../../src/imaging/codecs.ts";
 import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
 import { fixture, pngsuite } from "../support/fixtures.ts";
 
@@ -61,5 +66,49 @@ describe("round trips", () => {
   test("JPEG decodes as stored, without applying EXIF orientation", async () => {
     const img = await codecs.decode(await fixture("exif-orientation/Landscape_1.jpg"), "jpeg");
     expect([img.width, img.height, img.data.length]).toEqual([1800, 1200, 1800 * 1200 * 4]);
+  });
+});
+
+describe("decoding the variety of real files", () => {
+  /** Mean absolute difference over all channel values. */
+  const mad = (a: Uint8ClampedArray, b: Uint8Array) => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] as number) - (b[i] as number));
+    return sum / a.length;
+  };
+  const photo = fixture("exif-orientation/Landscape_1.jpg");
+
+  test("progressive, grayscale and CMYK JPEGs, lossy/lossless/alpha WebP and AVIF decode like sharp decodes them", async () => {
+    const src = sharp(await photo).resize(240);
+    const cases: [string, Uint8Array, DecodableFormat][] = [
+      ["progressive JPEG", await src.clone().jpeg({ progressive: true }).toBuffer(), "jpeg"],
+      ["grayscale JPEG", await src.clone().grayscale().jpeg().toBuffer(), "jpeg"],
+      ["lossy WebP", await fixture("generated/landscape-240.webp"), "webp"],
+      ["lossless WebP", await fixture("generated/landscape-120-lossless.webp"), "webp"],
+      ["WebP with alpha", await src.clone().ensureAlpha(0.5).webp().toBuffer(), "webp"],
+      ["AVIF", await fixture("generated/landscape-300.avif"), "avif"],
+    ];
+    for (const [name, bytes, format] of cases) {
+      const ours = await codecs.decode(new Uint8Array(bytes), format);
+      const { data, info } = await sharp(bytes)
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      expect([name, ours.width, ours.height]).toEqual([name, info.width, info.height]);
+      // Decoders may round or upsample chroma differently; a wrong colour space would be far off.
+      expect([name, mad(ours.data, new Uint8Array(data)) < 3]).toEqual([name, true]);
+    }
+  });
+
+  test("a CMYK JPEG is refused without reaching (and killing) the decoder", async () => {
+    const cmyk = new Uint8Array(
+      await sharp(await photo)
+        .resize(64)
+        .toColourspace("cmyk")
+        .jpeg()
+        .toBuffer(),
+    );
+    await expect(codecs.decode(cmyk, "jpeg")).rejects.toBeInstanceOf(UnsupportedImageError);
+    expect((await codecs.decode(await photo, "jpeg")).width).toBe(1800);
   });
 });

@@ -8,7 +8,7 @@ declare const self: Worker;
 export type WorkerRequest = { id: number; job: PipelineJob };
 export type WorkerReply =
   | { id: number; ok: true; output: Awaited<ReturnType<typeof runPipeline>> }
-  | { id: number; ok: false; refusal: boolean; message: string };
+  | { id: number; ok: false; refusal: boolean; message: string; fatal: boolean };
 
 const codecs = createCodecs(loadWasmFromNodeModules);
 
@@ -20,12 +20,18 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       output.bytes.buffer as ArrayBuffer,
     ]);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
     self.postMessage({
       id,
       ok: false,
       refusal: err instanceof PipelineError,
-      message,
+      message: err instanceof Error ? err.message : String(err),
+      // An Emscripten codec that called exit() is dead for every later image: replace the worker.
+      fatal: err instanceof Error && err.name === "ExitStatus",
     } satisfies WorkerReply);
+  } finally {
+    // Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
+    // JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP
+    // thumbnail without this and stayed flat at ~310 MB with it, at no measurable cost per job.
+    Bun.gc(true);
   }
 };

@@ -68,6 +68,11 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
       task.resolve(output);
     } else {
       task.reject(pipelineFailure(reply.refusal, reply.message));
+      if (reply.fatal) {
+        options.logger.warn("image worker replaced after a codec exited", { error: reply.message });
+        slot.worker.terminate();
+        replaceWorker(slot);
+      }
     }
     dispatch();
   };
