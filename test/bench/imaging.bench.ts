@@ -74,14 +74,12 @@ async function compare(
   pictor: PipelineJob | (() => Promise<unknown>),
   viaSharp: () => Promise<unknown>,
 ) {
-  let split = "";
+  const stages: { decodeMs: number; processMs: number; encodeMs: number }[] = [];
   const run =
     typeof pictor === "function"
       ? pictor
       : async () => {
-          const out = await runPipeline(codecs, pictor);
-          const t = out.timings;
-          split = `${t.decodeMs.toFixed(0)} / ${t.processMs.toFixed(0)} / ${t.encodeMs.toFixed(0)}`;
+          stages.push((await runPipeline(codecs, pictor)).timings);
         };
   const p = await time(run);
   const s = await time(viaSharp);
@@ -92,7 +90,11 @@ async function compare(
     ratio: Number((p / s).toFixed(2)),
     "pictor MP/s": Number((megapixels / (p / 1000)).toFixed(1)),
     "sharp MP/s": Number((megapixels / (s / 1000)).toFixed(1)),
-    "pictor decode/process/encode ms": split || "-",
+    "pictor decode/process/encode ms (medians)": stages.length
+      ? (["decodeMs", "processMs", "encodeMs"] as const)
+          .map((k) => median(stages.map((t) => t[k])).toFixed(0))
+          .join(" / ")
+      : "-",
   });
 }
 

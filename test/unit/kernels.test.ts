@@ -328,17 +328,24 @@ describe("boxShrinkRgba", () => {
 
 describe("shrinkFactorsFor", () => {
   test.each([
-    [4000, 3000, 800, 600, [2, 2]], // 4000 / 2 = 2000 ≥ 1600, 4000 / 3 = 1333 < 1600
+    [4000, 3000, 800, 600, [3, 3]], // 1333×1000: within 2× of the target, not below it
     [4000, 3000, 400, 300, [5, 5]],
-    [4000, 3000, 1000, 1000, [2, 1]], // each axis on its own (fit: fill)
+    [4000, 3000, 1000, 1000, [2, 2]], // each axis on its own (fit: fill)
     [6000, 4000, 100, 100, [30, 20]],
-    [1599, 1600, 400, 400, [1, 2]], // 1599 / 2 < 800
-    [4000, 3000, 1334, 1000, [1, 1]], // within 2× already
+    [1599, 1600, 400, 400, [2, 2]],
+    [3000, 3000, 1600, 1000, [1, 2]], // 3000 ≤ 2 × 1600 already
     [100, 100, 200, 200, [1, 1]], // enlarging
   ] as const)("%d×%d → %d×%d: %p", (srcW, srcH, dstW, dstH, factors) => {
     const got = shrinkFactorsFor(srcW, srcH, dstW, dstH);
     expect(got).toEqual([...factors]);
-    expect(Math.floor(srcW / got[0])).toBeGreaterThanOrEqual(Math.min(srcW, 2 * dstW));
+    for (const [src, dst, f] of [
+      [srcW, dstW, got[0]],
+      [srcH, dstH, got[1]],
+    ]) {
+      const shrunk = Math.floor((src as number) / (f as number));
+      expect(shrunk).toBeGreaterThanOrEqual(Math.min(src as number, dst as number));
+      if (f !== 1) expect(shrunk).toBeLessThanOrEqual(2 * (dst as number));
+    }
   });
 });
 

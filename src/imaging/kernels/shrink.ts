@@ -102,12 +102,13 @@ function shrinkInto(
 }
 
 /**
- * The largest integer box-shrink factors that leave the image at least twice the target size in
- * each dimension, 1 where no shrink is warranted: libvips' rule of shrinking cheaply to within
- * 2× of the target, then filtering the rest. Each axis is independent.
+ * Integer box-shrink factors that bring the image down to at most twice the target size in each
+ * dimension, but never below the target: libvips' thumbnail rule of shrinking cheaply first and
+ * leaving the filter a reduction of less than 2×. 1 where no shrink is warranted; each axis is
+ * independent.
  *
  * @example
- * shrinkFactorsFor(4000, 3000, 800, 600); // [2, 2]: 4000 / 2 = 2000 ≥ 1600 but 4000 / 3 < 1600
+ * shrinkFactorsFor(4000, 3000, 800, 600); // [3, 3]: 1333×1000 is within 2× of 800×600
  */
 export function shrinkFactorsFor(
   srcW: number,
@@ -120,6 +121,8 @@ export function shrinkFactorsFor(
   expectInteger("srcH", srcH, 1, max);
   expectInteger("dstW", dstW, 1, max);
   expectInteger("dstH", dstH, 1, max);
-  // floor(src / f) ≥ 2 × dst ⇔ f ≤ src / (2 × dst), as 2 × dst is a whole number.
-  return [Math.max(1, Math.floor(srcW / (2 * dstW))), Math.max(1, Math.floor(srcH / (2 * dstH)))];
+  // floor(src / f) ≤ 2 × dst needs f ≥ src / (2 × dst); floor(src / f) ≥ dst needs f ≤ src / dst.
+  const factor = (src: number, dst: number) =>
+    Math.max(1, Math.min(Math.ceil(src / (2 * dst)), Math.floor(src / dst)));
+  return [factor(srcW, dstW), factor(srcH, dstH)];
 }
