@@ -82,7 +82,7 @@ describe("decoding the variety of real files", () => {
     const src = sharp(await photo).resize(240);
     const cases: [string, Uint8Array, DecodableFormat][] = [
       ["progressive JPEG", await src.clone().jpeg({ progressive: true }).toBuffer(), "jpeg"],
-      ["grayscale JPEG", await src.clone().grayscale().jpeg().toBuffer(), "jpeg"],
+      ["grayscale JPEG", await src.clone().toColourspace("b-w").jpeg().toBuffer(), "jpeg"],
       ["lossy WebP", await fixture("generated/landscape-240.webp"), "webp"],
       ["lossless WebP", await fixture("generated/landscape-120-lossless.webp"), "webp"],
       ["WebP with alpha", await src.clone().ensureAlpha(0.5).webp().toBuffer(), "webp"],

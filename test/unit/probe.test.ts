@@ -16,12 +16,13 @@ describe("crc32", () => {
 });
 
 describe("probeImageHeader", () => {
-  test("reads format and size of JPEG, PNG and WebP (lossy and lossless) headers", async () => {
+  test("reads format and size of JPEG, PNG, WebP (lossy and lossless) and AVIF headers", async () => {
     expect(probeImageHeader(await fixture("exif-orientation/Landscape_1.jpg"))).toEqual({
       kind: "ok",
       format: "jpeg",
       width: 1800,
       height: 1200,
+      components: 3,
     });
     expect(probeImageHeader(await pngsuite("basn0g01.png"))).toMatchObject({
       format: "png",
@@ -38,6 +39,28 @@ describe("probeImageHeader", () => {
       width: 120,
       height: 80,
     });
+  });
+
+  test("AVIF: size from the ispe property, structure from the top-level boxes", async () => {
+    const avif = await fixture("generated/landscape-300.avif");
+    expect(probeImageHeader(avif)).toEqual({ kind: "ok", format: "avif", width: 300, height: 200 });
+    expect(checkImageStructure("avif", avif)).toBeNull();
+    expect(checkImageStructure("avif", avif.subarray(0, avif.length - 10))).toContain(
+      "runs past the end",
+    );
+  });
+
+  test("JPEG: the frame's component count (4 = CMYK, which the decoder cannot read)", async () => {
+    const sharp = (await import("sharp")).default;
+    const photo = await fixture("exif-orientation/Landscape_1.jpg");
+    const grey = new Uint8Array(
+      await sharp(photo).resize(32).toColourspace("b-w").jpeg().toBuffer(),
+    );
+    const cmyk = new Uint8Array(
+      await sharp(photo).resize(32).toColourspace("cmyk").jpeg().toBuffer(),
+    );
+    expect(probeImageHeader(grey)).toMatchObject({ format: "jpeg", components: 1 });
+    expect(probeImageHeader(cmyk)).toMatchObject({ format: "jpeg", components: 4 });
   });
 
   test("asks for more bytes until the header is complete, and never reads past what it needs", async () => {
