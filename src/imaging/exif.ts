@@ -1,3 +1,4 @@
+import { ascii, matches, PNG_SIGNATURE, u16be, u16le, u32be, u32le } from "./bytes.ts";
 import { crc32 } from "./crc32.ts";
 import type { ImageFormat } from "./probe.ts";
 
@@ -14,18 +15,6 @@ export type OrientationSteps = { rotate: 0 | 90 | 180 | 270; flop: boolean };
 const ORIENTATION_TAG = 0x0112;
 const TIFF_SHORT = 3;
 const EXIF_PREFIX = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-const matches = (b: Uint8Array, at: number, expected: readonly number[]) =>
-  at + expected.length <= b.length && expected.every((x, i) => b[at + i] === x);
-
-const ascii = (b: Uint8Array, at: number, length: number) =>
-  String.fromCharCode(...b.subarray(at, Math.min(at + length, b.length)));
-
-const u16be = (b: Uint8Array, at: number) => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
-const u32be = (b: Uint8Array, at: number) => u16be(b, at) * 0x10000 + u16be(b, at + 2);
-const u16le = (b: Uint8Array, at: number) => (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
-const u32le = (b: Uint8Array, at: number) => u16le(b, at) + u16le(b, at + 2) * 0x10000;
 
 const isOrientation = (n: number): n is Orientation => Number.isInteger(n) && n >= 1 && n <= 8;
 

@@ -1,3 +1,4 @@
+import { ascii, matches, PNG_SIGNATURE, u16be, u16le, u24le, u32be, u32le } from "./bytes.ts";
 import { crc32 } from "./crc32.ts";
 
 export const IMAGE_FORMATS = ["jpeg", "png", "webp", "avif"] as const;
@@ -31,20 +32,6 @@ export type ProbeResult =
   | { kind: "unsupported" }
   | { kind: "corrupt"; reason: string };
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-const startsWith = (bytes: Uint8Array, prefix: readonly number[], at = 0) =>
-  prefix.every((b, i) => bytes[at + i] === b);
-
-const ascii = (bytes: Uint8Array, at: number, length: number) =>
-  String.fromCharCode(...bytes.subarray(at, at + length));
-
-const u16be = (b: Uint8Array, at: number) => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
-const u32be = (b: Uint8Array, at: number) => u16be(b, at) * 0x10000 + u16be(b, at + 2);
-const u16le = (b: Uint8Array, at: number) => (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
-const u24le = (b: Uint8Array, at: number) => u16le(b, at) | ((b[at + 2] ?? 0) << 16);
-const u32le = (b: Uint8Array, at: number) => u16le(b, at) + u16le(b, at + 2) * 0x10000;
-
 const corrupt = (reason: string): ProbeResult => ({ kind: "corrupt", reason });
 
 /**
@@ -58,12 +45,12 @@ const corrupt = (reason: string): ProbeResult => ({ kind: "corrupt", reason });
 export function probeImageHeader(head: Uint8Array): ProbeResult {
   if (head.length < 12) {
     const couldBe =
-      startsWith(head, PNG_SIGNATURE.slice(0, head.length)) ||
-      startsWith(head, [0xff, 0xd8].slice(0, head.length)) ||
-      startsWith(head, [0x52, 0x49, 0x46, 0x46].slice(0, Math.min(4, head.length)));
+      matches(head, 0, PNG_SIGNATURE.slice(0, head.length)) ||
+      matches(head, 0, [0xff, 0xd8].slice(0, head.length)) ||
+      matches(head, 0, [0x52, 0x49, 0x46, 0x46].slice(0, Math.min(4, head.length)));
     return couldBe && head.length > 0 ? { kind: "need-more" } : { kind: "unsupported" };
   }
-  if (startsWith(head, PNG_SIGNATURE)) return probePng(head);
+  if (matches(head, 0, PNG_SIGNATURE)) return probePng(head);
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return probeJpeg(head);
   if (ascii(head, 0, 4) === "RIFF" && ascii(head, 8, 4) === "WEBP") return probeWebp(head);
   if (ascii(head, 4, 4) === "ftyp" && isAvifBrand(head)) return probeAvif(head);
@@ -135,7 +122,7 @@ function probeWebp(b: Uint8Array): ProbeResult {
   let width: number;
   let height: number;
   if (chunk === "VP8 ") {
-    if (!startsWith(b, [0x9d, 0x01, 0x2a], 23)) return corrupt("WebP VP8 frame has no start code");
+    if (!matches(b, 23, [0x9d, 0x01, 0x2a])) return corrupt("WebP VP8 frame has no start code");
     width = u16le(b, 26) & 0x3fff;
     height = u16le(b, 28) & 0x3fff;
   } else if (chunk === "VP8L") {

@@ -1,0 +1,17 @@
+// Bounds-safe readers for parsing file headers: a read past the end gives 0 (or a shorter
+// string), never an exception, so truncated files are judged by the parsers' own checks.
+
+export const PNG_SIGNATURE: readonly number[] = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Whether `b` holds `expected` at `at`, entirely. */
+export const matches = (b: Uint8Array, at: number, expected: readonly number[]) =>
+  at + expected.length <= b.length && expected.every((x, i) => b[at + i] === x);
+
+export const ascii = (b: Uint8Array, at: number, length: number) =>
+  String.fromCharCode(...b.subarray(at, Math.min(at + length, b.length)));
+
+export const u16be = (b: Uint8Array, at: number) => ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
+export const u32be = (b: Uint8Array, at: number) => u16be(b, at) * 0x10000 + u16be(b, at + 2);
+export const u16le = (b: Uint8Array, at: number) => (b[at] ?? 0) | ((b[at + 1] ?? 0) << 8);
+export const u24le = (b: Uint8Array, at: number) => u16le(b, at) | ((b[at + 2] ?? 0) << 16);
+export const u32le = (b: Uint8Array, at: number) => u16le(b, at) + u16le(b, at + 2) * 0x10000;
