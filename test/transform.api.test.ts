@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import sharp from "sharp";
 import type { App } from "../src/http/env.ts";
-import { hasExif } from "../src/imaging/exif.ts";
+import { hasExif, readExifBlock, readExifOrientation } from "../src/imaging/exif.ts";
 import { describeEachDatabase } from "./support/database.ts";
 import { fixture, pngsuite } from "./support/fixtures.ts";
 
@@ -209,6 +209,51 @@ describeEachDatabase("transform and render", (ctx) => {
       expect([format, hasExif(bytes, format)]).toEqual([format, false]);
       expect((await sharp(bytes).metadata()).exif).toBeUndefined();
     }
+  });
+
+  test("keepMetadata copies the EXIF block into JPEG, PNG and WebP, with the orientation reset", async () => {
+    const { app } = ctx();
+    const source = await upload(app, "Landscape_6.jpg", await landscape(6));
+    const sourceExif = readExifBlock(await landscape(6), "jpeg");
+    for (const format of ["jpeg", "png", "webp"] as const) {
+      for (const quality of [80, 100]) {
+        // quality 100 + webp: lossy VP8; the lossless variant goes through VP8L.
+        const body = {
+          operations: [{ op: "resize", width: 300 }],
+          format,
+          keepMetadata: true,
+          quality,
+          lossless: format === "webp" && quality === 100,
+        };
+        const res = await transform(app, source.id, body);
+        expect([format, res.status]).toEqual([format, 201]);
+        const derived = (await res.json()) as ImageJson;
+        const bytes = new Uint8Array(
+          await (await app.request(`/v1/images/${derived.id}/file`)).arrayBuffer(),
+        );
+        expect([format, hasExif(bytes, format), readExifOrientation(bytes, format)]).toEqual([
+          format,
+          true,
+          1,
+        ]);
+        const meta = await sharp(bytes).metadata();
+        expect([format, meta.width, meta.height, meta.orientation ?? 1]).toEqual([
+          format,
+          300,
+          200,
+          1,
+        ]);
+        expect(meta.exif).toBeDefined(); // sharp finds it too
+        // The same block as the source's, bar the orientation value.
+        expect([format, readExifBlock(bytes, format)?.length]).toEqual([
+          format,
+          sourceExif?.length,
+        ]);
+      }
+    }
+    const avif = await transform(app, source.id, { format: "avif", keepMetadata: true });
+    expect(avif.status).toBe(422);
+    expect(((await avif.json()) as { detail: string }).detail).toContain("keepMetadata");
   });
 
   test("every corrupt PngSuite file (x*.png) is refused on upload with a 4xx problem", async () => {

@@ -183,13 +183,17 @@ function findWebpExif(b: Uint8Array, strict: boolean): Uint8Array | null {
 const stripExifPrefix = (payload: Uint8Array) =>
   matches(payload, 0, EXIF_PREFIX) ? payload.subarray(EXIF_PREFIX.length) : payload;
 
-/** The Orientation tag's value in IFD0 of a TIFF structure, or null if absent or unreadable. */
-function readTiffOrientation(t: Uint8Array): number | null {
+/**
+ * Where the Orientation value sits in IFD0 of a TIFF structure, and its byte order; null if the
+ * tag is absent or unreadable.
+ */
+function orientationSlot(t: Uint8Array): { at: number; littleEndian: boolean } | null {
   if (t.length < 8) return null;
   const order = ascii(t, 0, 2);
   if (order !== "II" && order !== "MM") return null;
-  const u16 = order === "II" ? u16le : u16be;
-  const u32 = order === "II" ? u32le : u32be;
+  const littleEndian = order === "II";
+  const u16 = littleEndian ? u16le : u16be;
+  const u32 = littleEndian ? u32le : u32be;
   if (u16(t, 2) !== 42) return null;
   const ifd = u32(t, 4);
   if (ifd < 8 || ifd + 2 > t.length) return null;
@@ -200,7 +204,39 @@ function readTiffOrientation(t: Uint8Array): number | null {
     if (u16(t, entry) !== ORIENTATION_TAG) continue;
     // Like WebKit/Blink's readImageOrientation, take only a single SHORT, which TIFF stores inline
     // in the first two bytes of the value field, so that we rotate exactly when browsers do.
-    if (u16(t, entry + 2) === TIFF_SHORT && u32(t, entry + 4) === 1) return u16(t, entry + 8);
+    if (u16(t, entry + 2) === TIFF_SHORT && u32(t, entry + 4) === 1)
+      return { at: entry + 8, littleEndian };
   }
   return null;
+}
+
+function readTiffOrientation(t: Uint8Array): number | null {
+  const slot = orientationSlot(t);
+  if (!slot) return null;
+  return (slot.littleEndian ? u16le : u16be)(t, slot.at);
+}
+
+/**
+ * The EXIF block of a file (its TIFF structure), as the orientation reader finds it, or null.
+ * Does not mutate `bytes`; the result is a view into it.
+ *
+ * @example
+ * readExifBlock(jpegWithGps, "jpeg"); // Uint8Array starting "MM\0*" or "II*\0"
+ */
+export function readExifBlock(bytes: Uint8Array, format: ImageFormat): Uint8Array | null {
+  return findExif(bytes, format, true);
+}
+
+/**
+ * A copy of a TIFF/EXIF block whose Orientation tag (if any) says `o`: once the pixels have been
+ * turned upright, a kept EXIF block must not ask viewers to turn them again.
+ *
+ * @example
+ * readTiffOrientation(withOrientation(tiff, 1)); // 1
+ */
+export function withOrientation(tiff: Uint8Array, o: Orientation): Uint8Array {
+  const copy = tiff.slice();
+  const slot = orientationSlot(copy);
+  if (slot) new DataView(copy.buffer).setUint16(slot.at, o, slot.littleEndian);
+  return copy;
 }

@@ -122,6 +122,11 @@ export const PipelineSpecSchema = z.object({
   /** AVIF: encoder speed 0 (smallest, slowest) – 10 (fastest). */
   speed: int("speed", 0, 10).optional(),
   autoOrient: z.boolean().default(true),
+  /**
+   * Copy the source's EXIF block (camera, date, GPS…) into the output; by default outputs carry
+   * none. The orientation in it is reset to 1 when the pixels were turned upright.
+   */
+  keepMetadata: z.boolean().default(false),
 });
 
 export type Operation = z.output<typeof OperationSchema>;

@@ -1,5 +1,5 @@
 import type { Codecs, DecodableFormat, EncodeOptions } from "./codecs.ts";
-import { orientationSteps, readExifOrientation } from "./exif.ts";
+import { orientationSteps, readExifBlock, readExifOrientation, withOrientation } from "./exif.ts";
 import {
   boxShrinkRgba,
   cropRgba,
@@ -11,6 +11,7 @@ import {
   rotateRightAngle,
   shrinkFactorsFor,
 } from "./kernels.ts";
+import { embedExif, MetadataError } from "./metadata.ts";
 import type { Operation, PipelineSpec, Position, ResizeOp } from "./pipeline-spec.ts";
 import { createRgba, type RgbaImage } from "./raster.ts";
 import { plannedSize, planResize } from "./resize-plan.ts";
@@ -181,6 +182,27 @@ function flattenForJpeg(img: RgbaImage): RgbaImage {
   return { data: out, width: img.width, height: img.height };
 }
 
+/** The encoded output with the source's EXIF block in it (if it had one). */
+function keepExif(encoded: Uint8Array, job: PipelineJob): Uint8Array {
+  const tiff = readExifBlock(job.bytes, job.format);
+  if (!tiff) return encoded;
+  if (job.spec.format === "avif") {
+    throw new PipelineError(
+      "Expected format jpeg, png or webp with keepMetadata: AVIF output cannot carry it yet",
+    );
+  }
+  try {
+    return embedExif(
+      encoded,
+      job.spec.format,
+      job.spec.autoOrient ? withOrientation(tiff, 1) : tiff,
+    );
+  } catch (err) {
+    if (err instanceof MetadataError) throw new PipelineError(err.message);
+    throw err;
+  }
+}
+
 function encodeOptions(spec: PipelineJob["spec"]): EncodeOptions {
   const quality = spec.quality ?? DEFAULT_QUALITY[spec.format];
   switch (spec.format) {
@@ -225,10 +247,11 @@ export async function runPipeline(
   }
   for (const op of job.spec.operations) img = await apply(codecs, img, op, job.maxPixels);
   const t2 = performance.now();
-  const bytes = await codecs.encode(
+  const encoded = await codecs.encode(
     job.spec.format === "jpeg" ? flattenForJpeg(img) : img,
     encodeOptions(job.spec),
   );
+  const bytes = job.spec.keepMetadata ? keepExif(encoded, job) : encoded;
   const t3 = performance.now();
   return {
     bytes,
