@@ -155,6 +155,29 @@ describeEachDatabase("transform and render", (ctx) => {
     expect((await pixels(bytes)).width).toBe(200);
   });
 
+  test("deleting an image deletes its cached renderings and their bytes", async () => {
+    const c = ctx();
+    const count = async () => {
+      const [row] = await c.db.sql<{ renders: string; blobs: string }[]>`
+        SELECT (SELECT count(*) FROM render_cache) AS renders, (SELECT count(*) FROM blobs) AS blobs`;
+      return { renders: Number(row?.renders), blobs: Number(row?.blobs) };
+    };
+    const before = await count();
+    const bytes = new Uint8Array(
+      await sharp(await landscape(1))
+        .resize(64)
+        .png()
+        .toBuffer(),
+    );
+    const source = await upload(c.app, "small.png", bytes);
+    for (const w of [10, 20])
+      expect((await c.app.request(`/v1/images/${source.id}/render?w=${w}`)).status).toBe(200);
+    expect(await count()).toEqual({ renders: before.renders + 2, blobs: before.blobs + 3 });
+    expect((await c.app.request(`/v1/images/${source.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await count()).toEqual(before);
+    expect((await c.app.request(`/v1/images/${source.id}/render?w=10`)).status).toBe(404);
+  });
+
   test("render format=auto follows Accept and says Vary: Accept", async () => {
     const { app } = ctx();
     const source = await upload(app, "photo.jpg", await landscape(1));
