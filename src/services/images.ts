@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
-import { toHex } from "../encoding.ts";
+import { sha256Hex } from "../encoding.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../imaging/exif.ts";
 import {
@@ -244,9 +244,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       output: { bytes: Uint8Array; format: ImageFormat; width: number; height: number },
       pipeline: unknown,
     ): Promise<ImageRecord> {
-      const sha256 = toHex(
-        await crypto.subtle.digest("SHA-256", output.bytes as Uint8Array<ArrayBuffer>),
-      );
+      const sha256 = await sha256Hex(output.bytes);
       return insertImage({
         ...output,
         sha256,

@@ -1,6 +1,6 @@
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
-import { toHex } from "../encoding.ts";
+import { sha256Hex } from "../encoding.ts";
 import type { EncodableFormat } from "../imaging/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
@@ -83,11 +83,8 @@ export function createTransformService(deps: {
     async render(id: string, spec: PipelineSpec, accept?: string): Promise<Rendering> {
       const source = await images.get(id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
-      const key = toHex(
-        await crypto.subtle.digest(
-          "SHA-256",
-          new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
-        ),
+      const key = await sha256Hex(
+        new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
       );
       const [hit] = await sql<
         {
@@ -108,16 +105,16 @@ export function createTransformService(deps: {
         }
       }
       const output = await run(source, resolved);
-      const sha256 = toHex(
-        await crypto.subtle.digest("SHA-256", output.bytes as Uint8Array<ArrayBuffer>),
-      );
+      const sha256 = await sha256Hex(output.bytes);
       await sql.begin(async (tx) => {
+        // The source may have been deleted meanwhile: then there is nothing to cache against, and
+        // the key-share lock keeps it from going before this transaction commits.
+        const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
+        if (!alive) return;
         await postgresBlobs.put(tx, sha256, output.bytes);
-        // The source may have been deleted meanwhile: then there is nothing to cache against.
         await tx`
           INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256)
-          SELECT ${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256}
-          WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
+          VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256})
           ON CONFLICT DO NOTHING`;
       });
       return {

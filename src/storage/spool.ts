@@ -1,4 +1,4 @@
-import { toHex } from "../encoding.ts";
+import { sha256Hex } from "../encoding.ts";
 
 /**
  * Where an upload's bytes wait while they are hashed and checked, before the one transaction that
@@ -37,7 +37,7 @@ export const memorySpool: Spool = {
         }
         chunks = [];
         bytes = whole;
-        return { size, sha256: toHex(await crypto.subtle.digest("SHA-256", whole)) };
+        return { size, sha256: await sha256Hex(whole) };
       },
       async read() {
         if (!bytes) throw new Error("spool file read before finish()");
