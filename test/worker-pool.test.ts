@@ -8,6 +8,7 @@ import type { PipelineJob } from "../src/imaging/pipeline.ts";
 import { PipelineSpecSchema } from "../src/imaging/pipeline-spec.ts";
 import { createJsonLogger } from "../src/logger.ts";
 import { createWorkerPool } from "../src/runtime/bun/worker-pool.ts";
+import { processPipeline } from "../src/services/processor.ts";
 import { noise, pngsuite } from "./support/fixtures.ts";
 import { spawnServer } from "./support/server.ts";
 
@@ -33,9 +34,9 @@ describe("worker pool", () => {
 
   test("a full queue answers 503 with Retry-After instead of growing", async () => {
     const pool = createWorkerPool({ size: 1, queueLimit: 1, timeoutMs: 60_000, logger });
-    const running = pool.process(thumbnailOf(big, "jpeg"));
-    const queued = pool.process(thumbnailOf(big, "jpeg"));
-    const refused = await pool.process(thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
+    const running = processPipeline(pool, thumbnailOf(big, "jpeg"));
+    const queued = processPipeline(pool, thumbnailOf(big, "jpeg"));
+    const refused = await processPipeline(pool, thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect(refused).toMatchObject({ status: 503, extra: { headers: { "Retry-After": "1" } } });
     expect((await running).width).toBe(64);
@@ -46,10 +47,12 @@ describe("worker pool", () => {
   test("a job over the time limit is stopped; the pool goes on with a fresh worker", async () => {
     // Decoding 50 MP takes about a second here; a 32×32 PNG (codecs included) far less.
     const pool = createWorkerPool({ size: 1, queueLimit: 4, timeoutMs: 400, logger });
-    const slow = await pool.process(thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
+    const slow = await processPipeline(pool, thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
     expect(slow).toMatchObject({ status: 503 });
     expect((slow as Error).message).toContain("IMAGE_TIMEOUT_MS");
-    expect((await pool.process(thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width).toBe(64);
+    expect(
+      (await processPipeline(pool, thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width,
+    ).toBe(64);
     await pool.close();
   });
 
@@ -57,9 +60,11 @@ describe("worker pool", () => {
     const pool = createWorkerPool({ size: 1, queueLimit: 4, timeoutMs: 10_000, logger });
     // mozjpeg makes the best of a truncated file; a header of garbage it cannot.
     const broken = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, ...noise(2000)]);
-    const err = await pool.process(thumbnailOf(broken, "jpeg")).catch((e: unknown) => e);
+    const err = await processPipeline(pool, thumbnailOf(broken, "jpeg")).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 422 });
-    expect((await pool.process(thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width).toBe(64);
+    expect(
+      (await processPipeline(pool, thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width,
+    ).toBe(64);
     await pool.close();
   });
 });

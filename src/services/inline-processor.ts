@@ -1,5 +1,6 @@
 import type { Codecs } from "../imaging/codecs.ts";
-import { PipelineError, runPipeline } from "../imaging/pipeline.ts";
+import { PipelineError } from "../imaging/pipeline.ts";
+import { runTask } from "../imaging/tasks.ts";
 import { type ImageProcessor, pipelineFailure } from "./processor.ts";
 
 /**
@@ -10,11 +11,10 @@ export function createInlineProcessor(codecs: Codecs): ImageProcessor {
   let running = 0;
   let completed = 0;
   return {
-    async process(job) {
+    async run(task) {
       running++;
       try {
-        const { timings: _, ...output } = await runPipeline(codecs, job);
-        return output;
+        return await runTask(codecs, task);
       } catch (err) {
         throw pipelineFailure(
           err instanceof PipelineError,

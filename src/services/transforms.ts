@@ -5,7 +5,7 @@ import type { EncodableFormat } from "../imaging/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
 import type { ImageRecord, ImageService } from "./images.ts";
-import type { ImageProcessor } from "./processor.ts";
+import { type ImageProcessor, processPipeline } from "./processor.ts";
 
 export type Rendering = {
   format: EncodableFormat;
@@ -60,7 +60,12 @@ export function createTransformService(deps: {
 
   async function run(record: ImageRecord, spec: PipelineSpec & { format: EncodableFormat }) {
     const bytes = await images.readBytes(record);
-    return processor.process({ bytes, format: record.format, spec, maxPixels: limits.maxPixels });
+    return processPipeline(processor, {
+      bytes,
+      format: record.format,
+      spec,
+      maxPixels: limits.maxPixels,
+    });
   }
 
   return {

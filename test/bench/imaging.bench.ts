@@ -15,6 +15,7 @@ import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pi
 import { createJsonLogger } from "../../src/logger.ts";
 import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
 import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
+import { processPipeline } from "../../src/services/processor.ts";
 import { fixture } from "../support/fixtures.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -147,7 +148,7 @@ const pool = createWorkerPool({
 });
 let after50 = 0;
 for (let i = 1; i <= LEAK_RUNS; i++) {
-  await pool.process(thumbnail);
+  await processPipeline(pool, thumbnail);
   if (i === Math.min(50, LEAK_RUNS)) after50 = rssMb("VmRSS");
 }
 const afterAll = rssMb("VmRSS");

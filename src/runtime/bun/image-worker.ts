@@ -1,24 +1,24 @@
-// A worker thread of the pool: its codecs are initialised once and reused for every job.
+// A worker thread of the pool: its codecs are initialised once and reused for every task.
 import { createCodecs } from "../../imaging/codecs.ts";
-import { PipelineError, type PipelineJob, runPipeline } from "../../imaging/pipeline.ts";
+import { PipelineError } from "../../imaging/pipeline.ts";
+import { type ImageTask, runTask, type TaskResult } from "../../imaging/tasks.ts";
 import { loadWasmFromNodeModules } from "./wasm.ts";
 
 declare const self: Worker;
 
-export type WorkerRequest = { id: number; job: PipelineJob };
+export type WorkerRequest = { id: number; task: ImageTask };
 export type WorkerReply =
-  | { id: number; ok: true; output: Awaited<ReturnType<typeof runPipeline>> }
+  | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; refusal: boolean; message: string; fatal: boolean };
 
 const codecs = createCodecs(loadWasmFromNodeModules);
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
-  const { id, job } = event.data;
+  const { id, task } = event.data;
   try {
-    const output = await runPipeline(codecs, job);
-    self.postMessage({ id, ok: true, output } satisfies WorkerReply, [
-      output.bytes.buffer as ArrayBuffer,
-    ]);
+    const result = await runTask(codecs, task);
+    const transfer = result.kind === "pipeline" ? [result.output.bytes.buffer as ArrayBuffer] : [];
+    self.postMessage({ id, ok: true, result } satisfies WorkerReply, transfer);
   } catch (err) {
     self.postMessage({
       id,

@@ -1,5 +1,5 @@
 import { ApiError } from "../../errors.ts";
-import type { PipelineJob, PipelineOutput } from "../../imaging/pipeline.ts";
+import type { ImageTask, TaskResult } from "../../imaging/tasks.ts";
 import type { Logger } from "../../logger.ts";
 import { type ImageProcessor, pipelineFailure } from "../../services/processor.ts";
 import type { WorkerReply, WorkerRequest } from "./image-worker.ts";
@@ -14,8 +14,8 @@ export type WorkerPoolOptions = {
 
 type Task = {
   id: number;
-  job: PipelineJob;
-  resolve: (out: PipelineOutput) => void;
+  task: ImageTask;
+  resolve: (out: TaskResult) => void;
   reject: (err: unknown) => void;
 };
 
@@ -24,7 +24,7 @@ type Slot = { worker: Worker; task: Task | null; timer: ReturnType<typeof setTim
 const workerUrl = new URL("./image-worker.ts", import.meta.url);
 
 /**
- * A fixed pool of Bun Workers running pipelines, so that decoding a 50 MP image never blocks the
+ * A fixed pool of Bun Workers running image tasks, so that decoding a 50 MP image never blocks the
  * HTTP event loop (nor, later, the RabbitMQ heartbeats: amqp-node/amqplib#261).
  */
 export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
@@ -63,9 +63,7 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
     slot.timer = null;
     completed++;
     if (reply.ok) {
-      const { timings, ...output } = reply.output;
-      options.logger.debug("pipeline done", { ...timings });
-      task.resolve(output);
+      task.resolve(reply.result);
     } else {
       task.reject(pipelineFailure(reply.refusal, reply.message));
       if (reply.fatal) {
@@ -97,11 +95,9 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
         replaceWorker(slot);
         dispatch();
       }, options.timeoutMs);
-      const bytes = task.job.bytes.slice(); // the caller keeps its copy; this one is transferred
-      slot.worker.postMessage(
-        { id: task.id, job: { ...task.job, bytes } } satisfies WorkerRequest,
-        [bytes.buffer as ArrayBuffer],
-      );
+      const bytes = task.task.job.bytes.slice(); // the caller keeps its copy; this one is transferred
+      const message = { id: task.id, task: { ...task.task, job: { ...task.task.job, bytes } } };
+      slot.worker.postMessage(message as WorkerRequest, [bytes.buffer as ArrayBuffer]);
     }
   };
 
@@ -112,7 +108,7 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
   }
 
   return {
-    process(job) {
+    run(task) {
       if (closed)
         return Promise.reject(new ApiError("unavailable", "The image worker pool is shut down"));
       const busy = slots.every((s) => s.task);
@@ -123,8 +119,8 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
           }),
         );
       }
-      return new Promise<PipelineOutput>((resolve, reject) => {
-        queue.push({ id: nextId++, job, resolve, reject });
+      return new Promise<TaskResult>((resolve, reject) => {
+        queue.push({ id: nextId++, task, resolve, reject });
         dispatch();
       });
     },
