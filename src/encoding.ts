@@ -7,3 +7,15 @@ export const toHex = (bytes: ArrayBuffer | Uint8Array): string =>
 /** Lowercase hex SHA-256 of some bytes (Web Crypto: the same on every runtime). */
 export const sha256Hex = async (bytes: Uint8Array): Promise<string> =>
   toHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+
+/** JSON with sorted keys: equal specs give equal strings, so equal cache keys. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -2,6 +2,7 @@ import type { Config } from "../config.ts";
 import type { Database } from "../db/database.ts";
 import type { Services } from "../http/env.ts";
 import type { Logger } from "../logger.ts";
+import { createAnalysisService } from "../services/analysis.ts";
 import { createImageService } from "../services/images.ts";
 import type { ImageProcessor } from "../services/processor.ts";
 import { createTransformService } from "../services/transforms.ts";
@@ -20,6 +21,7 @@ export function createServices(deps: {
   return {
     images,
     transforms: createTransformService({ sql: db.sql, images, processor, limits }),
+    analysis: createAnalysisService({ sql: db.sql, images, processor, limits }),
     limits,
     logger,
     async checkReady() {

@@ -1,6 +1,6 @@
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
-import { sha256Hex } from "../encoding.ts";
+import { canonicalJson, sha256Hex } from "../encoding.ts";
 import type { EncodableFormat } from "../imaging/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
@@ -33,18 +33,6 @@ export function chooseFormat(
   if (types.includes("image/avif")) return "avif";
   if (types.includes("image/webp")) return "webp";
   return "jpeg";
-}
-
-/** JSON with sorted keys: equal specs give equal strings, so equal cache keys. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
 }
 
 export type TransformService = ReturnType<typeof createTransformService>;

@@ -2,6 +2,7 @@
 // filesystem to read them from at start.
 import images from "./0001_images.sql" with { type: "text" };
 import transforms from "./0002_transforms.sql" with { type: "text" };
+import analysis from "./0003_analysis.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -9,4 +10,5 @@ export type Migration = { name: string; sql: string };
 export const MIGRATIONS: readonly Migration[] = [
   { name: "0001_images", sql: images },
   { name: "0002_transforms", sql: transforms },
+  { name: "0003_analysis", sql: analysis },
 ];

@@ -4,6 +4,7 @@ import { validationHook } from "../../http/validation.ts";
 import { registerDeleteImage } from "./delete.ts";
 import { registerGetImageFile } from "./file.ts";
 import { registerGetImage } from "./get.ts";
+import { registerImageHistogram } from "./histogram.ts";
 import { registerListImages } from "./list.ts";
 import { registerRenderImage } from "./render.ts";
 import { registerTransformImage } from "./transform.ts";
@@ -19,5 +20,6 @@ export function imagesRoutes() {
   registerDeleteImage(app);
   registerTransformImage(app);
   registerRenderImage(app);
+  registerImageHistogram(app);
   return app;
 }
