@@ -224,29 +224,32 @@ function tallyContinuous(img: RgbaImage, space: "hsv" | "lab", bins: number, mas
   const channels = CHANNELS[space];
   const tallies = channels.map(() => newTally(FINE, bins));
   const d = img.data;
-  let pixels = 0;
-  const add = (c: number, v: number) => {
-    const ch = channels[c] as Channel;
-    const t = tallies[c] as Tally;
-    const unit = (v - ch.min) / (ch.max - ch.min);
-    const fine = Math.min(FINE - 1, Math.max(0, Math.floor(unit * FINE)));
-    t.fine[fine] = (t.fine[fine] as number) + 1;
-    const bin = Math.min(bins - 1, Math.max(0, Math.floor(unit * bins)));
-    t.coarse[bin] = (t.coarse[bin] as number) + 1;
-    t.sum += v;
-    t.sumSq += v * v;
-    if (v < t.lo) t.lo = v;
-    if (v > t.hi) t.hi = v;
-  };
   const convert = space === "hsv" ? hsvInto : labInto;
   const v = new Float64Array(3);
+  // Per channel, hoisted out of the pixel loop: offset and scales to fine and coarse bin indices.
+  const offset = channels.map((ch) => ch.min);
+  const toFine = channels.map((ch) => FINE / (ch.max - ch.min));
+  const toCoarse = channels.map((ch) => bins / (ch.max - ch.min));
+  let pixels = 0;
   for (let p = 0, i = 0; i < d.length; p++, i += 4) {
     if (d[i + 3] === 0 || (mask && mask[p] === 0)) continue;
     pixels++;
     convert(d[i] as number, d[i + 1] as number, d[i + 2] as number, v);
-    add(0, v[0] as number);
-    add(1, v[1] as number);
-    add(2, v[2] as number);
+    for (let c = 0; c < 3; c++) {
+      const x = v[c] as number;
+      const t = tallies[c] as Tally;
+      const u = x - (offset[c] as number);
+      let f = Math.floor(u * (toFine[c] as number));
+      f = f < 0 ? 0 : f >= FINE ? FINE - 1 : f;
+      t.fine[f] = (t.fine[f] as number) + 1;
+      let k = Math.floor(u * (toCoarse[c] as number));
+      k = k < 0 ? 0 : k >= bins ? bins - 1 : k;
+      t.coarse[k] = (t.coarse[k] as number) + 1;
+      t.sum += x;
+      t.sumSq += x * x;
+      if (x < t.lo) t.lo = x;
+      if (x > t.hi) t.hi = x;
+    }
   }
   return { tallies, pixels };
 }
