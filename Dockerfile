@@ -30,11 +30,15 @@ ENV NODE_ENV=production \
     PORT=8000 \
     DATA_DIR=/data
 
-# node_modules must sit beside src/: the server reads swagger-ui-dist from
-# ../../../node_modules relative to src/runtime/bun/server.ts at run time.
+# node_modules and wasm/ must sit beside src/: files are found relative to the source files,
+# not the working directory. The server reads swagger-ui-dist from ../../../node_modules
+# relative to src/runtime/bun/server.ts; src/runtime/bun/wasm.ts compiles the jSquash codecs
+# from node_modules/ and Pictor's own libjpeg-turbo build from wasm/jpeg-scaled/pictor_jpeg.wasm
+# (with its licences, LICENSE and README.ijg) under the same root.
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --chown=root:root src ./src
+COPY --chown=root:root wasm ./wasm
 
 # The image's `bun` user owns only the data directory; the code stays read-only to it.
 RUN mkdir -p /data && chown bun:bun /data

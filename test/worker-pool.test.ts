@@ -10,7 +10,7 @@ import { createJsonLogger } from "../src/logger.ts";
 import { createWorkerPool } from "../src/runtime/bun/worker-pool.ts";
 import { processPipeline } from "../src/services/processor.ts";
 import { noise, pngsuite } from "./support/fixtures.ts";
-import { spawnServer } from "./support/server.ts";
+import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
 // 8000 × 6250 = 50 MP, the default MAX_PIXELS; a smooth gradient keeps the file small.
 const big = new Uint8Array(
@@ -45,9 +45,16 @@ describe("worker pool", () => {
   });
 
   test("a job over the time limit is stopped; the pool goes on with a fresh worker", async () => {
-    // Decoding 50 MP takes about a second here; a 32×32 PNG (codecs included) far less.
+    // Decoding 50 MP takes about a second here; a 32×32 PNG (codecs included) far less. The
+    // flop comes first so that the JPEG is decoded at full size, not reduced on load.
     const pool = createWorkerPool({ size: 1, queueLimit: 4, timeoutMs: 400, logger });
-    const slow = await processPipeline(pool, thumbnailOf(big, "jpeg")).catch((e: unknown) => e);
+    const fullSize = PipelineSpecSchema.parse({
+      operations: [{ op: "flop" }, { op: "resize", width: 64 }],
+    });
+    const slow = await processPipeline(pool, {
+      ...thumbnailOf(big, "jpeg"),
+      spec: { ...fullSize, format: "png" },
+    }).catch((e: unknown) => e);
     expect(slow).toMatchObject({ status: 503 });
     expect((slow as Error).message).toContain("IMAGE_TIMEOUT_MS");
     expect(
@@ -74,17 +81,18 @@ describe("the HTTP event loop while a 50 MP image is processed", () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("/healthz answers in under 50 ms throughout", async () => {
-    const server = await spawnServer({ DATA_DIR: dataDir, IMAGE_WORKERS: "1" });
+    const server = await spawnServer({ DATA_DIR: dataDir, IMAGE_WORKERS: "1", ...SERVER_ADMIN });
     try {
+      const headers = await serverAuth(server.url);
       const form = new FormData();
       form.append("file", new File([big], "big.jpg"));
-      const up = await fetch(`${server.url}/v1/images`, { method: "POST", body: form });
+      const up = await fetch(`${server.url}/v1/images`, { method: "POST", body: form, headers });
       expect(up.status).toBe(201);
       const { images } = (await up.json()) as { images: { id: string }[] };
       let done = false;
-      const render = fetch(
-        `${server.url}/v1/images/${images[0]?.id}/render?w=300&format=jpeg`,
-      ).then(async (r) => {
+      const render = fetch(`${server.url}/v1/images/${images[0]?.id}/render?w=300&format=jpeg`, {
+        headers,
+      }).then(async (r) => {
         done = true;
         return r;
       });

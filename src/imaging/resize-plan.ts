@@ -69,3 +69,27 @@ export function planResize(
     }
   }
 }
+
+/**
+ * How much a JPEG may be reduced while it is decoded (1/2, 1/4 or 1/8 in the inverse DCT) before
+ * it is resampled to `plan`: sharp's shrink-on-load rule (its default `fastShrinkOnLoad`). The
+ * largest factor no greater than the shrink of the less-shrunk axis, so the decoded image keeps
+ * at least the planned size, and halved when the shrink's integer part equals it (sharp cites
+ * libjpeg's rounding; it also keeps a whole-number shrink such as 4000 → 1000 from handing out
+ * the reduced IDCT's output unfiltered). `srcWidth`×`srcHeight` is the size the plan was made
+ * for (upright, after EXIF orientation).
+ *
+ * @example
+ * jpegShrinkOnLoad(4000, 3000, { width: 800, height: 600 }); // 4: decode 1000×750
+ * jpegShrinkOnLoad(4000, 3000, { width: 1000, height: 750 }); // 2: decode 2000×1500
+ */
+export function jpegShrinkOnLoad(
+  srcWidth: number,
+  srcHeight: number,
+  plan: { width: number; height: number },
+): 1 | 2 | 4 | 8 {
+  const shrink = Math.min(srcWidth / plan.width, srcHeight / plan.height);
+  const factor = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+  if (factor > 1 && Math.floor(shrink) === factor) return (factor / 2) as 2 | 4;
+  return factor;
+}
