@@ -13,8 +13,9 @@ import {
 } from "./kernels.ts";
 import { embedExif, MetadataError } from "./metadata.ts";
 import type { Operation, PipelineSpec, Position, ResizeOp } from "./pipeline-spec.ts";
+import { probeImageHeader } from "./probe.ts";
 import { createRgba, type RgbaImage } from "./raster.ts";
-import { plannedSize, planResize } from "./resize-plan.ts";
+import { jpegShrinkOnLoad, plannedSize, planResize, type ResizePlan } from "./resize-plan.ts";
 
 export type EncodableFormat = EncodeOptions["format"];
 
@@ -81,13 +82,18 @@ function embedRgba(
   return out;
 }
 
+/**
+ * `preplanned`: the resize planned for the full-size image when `img` was decoded reduced
+ * (shrink-on-load), so the output size does not depend on the reduction's rounding.
+ */
 async function resizeStep(
   codecs: Codecs,
   img: RgbaImage,
   op: ResizeOp,
   maxPixels: number,
+  preplanned?: ResizePlan,
 ): Promise<RgbaImage> {
-  const plan = planResize(img.width, img.height, op);
+  const plan = preplanned ?? planResize(img.width, img.height, op);
   const size = plannedSize(plan);
   checkPixels(
     Math.max(plan.width, size.width),
@@ -98,9 +104,12 @@ async function resizeStep(
   let out = img;
   if (plan.width !== img.width || plan.height !== img.height) {
     // libvips' thumbnail strategy: a cheap integer box shrink to within 2× of the target, then
-    // the real filter over far fewer pixels.
+    // the real filter over far fewer pixels. Not after shrink-on-load, which leaves less than 2×
+    // (or, past 16×, at most 1/64 of the pixels): the box drops the columns and rows that do not
+    // fill a block, and on a decoded 225×150 going to 100×67 that shift alone cost 16 dB of PSNR
+    // against sharp (31 dB with the box, 47 dB without).
     const [fx, fy] =
-      op.kernel === "nearest"
+      op.kernel === "nearest" || preplanned
         ? [1, 1]
         : shrinkFactorsFor(img.width, img.height, plan.width, plan.height);
     if (fx > 1 || fy > 1) out = boxShrinkRgba(out, fx, fy);
@@ -126,10 +135,11 @@ async function apply(
   img: RgbaImage,
   op: Operation,
   maxPixels: number,
+  plan?: ResizePlan,
 ): Promise<RgbaImage> {
   switch (op.op) {
     case "resize":
-      return resizeStep(codecs, img, op, maxPixels);
+      return resizeStep(codecs, img, op, maxPixels, plan);
     case "crop":
       if (op.left + op.width > img.width || op.top + op.height > img.height) {
         throw new PipelineError(
@@ -212,6 +222,7 @@ function encodeOptions(spec: PipelineJob["spec"]): EncodeOptions {
         quality,
         progressive: spec.progressive ?? false,
         chromaSubsampling: spec.chromaSubsampling ?? "4:2:0",
+        mozjpeg: spec.mozjpeg ?? false,
       };
     case "png":
       return { format: "png" };
@@ -223,9 +234,33 @@ function encodeOptions(spec: PipelineJob["spec"]): EncodeOptions {
 }
 
 /**
- * Runs a validated pipeline: decode, apply the EXIF orientation (unless `autoOrient: false`), each
- * operation in order, encode. Outputs carry no metadata: the encoders write none. Timings of the
- * three stages are reported so that the slowest one is visible.
+ * Shrink-on-load, as sharp and libvips' thumbnail do: when a JPEG's first operation is a
+ * downscaling resize, the decoder reduces it by 2, 4 or 8 in the DCT (far less work than decoding
+ * every pixel and box-shrinking them), and the resize plan is made for the full upright size.
+ * Not for `nearest`, whose point is to pick source pixels rather than average them.
+ */
+function shrinkOnLoad(job: PipelineJob): { scaleDenom: 1 | 2 | 4 | 8; plan?: ResizePlan } {
+  const first = job.spec.operations[0];
+  if (job.format !== "jpeg" || first?.op !== "resize" || first.kernel === "nearest") {
+    return { scaleDenom: 1 };
+  }
+  const header = probeImageHeader(job.bytes);
+  if (header.kind !== "ok") return { scaleDenom: 1 };
+  const { rotate } = job.spec.autoOrient
+    ? orientationSteps(readExifOrientation(job.bytes, job.format))
+    : { rotate: 0 };
+  const [width, height] =
+    rotate === 90 || rotate === 270 ? [header.height, header.width] : [header.width, header.height];
+  const plan = planResize(width, height, first);
+  const scaleDenom = jpegShrinkOnLoad(width, height, plan);
+  return scaleDenom === 1 ? { scaleDenom } : { scaleDenom, plan };
+}
+
+/**
+ * Runs a validated pipeline: decode (reduced already when the first operation shrinks a JPEG),
+ * apply the EXIF orientation (unless `autoOrient: false`), each operation in order, encode.
+ * Outputs carry no metadata: the encoders write none. Timings of the three stages are reported
+ * so that the slowest one is visible.
  *
  * @example
  * await runPipeline(codecs, { bytes, format: "jpeg", maxPixels: 50e6,
@@ -238,14 +273,17 @@ export async function runPipeline(
   PipelineOutput & { timings: { decodeMs: number; processMs: number; encodeMs: number } }
 > {
   const t0 = performance.now();
-  let img = await codecs.decode(job.bytes, job.format);
+  const { scaleDenom, plan } = shrinkOnLoad(job);
+  let img = await codecs.decode(job.bytes, job.format, { scaleDenom });
   const t1 = performance.now();
   if (job.spec.autoOrient) {
     const { rotate, flop } = orientationSteps(readExifOrientation(job.bytes, job.format));
     if (rotate) img = rotateRightAngle(img, rotate);
     if (flop) img = flopRgba(img);
   }
-  for (const op of job.spec.operations) img = await apply(codecs, img, op, job.maxPixels);
+  for (const [i, op] of job.spec.operations.entries()) {
+    img = await apply(codecs, img, op, job.maxPixels, i === 0 ? plan : undefined);
+  }
   const t2 = performance.now();
   const encoded = await codecs.encode(
     job.spec.format === "jpeg" ? flattenForJpeg(img) : img,
