@@ -106,7 +106,13 @@ export function rgbToLab(r: number, g: number, b: number): [number, number, numb
   return [out[0] as number, out[1] as number, out[2] as number];
 }
 
-function labInto(r: number, g: number, b: number, out: Float64Array): void {
+/**
+ * CIE L*a*b* (D65) of 8-bit sRGB into `out[0…2]`: rgbToLab without allocating, for pixel loops.
+ *
+ * @example
+ * labInto(255, 0, 0, out); // out: [53.24…, 80.09…, 67.20…]
+ */
+export function labInto(r: number, g: number, b: number, out: Float64Array): void {
   const lr = LINEAR[r] as number;
   const lg = LINEAR[g] as number;
   const lb = LINEAR[b] as number;

@@ -1,10 +1,20 @@
 import type postgres from "postgres";
+import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
-import { canonicalJson } from "../encoding.ts";
+import { canonicalJson, sha256Hex } from "../encoding.ts";
+import { ApiError } from "../errors.ts";
 import type { ColourSpace, Histogram } from "../imaging/histogram.ts";
+import { chartSvg, histogramChart } from "../imaging/histogram-chart.ts";
+import type { Palette } from "../imaging/palette.ts";
 import type { ImageService } from "./images.ts";
-import { computeHistogram, type ImageProcessor } from "./processor.ts";
+import {
+  computeHistogram,
+  computePalette,
+  type ImageProcessor,
+  renderChartPng,
+} from "./processor.ts";
+import type { SegmentationService } from "./segmentations.ts";
 
 export type AnalysisService = ReturnType<typeof createAnalysisService>;
 
@@ -12,13 +22,20 @@ export type AnalysisService = ReturnType<typeof createAnalysisService>;
 export function createAnalysisService(deps: {
   sql: Sql;
   images: ImageService;
+  segmentations: SegmentationService;
   processor: ImageProcessor;
   limits: Limits;
 }) {
-  const { sql, images, processor, limits } = deps;
+  const { sql, images, segmentations, processor, limits } = deps;
 
   /** The cached result of `kind` with `params` on image `id`, or `compute`d once and cached. */
-  async function cached<T>(id: string, kind: string, params: object, compute: () => Promise<T>) {
+  async function cached<T>(
+    id: string,
+    kind: string,
+    params: object,
+    compute: () => Promise<T>,
+    segmentationId: string | null = null,
+  ) {
     const key = canonicalJson(params);
     const [hit] = await sql<{ result: T }[]>`
       SELECT result FROM analysis_cache WHERE image_id = ${id} AND kind = ${kind} AND params = ${key}`;
@@ -26,24 +43,95 @@ export function createAnalysisService(deps: {
     const result = await compute();
     // Cached only while the image exists; a delete in between leaves nothing behind.
     await sql`
-      INSERT INTO analysis_cache (image_id, kind, params, result)
-      SELECT ${id}, ${kind}, ${key}, ${sql.json(result as postgres.JSONValue)}
+      INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
+      SELECT ${id}, ${kind}, ${key}, ${sql.json(result as postgres.JSONValue)}, ${segmentationId}
       WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
       ON CONFLICT DO NOTHING`;
     return { result, cached: false };
   }
 
   return {
-    async histogram(id: string, params: { space: ColourSpace; bins: number }) {
-      const record = await images.get(id);
-      return cached<Histogram>(id, "histogram", params, async () =>
-        computeHistogram(processor, {
+    /**
+     * The histogram of image `id`; with `mask`, of the foreground of that segmentation of the
+     * image only, or with `region` too, of that one region.
+     */
+    async histogram(
+      principal: Principal,
+      id: string,
+      params: {
+        space: ColourSpace;
+        bins: number;
+        mask?: string | undefined;
+        region?: number | undefined;
+      },
+    ) {
+      const record = await images.get(principal, id);
+      if (params.region !== undefined && params.mask === undefined) {
+        throw new ApiError("validation_failed", "Expected a mask (a segmentation id) with region", {
+          errors: [{ path: "query.region", message: "region needs mask" }],
+        });
+      }
+      const seg = params.mask ? await segmentations.stored(principal, params.mask) : null;
+      if (seg && seg.record.image_id !== id) {
+        throw new ApiError(
+          "validation_failed",
+          `Segmentation ${params.mask} is not of image ${id}`,
+          {
+            errors: [{ path: "query.mask", message: "Expected a segmentation of this image" }],
+          },
+        );
+      }
+      if (seg && params.region !== undefined && params.region > seg.record.region_count) {
+        throw new ApiError(
+          "validation_failed",
+          `Expected a region between 1 and ${seg.record.region_count} but received ${params.region}`,
+          { errors: [{ path: "query.region", message: "No such region" }] },
+        );
+      }
+      return cached<Histogram>(
+        id,
+        "histogram",
+        params,
+        async () =>
+          computeHistogram(processor, {
+            bytes: await images.readBytes(record),
+            format: record.format,
+            space: params.space,
+            bins: params.bins,
+            maxPixels: limits.maxPixels,
+            mask: seg ? { ...seg.stored, region: params.region } : undefined,
+          }),
+        seg ? seg.record.id : null,
+      );
+    },
+
+    /** The `colors` dominant colours of image `id` with their shares, largest first. */
+    async palette(principal: Principal, id: string, params: { colors: number }) {
+      const record = await images.get(principal, id);
+      return cached<Palette>(id, "palette", params, async () =>
+        computePalette(processor, {
           bytes: await images.readBytes(record),
           format: record.format,
-          ...params,
+          colors: params.colors,
           maxPixels: limits.maxPixels,
         }),
       );
+    },
+
+    /**
+     * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop. The ETag is
+     * the digest of the bytes, which depend only on the histogram.
+     */
+    async drawHistogram(histogram: Histogram, format: "svg" | "png") {
+      const bytes =
+        format === "svg"
+          ? new TextEncoder().encode(chartSvg(histogramChart(histogram)))
+          : await renderChartPng(processor, { histogram });
+      return {
+        bytes,
+        mediaType: format === "svg" ? "image/svg+xml" : "image/png",
+        etag: `"${await sha256Hex(bytes)}"`,
+      };
     },
   };
 }

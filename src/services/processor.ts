@@ -1,7 +1,16 @@
 import { ApiError } from "../errors.ts";
 import type { Histogram } from "../imaging/histogram.ts";
+import type { MaskJob, MaskOutput } from "../imaging/mask-render.ts";
+import type { Palette } from "../imaging/palette.ts";
 import type { PipelineJob, PipelineOutput } from "../imaging/pipeline.ts";
-import type { HistogramJob, ImageTask, TaskResult } from "../imaging/tasks.ts";
+import type { SegmentJob, SegmentOutput } from "../imaging/segment.ts";
+import type {
+  ChartJob,
+  HistogramJob,
+  ImageTask,
+  PaletteJob,
+  TaskResult,
+} from "../imaging/tasks.ts";
 
 /**
  * Runs image tasks (pipelines, analyses) somewhere other than the caller's event loop (a pool of workers under Bun), or
@@ -34,12 +43,50 @@ export async function processPipeline(
   return result.output;
 }
 
+/** Runs `task` on a processor; its result is of the same kind. */
+export async function runTaskOf<K extends ImageTask["kind"]>(
+  processor: ImageProcessor,
+  task: Extract<ImageTask, { kind: K }>,
+): Promise<Extract<TaskResult, { kind: K }>> {
+  const result = await processor.run(task);
+  if (result.kind !== task.kind) throw new Error(`a ${task.kind} task answered with another kind`);
+  return result as Extract<TaskResult, { kind: K }>;
+}
+
 /** Computes a histogram on a processor. */
 export async function computeHistogram(
   processor: ImageProcessor,
   job: HistogramJob,
 ): Promise<Histogram> {
-  const result = await processor.run({ kind: "histogram", job });
-  if (result.kind !== "histogram") throw new Error("a histogram task answered with another kind");
-  return result.histogram;
+  return (await runTaskOf(processor, { kind: "histogram", job })).histogram;
+}
+
+/** Segments an image on a processor. */
+export async function computeSegmentation(
+  processor: ImageProcessor,
+  job: SegmentJob,
+): Promise<SegmentOutput> {
+  const result = await processor.run({ kind: "segment", job });
+  if (result.kind !== "segment") throw new Error("a segment task answered with another kind");
+  return result.segmentation;
+}
+
+/** Renders a stored segmentation's mask on a processor. */
+export async function computeMask(processor: ImageProcessor, job: MaskJob): Promise<MaskOutput> {
+  const result = await processor.run({ kind: "mask", job });
+  if (result.kind !== "mask") throw new Error("a mask task answered with another kind");
+  return result.mask;
+}
+
+/** Finds an image's dominant colours on a processor. */
+export async function computePalette(processor: ImageProcessor, job: PaletteJob): Promise<Palette> {
+  return (await runTaskOf(processor, { kind: "palette", job })).palette;
+}
+
+/** Draws a histogram's chart as PNG on a processor. */
+export async function renderChartPng(
+  processor: ImageProcessor,
+  job: ChartJob,
+): Promise<Uint8Array> {
+  return (await runTaskOf(processor, { kind: "chart", job })).png;
 }

@@ -8,6 +8,18 @@
 import sharp from "sharp";
 import { createCodecs } from "../../src/imaging/codecs.ts";
 import { histogramRgba } from "../../src/imaging/histogram.ts";
+import { chartRgba, chartSvg, histogramChart } from "../../src/imaging/histogram-chart.ts";
+import { paletteRgba } from "../../src/imaging/palette.ts";
+import {
+  adaptiveThresholdMask,
+  growRegions,
+  labelComponents,
+  lumaOf,
+  otsuThreshold,
+  regionGrow,
+  regionStats,
+  thresholdMask,
+} from "../../src/imaging/segmentation/index.ts";
 import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
@@ -50,3 +62,44 @@ await add("sharp .stats() on the same raw pixels", () => raw.clone().stats());
 
 console.log(`\nAnalysis of a ${img.width}×${img.height} image, one thread, median of ${RUNS}`);
 console.table(rows);
+
+// Palette and histogram charts: a section of their own.
+const firstExtra = rows.length;
+for (const k of [5, 16]) await add(`palette, ${k} colours`, () => paletteRgba(img, k));
+const rgbHistogram = histogramRgba(img, "rgb", 256);
+await add("chart of the rgb histogram, SVG", () => chartSvg(histogramChart(rgbHistogram)));
+const chartCodecs = createCodecs(loadWasmFromNodeModules);
+await add("chart of the rgb histogram, PNG (raster + encode)", () =>
+  chartCodecs.encode(chartRgba(histogramChart(rgbHistogram)), { format: "png" }),
+);
+console.table(rows.slice(firstExtra));
+
+// Segmentation kernels: a section of their own. The first row is what an Otsu segmentation does
+// before measuring its regions: luma, histogram and threshold, the mask, the components.
+const firstSegmentation = rows.length;
+const luma = lumaOf(img);
+const otsuMask = thresholdMask(luma, img.width, img.height, otsuThreshold(luma), false);
+const components = labelComponents(otsuMask, 8);
+await add("segment: luma + Otsu + binary mask + labelling (8)", () => {
+  const values = lumaOf(img);
+  const mask = thresholdMask(values, img.width, img.height, otsuThreshold(values), false);
+  return labelComponents(mask, 8);
+});
+await add("segment: labelling alone, 8-connected", () => labelComponents(otsuMask, 8));
+await add("segment: labelling alone, 4-connected", () => labelComponents(otsuMask, 4));
+await add(`segment: region stats of ${components.count} components`, () =>
+  regionStats(components, img),
+);
+for (const method of ["mean", "gaussian"] as const) {
+  await add(`segment: adaptive ${method}, blockSize 35`, () =>
+    adaptiveThresholdMask(luma, img.width, img.height, { method, blockSize: 35, offset: 0 }),
+  );
+}
+const grow = { tolerance: 10, metric: "lab", connectivity: 8, maxRegions: 16 } as const;
+await add("segment: region growing, whole image (Lab ΔE 10, ≤ 16 regions)", () =>
+  growRegions(img, grow),
+);
+await add("segment: region growing from one seed (Lab ΔE 10)", () =>
+  regionGrow(img, [{ x: img.width >> 1, y: img.height >> 3 }], grow),
+);
+console.table(rows.slice(firstSegmentation));

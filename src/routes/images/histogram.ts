@@ -3,6 +3,7 @@ import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
 import { integerParam } from "../../http/validation.ts";
 import { COLOUR_SPACES } from "../../imaging/histogram.ts";
+import { matchesEtag } from "./file.ts";
 import { ImageIdParams } from "./schemas.ts";
 
 const number = z.number();
@@ -34,6 +35,8 @@ const HistogramSchema = z
   })
   .openapi("Histogram");
 
+const CHART_FORMATS = ["json", "svg", "png"] as const;
+
 const route = createRoute({
   method: "get",
   path: "/{id}/histogram",
@@ -54,13 +57,39 @@ const route = createRoute({
       bins: integerParam("bins", 1, 256)
         .optional()
         .openapi({ param: { name: "bins", in: "query" }, type: "integer", example: 256 }),
+      mask: z
+        .uuid({ error: "Expected a segmentation id for mask" })
+        .optional()
+        .openapi({
+          param: { name: "mask", in: "query" },
+          description: "A segmentation of this image",
+        }),
+      region: integerParam("region", 1, 2 ** 31 - 1)
+        .optional()
+        .openapi({ param: { name: "region", in: "query" }, type: "integer" }),
+      format: z
+        .enum(CHART_FORMATS, {
+          error: `Expected one of ${CHART_FORMATS.join(", ")} for format`,
+        })
+        .default("json")
+        .openapi({
+          description:
+            "`json`: the numbers; `svg` or `png`: a chart of them (RGB and luma on one panel, " +
+            "HSV and Lab a panel per channel), with an ETag",
+        }),
     }),
   },
   responses: {
     200: {
-      description: "The histogram",
-      content: { "application/json": { schema: HistogramSchema } },
+      description: "The histogram, or its chart",
+      headers: { ETag: { schema: { type: "string" } } },
+      content: {
+        "application/json": { schema: HistogramSchema },
+        "image/svg+xml": { schema: z.string() },
+        "image/png": { schema: z.string().openapi({ type: "string", format: "binary" }) },
+      },
     },
+    304: { description: "Not modified: the client's chart is current" },
     ...problemResponses("not_found", "validation_failed", "unprocessable_image", "unavailable"),
   },
 });
@@ -68,11 +97,20 @@ const route = createRoute({
 export function registerImageHistogram(app: App) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { space, bins } = c.req.valid("query");
-    const { result, cached } = await c.var.services.analysis.histogram(id, {
+    const { space, bins, mask, region, format } = c.req.valid("query");
+    const { result, cached } = await c.var.services.analysis.histogram(c.var.principal, id, {
       space,
       bins: bins ?? 256,
+      mask,
+      region,
     });
-    return c.json(result, 200, { "X-Analysis-Cache": cached ? "hit" : "miss" });
+    const headers: Record<string, string> = { "X-Analysis-Cache": cached ? "hit" : "miss" };
+    if (format === "json") return c.json(result, 200, headers);
+    const chart = await c.var.services.analysis.drawHistogram(result, format);
+    headers.ETag = chart.etag;
+    headers["Cache-Control"] = "private, no-cache";
+    if (matchesEtag(c.req.header("if-none-match"), chart.etag)) return c.body(null, 304, headers);
+    headers["Content-Type"] = chart.mediaType;
+    return c.body(chart.bytes as Uint8Array<ArrayBuffer>, 200, headers);
   });
 }

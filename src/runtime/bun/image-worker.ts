@@ -17,7 +17,12 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, task } = event.data;
   try {
     const result = await runTask(codecs, task);
-    const transfer = result.kind === "pipeline" ? [result.output.bytes.buffer as ArrayBuffer] : [];
+    const transfer =
+      result.kind === "pipeline"
+        ? [result.output.bytes.buffer as ArrayBuffer]
+        : result.kind === "segment"
+          ? [result.segmentation.labels.buffer as ArrayBuffer]
+          : [];
     self.postMessage({ id, ok: true, result } satisfies WorkerReply, transfer);
   } catch (err) {
     self.postMessage({

@@ -95,9 +95,8 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
         replaceWorker(slot);
         dispatch();
       }, options.timeoutMs);
-      const bytes = task.task.job.bytes.slice(); // the caller keeps its copy; this one is transferred
-      const message = { id: task.id, task: { ...task.task, job: { ...task.task.job, bytes } } };
-      slot.worker.postMessage(message as WorkerRequest, [bytes.buffer as ArrayBuffer]);
+      // Structured clone copies the bytes; the caller keeps its own.
+      slot.worker.postMessage({ id: task.id, task: task.task } satisfies WorkerRequest);
     }
   };
 

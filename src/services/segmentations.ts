@@ -1,0 +1,143 @@
+import type postgres from "postgres";
+import type { Principal } from "../auth/principal.ts";
+import type { Limits } from "../config.ts";
+import type { Sql } from "../db/database.ts";
+import { ApiError } from "../errors.ts";
+import type { MaskKind, StoredLabels } from "../imaging/mask-render.ts";
+import type { Region } from "../imaging/segment.ts";
+import type { SegmentationSpec } from "../imaging/segmentation-spec.ts";
+import { visibleTo } from "./access.ts";
+import { uuidv7 } from "./ids.ts";
+import type { ImageService, Page } from "./images.ts";
+import { computeMask, computeSegmentation, type ImageProcessor } from "./processor.ts";
+
+export type SegmentationRecord = {
+  id: string;
+  image_id: string;
+  method: SegmentationSpec["method"];
+  params: SegmentationSpec;
+  thresholds: number[];
+  width: number;
+  height: number;
+  region_count: number;
+  regions: Region[];
+  created_at: string;
+};
+
+type Row = Omit<SegmentationRecord, "created_at"> & { created_at: Date };
+
+const COLUMNS =
+  "id, image_id, method, params, thresholds, width, height, region_count, regions, created_at";
+
+const toRecord = (r: Row): SegmentationRecord => ({ ...r, created_at: r.created_at.toISOString() });
+
+export type SegmentationService = ReturnType<typeof createSegmentationService>;
+
+/** Segmentations of stored images: computed by the workers once, stored with their label map. */
+export function createSegmentationService(deps: {
+  sql: Sql;
+  images: ImageService;
+  processor: ImageProcessor;
+  limits: Limits;
+}) {
+  const { sql, images, processor, limits } = deps;
+
+  async function select(principal: Principal, id: string, withLabels: boolean) {
+    const [row] = await sql<(Row & { labels?: Uint8Array })[]>`
+      SELECT ${sql.unsafe(COLUMNS)} ${withLabels ? sql`, labels` : sql``} FROM segmentations
+      WHERE id = ${id} AND ${visibleTo(sql, principal)}`;
+    if (!row) throw new ApiError("not_found", `No segmentation with id ${id}`);
+    return row;
+  }
+
+  /** Segmentation `id` when `principal` may see it (it belongs to its image's owner); else 404. */
+  async function get(principal: Principal, id: string): Promise<SegmentationRecord> {
+    return toRecord(await select(principal, id, false));
+  }
+
+  /** The segmentation with its stored (compressed) label map. */
+  async function stored(
+    principal: Principal,
+    id: string,
+  ): Promise<{ record: SegmentationRecord; stored: StoredLabels }> {
+    const { labels, ...row } = await select(principal, id, true);
+    const record = toRecord(row);
+    const { width, height, region_count: count } = record;
+    return { record, stored: { labels: labels as Uint8Array, width, height, count } };
+  }
+
+  return {
+    get,
+    stored,
+
+    async create(
+      principal: Principal,
+      imageId: string,
+      spec: SegmentationSpec,
+    ): Promise<SegmentationRecord> {
+      const image = await images.get(principal, imageId);
+      const out = await computeSegmentation(processor, {
+        bytes: await images.readBytes(image),
+        format: image.format,
+        spec,
+        maxPixels: limits.maxPixels,
+      });
+      const json = (v: unknown) => sql.json(v as postgres.JSONValue);
+      const [row] = await sql<Row[]>`
+        INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height, region_count, regions, labels)
+        SELECT ${uuidv7()}, ${imageId}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
+               ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels}
+        WHERE EXISTS (SELECT 1 FROM images WHERE id = ${imageId})
+        RETURNING ${sql.unsafe(COLUMNS)}`;
+      // The image was deleted while its segmentation was computed.
+      if (!row) throw new ApiError("not_found", `No image with id ${imageId}`);
+      return toRecord(row);
+    },
+
+    async listForImage(
+      principal: Principal,
+      imageId: string,
+      options: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<SegmentationRecord>> {
+      await images.get(principal, imageId);
+      const rows = await sql<Row[]>`
+        SELECT ${sql.unsafe(COLUMNS)} FROM segmentations
+        WHERE image_id = ${imageId} ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
+        ORDER BY id DESC LIMIT ${options.limit + 1}`;
+      const items = rows.slice(0, options.limit).map(toRecord);
+      return {
+        items,
+        next_cursor: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null,
+      };
+    },
+
+    /** A picture of the segmentation, or its COCO RLE, rendered by the workers. */
+    async mask(
+      principal: Principal,
+      id: string,
+      options: { kind: MaskKind; format: "png" | "rle"; region?: number | undefined },
+    ) {
+      const { record, stored: labels } = await stored(principal, id);
+      if (options.region !== undefined && options.region > record.region_count) {
+        const detail = `Expected a region between 1 and ${record.region_count} but received ${options.region}`;
+        throw new ApiError("validation_failed", detail, {
+          errors: [{ path: "query.region", message: detail }],
+        });
+      }
+      const needsImage =
+        options.format === "png" && (options.kind === "overlay" || options.kind === "cutout");
+      const image = needsImage ? await images.get(principal, record.image_id) : null;
+      return computeMask(processor, {
+        ...labels,
+        ...options,
+        image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
+      });
+    },
+
+    async remove(principal: Principal, id: string): Promise<void> {
+      const rows = await sql`
+        DELETE FROM segmentations WHERE id = ${id} AND ${visibleTo(sql, principal)} RETURNING id`;
+      if (rows.length === 0) throw new ApiError("not_found", `No segmentation with id ${id}`);
+    },
+  };
+}
