@@ -4,11 +4,18 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { ApiError, type ProblemCode } from "./errors.ts";
+import { authenticate, limitWritesAndCompute } from "./http/auth.ts";
 import type { App, AppEnv, Services } from "./http/env.ts";
+import { documentSecurity } from "./http/openapi-security.ts";
 import { problemResponse } from "./http/problem.ts";
 import { validationHook } from "./http/validation.ts";
+import { adminRoutes } from "./routes/admin/index.ts";
+import { apiKeysRoutes } from "./routes/api-keys/index.ts";
+import { authRoutes } from "./routes/auth/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { imagesRoutes } from "./routes/images/index.ts";
+import { meRoutes } from "./routes/me/index.ts";
+import { segmentationsRoutes } from "./routes/segmentations/index.ts";
 
 export type AppOptions = {
   services: Services;
@@ -21,13 +28,32 @@ export type AppOptions = {
 
 const DOCS_ASSETS = "/docs/assets";
 
+/**
+ * The only operations under /v1 that need no credential (outside /v1: health, /docs and
+ * /openapi.json). Everything else under /v1, including routes added later, is authenticated.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  "POST /v1/auth/signup",
+  "POST /v1/auth/token",
+]);
+
+/**
+ * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes; other reads
+ * (metadata, files, listings, polling) are not.
+ */
+const COMPUTE_READS = /^\/v1\/(images|segmentations)\/[^/]+\/(render|histogram|palette|mask)$/;
+
 const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
   400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
   404: "not_found",
   405: "method_not_allowed",
+  409: "conflict",
   413: "payload_too_large",
   415: "unsupported_media_type",
   422: "validation_failed",
+  429: "too_many_requests",
   503: "unavailable",
 };
 
@@ -79,20 +105,42 @@ function toApiError(err: Error): ApiError | null {
 export function createApp({ services, readDocsAsset }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use(requestId({ headerName: "X-Request-Id" }), withServices(services), requestLog());
+  // Before every /v1 route: Hono runs handlers in the order they were added.
+  app.use(
+    "/v1/*",
+    authenticate({ publicRoutes: PUBLIC_ROUTES }),
+    limitWritesAndCompute({ compute: COMPUTE_READS }),
+  );
 
   app.route("/", healthRoutes());
+  app.route("/v1/auth", authRoutes());
+  app.route("/v1/me", meRoutes());
+  app.route("/v1/api-keys", apiKeysRoutes());
+  app.route("/v1/admin", adminRoutes());
   app.route("/v1/images", imagesRoutes());
+  app.route("/v1/segmentations", segmentationsRoutes());
 
-  app.doc31("/openapi.json", {
+  const documentConfig = {
     openapi: "3.1.0",
     info: {
       title: "Pictor",
       version: "0.1.0",
       description:
         "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
-        "list endpoints answer `{items, next_cursor}`.",
+        "list endpoints answer `{items, next_cursor}`. Every operation but signup, token and " +
+        "health needs a credential: use **Authorize** with your email and password, or paste " +
+        "an access token or API key.",
     },
-  });
+  };
+  app.get("/openapi.json", (c) =>
+    c.json(
+      documentSecurity(
+        app.getOpenAPI31Document(documentConfig),
+        (method, path) =>
+          !["GET", "HEAD"].includes(method) || COMPUTE_READS.test(path.replace(/\{[^}]+\}/g, "x")),
+      ),
+    ),
+  );
   app.get(
     "/docs",
     swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { createApp } from "../src/app.ts";
+import { wasmPasswordHasher } from "../src/auth/password.ts";
 import { connectPostgres } from "../src/db/database.ts";
 import { createCodecs } from "../src/imaging/codecs.ts";
 import { createJsonLogger } from "../src/logger.ts";
@@ -7,7 +8,7 @@ import { loadWasmFromNodeModules } from "../src/runtime/bun/wasm.ts";
 import { createServices } from "../src/runtime/services.ts";
 import { createInlineProcessor } from "../src/services/inline-processor.ts";
 import { memorySpool } from "../src/storage/spool.ts";
-import { TEST_LIMITS } from "./support/database.ts";
+import { TEST_AUTH, TEST_LIMITS, TEST_RATE_LIMITS } from "./support/database.ts";
 import { spawnServer } from "./support/server.ts";
 
 // Port 1 on loopback: nothing listens there, so connecting fails at once.
@@ -20,7 +21,10 @@ test("/readyz answers 503 problem while the database is unreachable; /healthz st
     db,
     processor: createInlineProcessor(createCodecs(loadWasmFromNodeModules)),
     spool: memorySpool,
+    hasher: wasmPasswordHasher(),
     limits: TEST_LIMITS,
+    auth: TEST_AUTH,
+    rateLimits: TEST_RATE_LIMITS,
     logger: createJsonLogger("warn", (line) => logs.push(line)),
   });
   const app = createApp({ services });

@@ -9,6 +9,17 @@ import { fixture } from "./support/fixtures.ts";
 import { type RunningServer, spawnServer } from "./support/server.ts";
 
 const entry = new URL("../src/runtime/bun/server.ts", import.meta.url).pathname;
+const cli = new URL("../src/runtime/bun/cli.ts", import.meta.url).pathname;
+
+async function token(url: string, email: string, password: string): Promise<string> {
+  const res = await fetch(`${url}/v1/auth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "password", username: email, password }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
 
 describe("the Bun server process", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pictor-server-"));
@@ -26,8 +37,18 @@ describe("the Bun server process", () => {
     expect(stderr).toContain("MAX_PIXELS");
   });
 
-  test("starts on the embedded database, serves /docs with local assets, keeps uploads across restarts", async () => {
+  test("starts on the embedded database, serves /docs with local assets, keeps uploads and tokens across restarts", async () => {
     const env = { DATA_DIR: dataDir };
+    // The first admin, from the CLI, on the database the server is about to open.
+    const created = Bun.spawnSync(
+      [process.execPath, cli, "create-admin", "--email", "Root@Example.com"],
+      { env: { PATH: process.env.PATH ?? "", ...env, ADMIN_PASSWORD: "a long admin passphrase" } },
+    );
+    expect(created.exitCode).toBe(0);
+    expect(JSON.parse(created.stdout.toString())).toMatchObject({
+      created: true,
+      user: { email: "root@example.com", role: "admin" },
+    });
     let server: RunningServer = await spawnServer(env);
     const docs = await fetch(`${server.url}/docs`);
     expect(docs.status).toBe(200);
@@ -46,7 +67,16 @@ describe("the Bun server process", () => {
     const jpeg = await fixture("exif-orientation/Landscape_1.jpg");
     const form = new FormData();
     form.append("file", new File([jpeg], "photo.jpg"));
-    const uploaded = await fetch(`${server.url}/v1/images`, { method: "POST", body: form });
+    const anonymous = await fetch(`${server.url}/v1/images`, { method: "POST", body: form });
+    expect(anonymous.status).toBe(401);
+    const auth = {
+      Authorization: `Bearer ${await token(server.url, "root@example.com", "a long admin passphrase")}`,
+    };
+    const uploaded = await fetch(`${server.url}/v1/images`, {
+      method: "POST",
+      body: form,
+      headers: auth,
+    });
     expect(uploaded.status).toBe(201);
     const { images } = (await uploaded.json()) as { images: { id: string }[] };
     const id = images[0]?.id;
@@ -54,7 +84,8 @@ describe("the Bun server process", () => {
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
     server = await spawnServer(env);
-    const file = await fetch(`${server.url}/v1/images/${id}/file`);
+    // Without JWT_KEYS the signing key lives in the database: the token outlives the process.
+    const file = await fetch(`${server.url}/v1/images/${id}/file`, { headers: auth });
     expect(new Uint8Array(await file.arrayBuffer())).toEqual(jpeg);
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
@@ -73,9 +104,24 @@ describe.skipIf(!postgresAvailable)("two instances on one empty Postgres databas
     await admin.unsafe(`CREATE DATABASE ${database}`);
     const url = new URL(POSTGRES_URL);
     url.pathname = `/${database}`;
-    const env = { DATABASE_URL: url.href };
+    const env = {
+      DATABASE_URL: url.href,
+      ADMIN_EMAIL: "ops@example.com",
+      ADMIN_PASSWORD: "a long admin passphrase",
+      JWT_KEYS: "k1:0123456789abcdef0123456789abcdef",
+    };
     const servers = await Promise.all([spawnServer(env), spawnServer(env)]);
     for (const s of servers) expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+    // Both ensured the same admin (one created it); a token from one works on the other.
+    const [first, second] = servers as [RunningServer, RunningServer];
+    const bearer = await token(first.url, "ops@example.com", "a long admin passphrase");
+    const users = await fetch(`${second.url}/v1/admin/users`, {
+      headers: { Authorization: `Bearer ${bearer}` },
+    });
+    expect(users.status).toBe(200);
+    expect(((await users.json()) as { items: { email: string; role: string }[] }).items).toEqual([
+      expect.objectContaining({ email: "ops@example.com", role: "admin" }),
+    ]);
     const applied = servers.flatMap((s) =>
       s.output.map((l) => JSON.parse(l)).filter((l) => l.msg === "migration applied"),
     );

@@ -10,6 +10,7 @@ const healthz = createRoute({
   path: "/healthz",
   tags: ["health"],
   summary: "Liveness: the process answers (no I/O)",
+  security: [],
   responses: { 200: { description: "Alive", content: { "application/json": { schema: Status } } } },
 });
 
@@ -18,6 +19,7 @@ const readyz = createRoute({
   path: "/readyz",
   tags: ["health"],
   summary: "Readiness: the database answers",
+  security: [],
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: Status } } },
     ...problemResponses("unavailable"),

@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
 import { sha256Hex } from "../encoding.ts";
@@ -13,6 +14,7 @@ import {
 } from "../imaging/probe.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
 import type { Spool, SpoolFile } from "../storage/spool.ts";
+import { ownedBy, visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
 
 export type ImageRecord = {
@@ -70,7 +72,13 @@ class Refusal {
 
 export type ImageService = ReturnType<typeof createImageService>;
 
-/** Use cases over stored images: upload (one or a batch), list, read, delete. */
+/** What a user may still store under MAX_USER_BYTES and MAX_USER_IMAGES. */
+type Room = { bytes: number; images: number };
+
+/**
+ * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
+ * to a user; each method is scoped to what its principal may see (admins: everything).
+ */
 export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limits }) {
   const { sql, spool, limits } = deps;
 
@@ -98,8 +106,32 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     }
   }
 
+  function bytesQuotaError(used: number, adding: number): ApiError {
+    return new ApiError(
+      "payload_too_large",
+      `Storing ${adding} more bytes would bring your images to ${used + adding} bytes; the quota (MAX_USER_BYTES) is ${limits.maxUserBytes}`,
+    );
+  }
+
+  function countQuotaError(images: number): ApiError {
+    return new ApiError(
+      "forbidden",
+      `You have ${images} images; the quota (MAX_USER_IMAGES) is ${limits.maxUserImages}`,
+    );
+  }
+
+  /** What `ownerId` may still store under the quotas (checked again inside the transaction). */
+  async function room(ownerId: string): Promise<Room> {
+    const [row] = await sql<{ bytes: string; images: number }[]>`
+      SELECT bytes, images FROM user_usage WHERE user_id = ${ownerId}`;
+    return {
+      bytes: limits.maxUserBytes - Number(row?.bytes ?? 0),
+      images: limits.maxUserImages - (row?.images ?? 0),
+    };
+  }
+
   /** Streams one file into the spool, refusing it as soon as its bytes or header say no. */
-  async function receive(file: IncomingFile, spooled: SpoolFile): Promise<ImageHeader> {
+  async function receive(file: IncomingFile, spooled: SpoolFile, left: Room): Promise<ImageHeader> {
     let head = new Uint8Array(0);
     let header: ImageHeader | null = null;
     let size = 0;
@@ -110,6 +142,10 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
           "payload_too_large",
           `File is larger than ${limits.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`,
         );
+      }
+      if (size > left.bytes) {
+        const err = bytesQuotaError(limits.maxUserBytes - left.bytes, size);
+        throw new Refusal(err.code, err.detail);
       }
       if (!header) {
         const grown = new Uint8Array(head.length + chunk.length);
@@ -133,8 +169,13 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     return header;
   }
 
-  /** Writes bytes and record in one transaction: both land, or neither does. */
+  /**
+   * Writes bytes and record in one transaction: both land, or neither does. The insert's trigger
+   * adds the image to its owner's usage (locking that row until commit, so one user's concurrent
+   * uploads take turns); over a quota, the whole transaction is rolled back.
+   */
   async function insertImage(image: {
+    ownerId: string | null;
     bytes: Uint8Array;
     sha256: string;
     filename: string | null;
@@ -149,25 +190,41 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     return sql.begin(async (tx) => {
       await postgresBlobs.put(tx, image.sha256, image.bytes);
       const [row] = await tx<Row[]>`
-        INSERT INTO images (id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
-        VALUES (${id}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
+        INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
+        VALUES (${id}, ${image.ownerId}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
                 ${image.bytes.length}, ${image.sha256}, ${image.sourceId},
                 ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
         RETURNING ${tx.unsafe(COLUMNS)}`;
+      if (image.ownerId) {
+        const [usage] = await tx<{ bytes: string; images: number }[]>`
+          SELECT bytes, images FROM user_usage WHERE user_id = ${image.ownerId}`;
+        const bytes = Number(usage?.bytes ?? 0);
+        if (bytes > limits.maxUserBytes) {
+          throw bytesQuotaError(bytes - image.bytes.length, image.bytes.length);
+        }
+        if ((usage?.images ?? 0) > limits.maxUserImages)
+          throw countQuotaError(limits.maxUserImages);
+      }
       return toRecord(row as Row);
     });
   }
 
-  async function storeOne(file: IncomingFile): Promise<ImageRecord> {
+  async function storeOne(principal: Principal, file: IncomingFile): Promise<ImageRecord> {
+    const left = await room(principal.userId);
+    if (left.images <= 0) {
+      const err = countQuotaError(limits.maxUserImages - left.images);
+      throw new Refusal(err.code, err.detail);
+    }
     const spooled = await spool.create();
     try {
-      const header = await receive(file, spooled);
+      const header = await receive(file, spooled, left);
       const { sha256 } = await spooled.finish();
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new Refusal("unprocessable_image", broken);
       const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
+        ownerId: principal.userId,
         bytes,
         sha256,
         filename: file.filename ?? null,
@@ -177,14 +234,19 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         sourceId: null,
         pipeline: null,
       });
+    } catch (err) {
+      // A quota found full inside the transaction refuses this file like any other reason.
+      if (err instanceof ApiError) throw new Refusal(err.code, err.detail);
+      throw err;
     } finally {
       await spooled.discard();
     }
   }
 
-  async function get(id: string): Promise<ImageRecord> {
+  /** Image `id` when `principal` may see it; otherwise 404, whether it exists or not. */
+  async function get(principal: Principal, id: string): Promise<ImageRecord> {
     const [row] = await sql<Row[]>`
-      SELECT ${sql.unsafe(COLUMNS)} FROM images WHERE id = ${id}`;
+      SELECT ${sql.unsafe(COLUMNS)} FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)}`;
     if (!row) throw new ApiError("not_found", `No image with id ${id}`);
     return toRecord(row);
   }
@@ -196,7 +258,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
      * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and
      * does not stop the others. Files past MAX_BATCH_FILES are refused, not stored.
      */
-    async upload(files: AsyncIterable<IncomingFile>): Promise<UploadResult> {
+    async upload(principal: Principal, files: AsyncIterable<IncomingFile>): Promise<UploadResult> {
       const result: UploadResult = { images: [], errors: [] };
       let index = 0;
       for await (const file of files) {
@@ -208,7 +270,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
               `A batch holds at most ${limits.maxBatchFiles} files (MAX_BATCH_FILES)`,
             );
           }
-          result.images.push(await storeOne(file));
+          result.images.push(await storeOne(principal, file));
         } catch (err) {
           if (!(err instanceof Refusal)) throw err;
           const { status, title } = PROBLEMS[err.code];
@@ -224,13 +286,14 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       return result;
     },
 
-    async list(options: {
-      limit: number;
-      cursor?: string | undefined;
-    }): Promise<Page<ImageRecord>> {
+    /** The caller's own images (admins' too: their listing is theirs), newest first. */
+    async list(
+      principal: Principal,
+      options: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<ImageRecord>> {
       const rows = await sql<Row[]>`
         SELECT ${sql.unsafe(COLUMNS)} FROM images
-        ${options.cursor ? sql`WHERE id < ${options.cursor}` : sql``}
+        WHERE ${ownedBy(sql, principal)} ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
         ORDER BY id DESC
         LIMIT ${options.limit + 1}`;
       const items = rows.slice(0, options.limit).map(toRecord);
@@ -238,7 +301,10 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       return { items, next_cursor: next };
     },
 
-    /** Stores the output of a pipeline as a new image derived from `source`. */
+    /**
+     * Stores the output of a pipeline as a new image derived from `source`, owned (and counted
+     * against the quotas of) whoever owns the source.
+     */
     async storeDerived(
       source: ImageRecord,
       output: { bytes: Uint8Array; format: ImageFormat; width: number; height: number },
@@ -247,6 +313,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       const sha256 = await sha256Hex(output.bytes);
       return insertImage({
         ...output,
+        ownerId: source.owner_id,
         sha256,
         filename: null,
         orientation: 1,
@@ -269,12 +336,14 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       return stream;
     },
 
-    async remove(id: string): Promise<void> {
+    async remove(principal: Principal, id: string): Promise<void> {
       await sql.begin(async (tx) => {
+        // Read before the delete, whose cascade takes the cache rows (not their blobs).
         const rendered = await tx<{ sha256: string }[]>`
           SELECT sha256 FROM render_cache WHERE image_id = ${id}`;
         const [row] = await tx<{ sha256: string }[]>`
-          DELETE FROM images WHERE id = ${id} RETURNING sha256`;
+          DELETE FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)}
+          RETURNING sha256`;
         if (!row) throw new ApiError("not_found", `No image with id ${id}`);
         await postgresBlobs.release(tx, [row.sha256, ...rendered.map((r) => r.sha256)]);
       });

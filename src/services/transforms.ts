@@ -1,3 +1,4 @@
+import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
 import { canonicalJson, sha256Hex } from "../encoding.ts";
@@ -57,9 +58,17 @@ export function createTransformService(deps: {
   }
 
   return {
-    /** Runs the pipeline on image `id` and stores the result as a new image derived from it. */
-    async transform(id: string, spec: PipelineSpec, accept?: string): Promise<ImageRecord> {
-      const source = await images.get(id);
+    /**
+     * Runs the pipeline on image `id` and stores the result as a new image derived from it,
+     * belonging to the source's owner.
+     */
+    async transform(
+      principal: Principal,
+      id: string,
+      spec: PipelineSpec,
+      accept?: string,
+    ): Promise<ImageRecord> {
+      const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
       const output = await run(source, resolved);
       return images.storeDerived(
@@ -73,8 +82,13 @@ export function createTransformService(deps: {
      * The rendering of image `id` by `spec`: from the cache when this exact pipeline ran before,
      * otherwise run once and cached. Content-addressed, so its ETag is the bytes' SHA-256.
      */
-    async render(id: string, spec: PipelineSpec, accept?: string): Promise<Rendering> {
-      const source = await images.get(id);
+    async render(
+      principal: Principal,
+      id: string,
+      spec: PipelineSpec,
+      accept?: string,
+    ): Promise<Rendering> {
+      const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
       const key = await sha256Hex(
         new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),

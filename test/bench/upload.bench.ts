@@ -53,9 +53,23 @@ function batchBody(boundary: string) {
   return { stream, sentBytes: () => sent };
 }
 
+// The uploads are an account's like any other: the server makes this admin at start.
+const ACCOUNT = { ADMIN_EMAIL: "bench@example.com", ADMIN_PASSWORD: "a long benchmark passphrase" };
+
+async function login(url: string): Promise<string> {
+  const res = await fetch(`${url}/v1/auth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ email: ACCOUNT.ADMIN_EMAIL, password: ACCOUNT.ADMIN_PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`login: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
 async function run(label: string, env: Record<string, string>) {
-  const server = await spawnServer({ ...env, MAX_BATCH_FILES: String(files) });
+  const server = await spawnServer({ ...env, ...ACCOUNT, MAX_BATCH_FILES: String(files) });
   try {
+    const token = await login(server.url);
     const before = memoryOf(server.proc.pid);
     const boundary = `bench${crypto.randomUUID()}`;
     const body = batchBody(boundary);
@@ -63,7 +77,10 @@ async function run(label: string, env: Record<string, string>) {
     const res = await fetch(`${server.url}/v1/images`, {
       method: "POST",
       body: body.stream,
-      headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+      headers: {
+        "Content-Type": `multipart/form-data; boundary=${boundary}`,
+        Authorization: `Bearer ${token}`,
+      },
     });
     const result = (await res.json()) as { images: unknown[]; errors: unknown[] };
     const seconds = (performance.now() - started) / 1000;

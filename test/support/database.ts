@@ -3,12 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { createApp } from "../../src/app.ts";
-import type { Limits } from "../../src/config.ts";
+import { wasmPasswordHasher } from "../../src/auth/password.ts";
+import type { Role } from "../../src/auth/principal.ts";
+import type { AuthSettings, Limits, RateLimitSettings } from "../../src/config.ts";
 import { connectPostgres, type Database } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
-import type { App } from "../../src/http/env.ts";
+import type { App, Services } from "../../src/http/env.ts";
 import { createJsonLogger } from "../../src/logger.ts";
 import { createFileSpool } from "../../src/runtime/bun/file-spool.ts";
+import { bunPasswordHasher } from "../../src/runtime/bun/password.ts";
 import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
 import { openEmbeddedDatabase } from "../../src/runtime/embedded-postgres.ts";
 import { createServices } from "../../src/runtime/services.ts";
@@ -75,9 +78,103 @@ export const TEST_LIMITS: Limits = {
   maxUploadBytes: 25 * 1024 * 1024,
   maxBatchFiles: 50,
   maxPixels: 50_000_000,
+  maxUserBytes: 10 * 1024 ** 3,
+  maxUserImages: 100_000,
 };
 
-export type TestContext = { app: App; db: Database; logs: string[]; processor: ImageProcessor };
+/** Two keys: "test-1" signs, "test-0" (an older one being rotated out) still verifies. */
+export const TEST_JWT_KEYS = [
+  { kid: "test-1", secret: "test-secret-one-0123456789abcdefghijklmnop" },
+  { kid: "test-0", secret: "test-secret-zero-0123456789abcdefghijklmno" },
+];
+
+export const TEST_AUTH: AuthSettings = {
+  jwtKeys: TEST_JWT_KEYS,
+  tokenTtlSeconds: 3600,
+  admin: null,
+  trustProxy: false,
+};
+
+/** The documented defaults: the suites run within them, as a normal client would. */
+export const TEST_RATE_LIMITS: RateLimitSettings = {
+  requests: 600,
+  windowSeconds: 60,
+  signups: 10,
+  signupWindowSeconds: 3600,
+};
+
+export const TEST_PASSWORD = "a long test passphrase";
+
+export type TestUser = {
+  id: string;
+  email: string;
+  password: string;
+  /** An access token of the user. */
+  token: string;
+  /** The app, with this user's token on every request that brings no credential of its own. */
+  app: App;
+};
+
+export type TestContext = {
+  /** The app as the default test user (a plain `user`) sees it: requests carry its token. */
+  app: App;
+  /** The app itself: requests carry only the credentials they bring. */
+  rawApp: App;
+  /** The default test user, whose token `app` sends. */
+  user: TestUser;
+  /** One more account (`role` "user" unless told), with its own token and app. */
+  createUser(options?: { role?: Role; email?: string }): Promise<TestUser>;
+  services: Services;
+  db: Database;
+  logs: string[];
+  processor: ImageProcessor;
+};
+
+/**
+ * `app` with `Authorization: Bearer <token>` added to every request that carries neither an
+ * Authorization nor an X-API-Key header: the same `request` signature, so helpers typed `App`
+ * take it.
+ */
+export function withCredentials(app: App, token: string): App {
+  const authed = Object.create(app) as App;
+  authed.request = (input, init, ...rest) => {
+    const add = (headers: Headers) => {
+      if (!headers.has("authorization") && !headers.has("x-api-key")) {
+        headers.set("Authorization", `Bearer ${token}`);
+      }
+    };
+    if (input instanceof Request) {
+      const request = new Request(input, init);
+      add(request.headers);
+      return app.request(request, undefined, ...rest);
+    }
+    const headers = new Headers(init?.headers);
+    add(headers);
+    return app.request(input, { ...init, headers }, ...rest);
+  };
+  return authed;
+}
+
+let userCount = 0;
+
+/** Creates an account directly through the services (no signup limit) and logs it in. */
+export async function createTestUser(
+  services: Services,
+  app: App,
+  options: { role?: Role; email?: string } = {},
+): Promise<TestUser> {
+  const email =
+    options.email ?? `user-${++userCount}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+  const user = await services.users.create(email, TEST_PASSWORD, options.role ?? "user");
+  const { access_token: token } = await services.users.login(email, TEST_PASSWORD);
+  return {
+    id: user.id,
+    email: user.email,
+    password: TEST_PASSWORD,
+    token,
+    app: withCredentials(app, token),
+  };
+}
 
 /**
  * Runs `body` once against the embedded database and once against the real Postgres server,
@@ -88,6 +185,7 @@ export function describeEachDatabase(
   title: string,
   body: (ctx: () => TestContext) => void,
   limits: Partial<Limits> = {},
+  options: { auth?: Partial<AuthSettings>; rateLimits?: Partial<RateLimitSettings> } = {},
 ) {
   for (const kind of ["embedded", "postgres"] as const) {
     const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
@@ -107,10 +205,25 @@ export function describeEachDatabase(
             kind === "embedded"
               ? memorySpool
               : createFileSpool(join(tmpdir(), "pictor-test-spool")),
+          // Both password adapters too: Bun's native argon2id and the portable WebAssembly one.
+          hasher: kind === "embedded" ? bunPasswordHasher() : wasmPasswordHasher(),
           limits: { ...TEST_LIMITS, ...limits },
+          auth: { ...TEST_AUTH, ...options.auth },
+          rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
           logger,
         });
-        ctx = { app: createApp({ services }), db, logs, processor };
+        const rawApp = createApp({ services });
+        const user = await createTestUser(services, rawApp);
+        ctx = {
+          app: user.app,
+          rawApp,
+          user,
+          createUser: (opts) => createTestUser(services, rawApp, opts),
+          services,
+          db,
+          logs,
+          processor,
+        };
       });
       afterAll(async () => {
         await processor?.close();

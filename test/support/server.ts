@@ -46,3 +46,25 @@ export async function spawnServer(env: Record<string, string>): Promise<RunningS
     }
   }
 }
+
+/** An admin the server makes at start (pass `...SERVER_ADMIN` in its env), for `serverToken`. */
+export const SERVER_ADMIN = {
+  ADMIN_EMAIL: "admin@example.com",
+  ADMIN_PASSWORD: "a long test admin passphrase",
+};
+
+/** The `Authorization` header of SERVER_ADMIN on a running server. */
+export async function serverAuth(url: string): Promise<{ Authorization: string }> {
+  const res = await fetch(`${url}/v1/auth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      email: SERVER_ADMIN.ADMIN_EMAIL,
+      password: SERVER_ADMIN.ADMIN_PASSWORD,
+    }),
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return {
+    Authorization: `Bearer ${((await res.json()) as { access_token: string }).access_token}`,
+  };
+}

@@ -18,7 +18,7 @@ const route = createRoute({
 
 export function registerDeleteImage(app: App) {
   return app.openapi(route, async (c) => {
-    await c.var.services.images.remove(c.req.valid("param").id);
+    await c.var.services.images.remove(c.var.principal, c.req.valid("param").id);
     return c.body(null, 204);
   });
 }

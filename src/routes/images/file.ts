@@ -38,7 +38,7 @@ export function registerGetImageFile(app: App) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const images = c.var.services.images;
-    const record = await images.get(id);
+    const record = await images.get(c.var.principal, id);
     const etag = `"${record.sha256}"`;
     // Content-addressed bytes never change under an id, so the ETag is known before reading them.
     if (matchesEtag(c.req.header("if-none-match"), etag)) {

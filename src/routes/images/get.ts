@@ -17,6 +17,6 @@ const route = createRoute({
 
 export function registerGetImage(app: App) {
   return app.openapi(route, async (c) =>
-    c.json(await c.var.services.images.get(c.req.valid("param").id), 200),
+    c.json(await c.var.services.images.get(c.var.principal, c.req.valid("param").id), 200),
   );
 }

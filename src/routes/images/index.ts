@@ -6,7 +6,10 @@ import { registerGetImageFile } from "./file.ts";
 import { registerGetImage } from "./get.ts";
 import { registerImageHistogram } from "./histogram.ts";
 import { registerListImages } from "./list.ts";
+import { registerImagePalette } from "./palette.ts";
 import { registerRenderImage } from "./render.ts";
+import { registerSegmentImage } from "./segment.ts";
+import { registerListImageSegmentations } from "./segmentations.ts";
 import { registerTransformImage } from "./transform.ts";
 import { registerUploadImages } from "./upload.ts";
 
@@ -21,5 +24,8 @@ export function imagesRoutes() {
   registerTransformImage(app);
   registerRenderImage(app);
   registerImageHistogram(app);
+  registerImagePalette(app);
+  registerSegmentImage(app);
+  registerListImageSegmentations(app);
   return app;
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import { integerParam } from "../../http/validation.ts";
+import { pageQuery } from "../../http/validation.ts";
 import { ImageSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -10,15 +10,7 @@ const route = createRoute({
   tags: ["images"],
   summary: "List images, newest first",
   request: {
-    query: z.object({
-      limit: integerParam("limit", 1, 100)
-        .optional()
-        .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
-      cursor: z
-        .uuid({ error: "Expected the next_cursor of a previous page for cursor" })
-        .optional()
-        .openapi({ param: { name: "cursor", in: "query" } }),
-    }),
+    query: pageQuery(),
   },
   responses: {
     200: {
@@ -38,6 +30,9 @@ const route = createRoute({
 export function registerListImages(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(await c.var.services.images.list({ limit: limit ?? 20, cursor }), 200);
+    return c.json(
+      await c.var.services.images.list(c.var.principal, { limit: limit ?? 20, cursor }),
+      200,
+    );
   });
 }

@@ -17,7 +17,10 @@ import { ImageIdParams } from "./schemas.ts";
 
 const flag = (name: string) =>
   z
-    .enum(["true", "false", "1", "0"], { error: `Expected true or false for ${name}` })
+    .enum(["true", "false", "1", "0"], {
+      error: (issue) =>
+        `Expected true or false for ${name} but received ${JSON.stringify(issue.input)}`,
+    })
     .transform((v) => v === "true" || v === "1")
     .optional()
     .openapi({ param: { name, in: "query" }, type: "boolean" });
@@ -48,6 +51,7 @@ const RenderQuery = z.object({
   q: integerParam("q", 1, 100)
     .optional()
     .openapi({ param: { name: "q", in: "query" }, type: "integer" }),
+  mozjpeg: flag("mozjpeg"),
 });
 
 const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
@@ -60,9 +64,10 @@ const route = createRoute({
   description:
     "The bytes directly. Applied in this order: EXIF orientation, `rotate`, `flip`, `flop`, " +
     "resize to `w`×`h` (`fit`, `position`, `kernel`), `grayscale`; then `format` (`auto`: AVIF, " +
-    "WebP or JPEG from the Accept header, with `Vary: Accept`) at quality `q`. Each distinct " +
-    "rendering is computed once and cached; ETag and `Cache-Control: immutable` let clients and " +
-    "CDNs keep it.",
+    "WebP or JPEG from the Accept header, with `Vary: Accept`) at quality `q`; JPEG with " +
+    "`mozjpeg=true` is encoded by MozJPEG (about a fifth smaller, 4–5× slower to encode: worth " +
+    "it for a rendering encoded once and served often). Each distinct rendering is computed " +
+    "once and cached; ETag and `Cache-Control: immutable` let clients and CDNs keep it.",
   request: { params: ImageIdParams, query: RenderQuery },
   responses: {
     200: {
@@ -101,8 +106,18 @@ export function registerRenderImage(app: App) {
       );
     }
     if (q.grayscale) operations.push({ op: "grayscale" });
-    const spec = PipelineSpecSchema.parse({ operations, format: q.format, quality: q.q });
-    const rendering = await c.var.services.transforms.render(id, spec, c.req.header("accept"));
+    const spec = PipelineSpecSchema.parse({
+      operations,
+      format: q.format,
+      quality: q.q,
+      mozjpeg: q.mozjpeg,
+    });
+    const rendering = await c.var.services.transforms.render(
+      c.var.principal,
+      id,
+      spec,
+      c.req.header("accept"),
+    );
     const headers: Record<string, string> = {
       ETag: `"${rendering.sha256}"`,
       "Cache-Control": "public, max-age=31536000, immutable",

@@ -13,8 +13,10 @@ const route = createRoute({
     "Runs `operations` (at most 10: resize, crop, rotate, flip, flop, grayscale) in order after " +
     "applying the EXIF orientation (`autoOrient: false` skips it), then encodes to `format` " +
     "(`jpeg`, `png`, `webp`, `avif`, or `auto` to pick from the Accept header; default: the " +
-    "source's format). A conversion is a transform with only `format`. The result is a new image " +
-    "with `source_id` and the canonical `pipeline`; its bytes are at `/v1/images/{new id}/file`.",
+    "source's format). JPEG is written by libjpeg-turbo, or with `mozjpeg: true` by MozJPEG " +
+    "(about a fifth smaller, 4–5× slower to encode). A conversion is a transform with only " +
+    "`format`. The result is a new image with `source_id` and the canonical `pipeline`; its " +
+    "bytes are at `/v1/images/{new id}/file`.",
   request: {
     params: ImageIdParams,
     body: { required: true, content: { "application/json": { schema: PipelineSpecSchema } } },
@@ -32,7 +34,12 @@ export function registerTransformImage(app: App) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const spec = c.req.valid("json");
-    const image = await c.var.services.transforms.transform(id, spec, c.req.header("accept"));
+    const image = await c.var.services.transforms.transform(
+      c.var.principal,
+      id,
+      spec,
+      c.req.header("accept"),
+    );
     return c.json(image, 201, { Location: `/v1/images/${image.id}` });
   });
 }

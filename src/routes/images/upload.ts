@@ -35,7 +35,8 @@ const route = createRoute({
     "Multipart body with one or more `file` parts. Each file's format is judged from its content " +
     "(JPEG, PNG, WebP), its size from its header; each is stored in its own transaction. " +
     "201 when all are stored, 207 when some were refused (see `errors`), and the refusal's status " +
-    "(413, 415, 422) as a problem with the same `errors` when none was.",
+    "(403, 413, 415, 422) as a problem with the same `errors` when none was. Files count " +
+    "against the account's quotas (MAX_USER_BYTES: 413, MAX_USER_IMAGES: 403).",
   request: {
     body: {
       required: true,
@@ -61,13 +62,15 @@ const route = createRoute({
       content: { "application/json": { schema: UploadResultSchema } },
     },
     ...problemResponses("bad_request"),
-    413: refused("No file stored: too large, or too many files"),
+    403: refused("No file stored: the account's image count quota (MAX_USER_IMAGES) is reached"),
+    413: refused("No file stored: too large, too many files, or over the bytes quota"),
     415: refused("No file stored: not multipart, or not an image format Pictor reads"),
     422: refused("No file stored: empty, truncated, corrupt or over MAX_PIXELS; or no file part"),
   },
 });
 
 const STATUS_CODES: Record<number, ProblemCode> = {
+  403: "forbidden",
   413: "payload_too_large",
   415: "unsupported_media_type",
   422: "unprocessable_image",
@@ -88,7 +91,7 @@ export function registerUploadImages(app: App) {
         if (part.name === "file") yield { filename: part.filename, body: part.body };
       }
     }
-    const result = await c.var.services.images.upload(files());
+    const result = await c.var.services.images.upload(c.var.principal, files());
     if (result.images.length === 0 && result.errors.length === 0) {
       throw new ApiError("validation_failed", "The body has no file part", {
         errors: [{ path: "body.file", message: "At least one file part is required" }],

@@ -1,0 +1,15 @@
+export const ROLES = ["user", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who a request acts for, as the auth middleware established it (checked against the database). */
+export type Principal = {
+  userId: string;
+  role: Role;
+  /** How the request proved it: a login token (JWT) or an API key. */
+  via: "token" | "api_key";
+  /** The API key's id when `via` is "api_key". */
+  keyId: string | null;
+};
+
+/** True when `principal` may see every user's resources. */
+export const isAdmin = (principal: Principal): boolean => principal.role === "admin";

@@ -1,0 +1,63 @@
+import type { App } from "./env.ts";
+import { PROBLEM_MEDIA_TYPE } from "./problem.ts";
+
+type OpenAPIObject = ReturnType<App["getOpenAPI31Document"]>;
+
+/**
+ * How a client proves who it is. `oauth2` (the password flow against /v1/auth/token) is what
+ * makes Swagger UI's Authorize button log in; `bearer` takes a token or an API key pasted in;
+ * `apiKey` is the X-API-Key header.
+ */
+export const SECURITY_SCHEMES = {
+  oauth2: {
+    type: "oauth2",
+    description: "Email as username and password; Swagger UI's Authorize button logs in this way.",
+    flows: { password: { tokenUrl: "/v1/auth/token", scopes: {} } },
+  },
+  bearer: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "An access token from /v1/auth/token, or an API key (pk_…).",
+  },
+  apiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An API key (pk_…)." },
+} as const;
+
+/** Any one of the schemes will do. */
+export const SECURITY: Record<string, string[]>[] = [
+  { oauth2: [] },
+  { bearer: [] },
+  { apiKey: [] },
+];
+
+const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+const problem = (description: string) => ({
+  description,
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: "#/components/schemas/Problem" } } },
+});
+
+/**
+ * Declares the security schemes, and on every operation that does not say `security: []`
+ * (the public ones), the security requirement and its 401 answer; and 429 on the rate-limited.
+ */
+export function documentSecurity(
+  doc: OpenAPIObject,
+  rateLimited: (method: string, path: string) => boolean,
+): OpenAPIObject {
+  doc.components = { ...doc.components, securitySchemes: { ...SECURITY_SCHEMES } };
+  doc.security = SECURITY;
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op || (Array.isArray(op.security) && op.security.length === 0)) continue;
+      op.security = SECURITY;
+      op.responses ??= {};
+      op.responses["401"] ??= problem("Unauthorized: no, invalid, expired or revoked credentials");
+      if (rateLimited(method.toUpperCase(), path)) {
+        op.responses["429"] ??= problem("Too many requests (RATE_LIMIT_REQUESTS); see Retry-After");
+      }
+    }
+  }
+  return doc;
+}

@@ -1,0 +1,206 @@
+import { expect, test } from "bun:test";
+import type { App } from "../src/http/env.ts";
+import { describeEachDatabase, type TestContext } from "./support/database.ts";
+import { fixture, makePng } from "./support/fixtures.ts";
+
+const webp = await fixture("generated/landscape-240.webp");
+const png = makePng(8, 6, (x, y) => [x * 30, y * 40, 128, 255]);
+
+function upload(app: App, files: Uint8Array<ArrayBuffer>[]) {
+  const form = new FormData();
+  files.forEach((bytes, i) => {
+    form.append("file", new File([bytes], `f${i}`));
+  });
+  return app.request("/v1/images", { method: "POST", body: form });
+}
+
+async function state(c: TestContext, userId: string) {
+  const [row] = await c.db.sql<{ images: number; blobs: number; bytes: string; count: number }[]>`
+    SELECT (SELECT count(*)::int FROM images WHERE owner_id = ${userId}) AS images,
+           (SELECT count(*)::int FROM blobs) AS blobs,
+           u.bytes, u.images AS count
+    FROM user_usage u WHERE u.user_id = ${userId}`;
+  return { images: row?.images, blobs: row?.blobs, bytes: Number(row?.bytes), count: row?.count };
+}
+
+// Room for the WebP and the PNG, not for a second WebP.
+const MAX_BYTES = webp.length + png.length + 100;
+
+describeEachDatabase(
+  "quotas",
+  (ctx) => {
+    test("an upload over the bytes quota is refused (413) with nothing stored; usage follows uploads and deletes", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      const first = await upload(u.app, [webp]);
+      expect(first.status).toBe(201);
+      const firstId = ((await first.json()) as { images: { id: string }[] }).images[0]?.id;
+      const before = await state(c, u.id);
+      expect(before).toMatchObject({ images: 1, bytes: webp.length, count: 1 });
+
+      const over = await upload(u.app, [webp]);
+      expect(over.status).toBe(413);
+      const problem = (await over.json()) as { detail: string; errors: { status: number }[] };
+      expect(problem.detail).toBe(
+        `Storing ${webp.length} more bytes would bring your images to ${2 * webp.length} bytes; the quota (MAX_USER_BYTES) is ${MAX_BYTES}`,
+      );
+      expect(problem.errors).toEqual([expect.objectContaining({ index: 0, status: 413 })]);
+      expect(await state(c, u.id)).toEqual(before);
+
+      // In a batch, the file that does not fit is refused and the one that does is stored.
+      const batch = await upload(u.app, [webp, png]);
+      expect(batch.status).toBe(207);
+      const result = (await batch.json()) as {
+        images: unknown[];
+        errors: { index: number; status: number }[];
+      };
+      expect(result.images).toHaveLength(1);
+      expect(result.errors).toEqual([expect.objectContaining({ index: 0, status: 413 })]);
+      expect(await state(c, u.id)).toMatchObject({
+        images: 2,
+        bytes: webp.length + png.length,
+        count: 2,
+      });
+
+      const me = (await (await u.app.request("/v1/me")).json()) as { usage: unknown };
+      expect(me.usage).toEqual({
+        bytes: webp.length + png.length,
+        images: 2,
+        max_bytes: MAX_BYTES,
+        max_images: 3,
+      });
+
+      // A derived image counts against its owner too.
+      const derived = await u.app.request(`/v1/images/${firstId}/transform`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ format: "png" }),
+      });
+      expect(derived.status).toBe(413);
+      expect(await state(c, u.id)).toMatchObject({ images: 2, count: 2 });
+
+      expect((await u.app.request(`/v1/images/${firstId}`, { method: "DELETE" })).status).toBe(204);
+      expect(await state(c, u.id)).toMatchObject({ images: 1, bytes: png.length, count: 1 });
+      expect((await upload(u.app, [webp])).status).toBe(201);
+      // Another user's quota is their own.
+      const other = await c.createUser();
+      expect((await upload(other.app, [webp])).status).toBe(201);
+    });
+
+    test("the image count quota refuses the next upload (403) with nothing stored", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      expect((await upload(u.app, [png, png, png])).status).toBe(201);
+      const before = await state(c, u.id);
+      const res = await upload(u.app, [png]);
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({
+        type: "/problems/forbidden",
+        detail: "You have 3 images; the quota (MAX_USER_IMAGES) is 3",
+      });
+      expect(await state(c, u.id)).toEqual(before);
+    });
+
+    test("concurrent uploads cannot both squeeze under a quota that has room for one", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      expect((await upload(u.app, [png])).status).toBe(201);
+      const statuses = (await Promise.all([upload(u.app, [webp]), upload(u.app, [webp])])).map(
+        (r) => r.status,
+      );
+      expect(statuses.sort()).toEqual([201, 413]);
+      expect(await state(c, u.id)).toMatchObject({ images: 2, bytes: png.length + webp.length });
+    });
+  },
+  { maxUserBytes: MAX_BYTES, maxUserImages: 3 },
+);
+
+describeEachDatabase(
+  "rate limits",
+  (ctx) => {
+    test("writes and compute reads over the budget get 429 with Retry-After; reads stay free; it recovers", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      const missing = `/v1/images/${crypto.randomUUID()}`;
+      for (let i = 0; i < 3; i++) {
+        expect((await u.app.request(missing, { method: "DELETE" })).status).toBe(404);
+      }
+      const limited = await u.app.request(missing, { method: "DELETE" });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toMatch(/^[12]$/);
+      expect(await limited.json()).toMatchObject({
+        type: "/problems/too-many-requests",
+        status: 429,
+      });
+      // A compute read counts; a plain read does not; another user has their own budget.
+      expect((await u.app.request(`${missing}/render?w=10`)).status).toBe(429);
+      expect((await u.app.request("/v1/images")).status).toBe(200);
+      expect((await u.app.request("/v1/me")).status).toBe(200);
+      const other = await c.createUser();
+      expect((await other.app.request(missing, { method: "DELETE" })).status).toBe(404);
+
+      await Bun.sleep(Number(limited.headers.get("retry-after")) * 1000 + 50);
+      expect((await u.app.request(missing, { method: "DELETE" })).status).toBe(404);
+    });
+
+    test("each API key has its own budget", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      const res = await u.app.request("/v1/api-keys", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "batch" }),
+      });
+      expect(res.status).toBe(201);
+      const { key } = (await res.json()) as { key: string };
+      await Bun.sleep(2100); // a fresh window for the user
+      const missing = `/v1/images/${crypto.randomUUID()}`;
+      const asKey = { method: "DELETE", headers: { "X-API-Key": key } };
+      for (let i = 0; i < 3; i++) expect((await c.rawApp.request(missing, asKey)).status).toBe(404);
+      expect((await c.rawApp.request(missing, asKey)).status).toBe(429);
+      expect((await u.app.request(missing, { method: "DELETE" })).status).toBe(404);
+    });
+
+    test("signups and logins are limited per client address (behind a trusted proxy: its X-Forwarded-For entry)", async () => {
+      const { rawApp: app } = ctx();
+      const signup = (n: number, forwardedFor: string) =>
+        app.request(
+          "/v1/auth/signup",
+          {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "X-Forwarded-For": forwardedFor },
+            body: JSON.stringify({ email: `s${n}@example.com`, password: "a long passphrase" }),
+          },
+          { clientAddress: "10.0.0.2" }, // the proxy itself
+        );
+      // The last entry is the one the proxy added; what the client put before it does not count.
+      expect((await signup(1, "198.51.100.7, 192.0.2.1")).status).toBe(201);
+      expect((await signup(2, "203.0.113.5, 192.0.2.1")).status).toBe(201);
+      const third = await signup(3, "192.0.2.1");
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(3500);
+      expect((await signup(4, "192.0.2.2")).status).toBe(201);
+
+      const login = (address: string) =>
+        app.request(
+          "/v1/auth/token",
+          {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ email: "s1@example.com", password: "not the password" }),
+          },
+          { clientAddress: address },
+        );
+      for (let i = 0; i < 3; i++) expect((await login("198.51.100.1")).status).toBe(401);
+      const limited = await login("198.51.100.1");
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toMatch(/^[12]$/);
+      expect((await login("198.51.100.2")).status).toBe(401);
+    });
+  },
+  {},
+  {
+    auth: { trustProxy: true },
+    rateLimits: { requests: 3, windowSeconds: 2, signups: 2, signupWindowSeconds: 3600 },
+  },
+);
