@@ -1,0 +1,111 @@
+import type { JobSettings } from "../config.ts";
+import type { Database } from "../db/database.ts";
+import type { Logger } from "../logger.ts";
+import { jobTopology } from "./amqp.ts";
+import { createInProcessTransport } from "./in-process.ts";
+import { createOutboxRelay, type OutboxRelay } from "./outbox.ts";
+import { createRabbitTransport } from "./rabbitmq.ts";
+import { createItemRunner } from "./runner.ts";
+import { createMessageSigner } from "./signing.ts";
+import { type CreateJobInput, createJobStore, type JobStore } from "./store.ts";
+import type { ItemExecutor, ItemRunner, JobRecord, JobTransport } from "./types.ts";
+
+export type JobSystem = {
+  store: JobStore;
+  runner: ItemRunner;
+  /** What consumes items in this process, if anything does. */
+  transport: JobTransport | null;
+  /** What publishes the outbox from this process, if anything does. */
+  relay: OutboxRelay | null;
+  /** Accepts a job (committed with its messages) and wakes whoever runs it here. */
+  submit(input: CreateJobInput): Promise<JobRecord>;
+  start(): Promise<void>;
+  /** Stops taking items, finishes those in hand, stops relaying. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Wires jobs for one process from the configuration:
+ *
+ * | role     | no AMQP_URL                     | AMQP_URL                         |
+ * | -------- | ------------------------------- | -------------------------------- |
+ * | `api`    | runs items in-process           | relays the outbox to RabbitMQ    |
+ * | `worker` | claims items from Postgres too  | consumes items from RabbitMQ     |
+ *
+ * @example
+ * const jobs = await createJobSystem({ settings: config.jobs, db, executor, logger, role: "api" });
+ * await jobs.start();
+ */
+export async function createJobSystem(deps: {
+  settings: JobSettings;
+  db: Database;
+  executor: ItemExecutor;
+  logger: Logger;
+  role: "api" | "worker";
+}): Promise<JobSystem> {
+  const { settings, db, executor, logger, role } = deps;
+  const store = createJobStore({ sql: db.sql, leaseMs: settings.leaseMs });
+  const runner = createItemRunner({
+    store,
+    executor,
+    retry: { maxAttempts: settings.maxAttempts, baseMs: settings.retryBaseMs },
+    logger,
+  });
+  const broker = settings.amqpUrl;
+  const signer = await createMessageSigner(settings.workerSecret, settings.messageMaxAgeMs);
+  const topology = jobTopology(settings.queuePrefix, settings.maxAttempts, settings.retryBaseMs);
+
+  let transport: JobTransport | null = null;
+  if (!broker) {
+    transport = createInProcessTransport({
+      concurrency: settings.concurrency,
+      pollMs: settings.pollMs,
+      leaseMs: settings.leaseMs,
+      logger,
+      // postgres.js cannot LISTEN through the embedded database's socket server.
+      listenSql: db.kind === "postgres" ? db.sql : undefined,
+    });
+  } else if (role === "worker") {
+    transport = createRabbitTransport({
+      url: broker,
+      topology,
+      concurrency: settings.concurrency,
+      signer,
+      logger,
+    });
+  }
+  const relay =
+    broker && role === "api"
+      ? createOutboxRelay({
+          sql: db.sql,
+          url: broker,
+          topology,
+          signer,
+          logger,
+          pollMs: settings.pollMs,
+        })
+      : null;
+  // With a broker, a job's items travel as outbox messages, whichever process relays them.
+  const usesOutbox = Boolean(broker);
+
+  return {
+    store,
+    runner,
+    transport,
+    relay,
+    async submit(input) {
+      const job = await store.create(input, { outbox: usesOutbox });
+      transport?.wake();
+      relay?.wake();
+      return job;
+    },
+    async start() {
+      relay?.start();
+      await transport?.start(runner);
+    },
+    async stop() {
+      await transport?.stop();
+      await relay?.stop();
+    },
+  };
+}
