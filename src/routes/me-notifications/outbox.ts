@@ -1,0 +1,45 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../http/env.ts";
+import { problemResponses } from "../../http/problem.ts";
+import { integerParam } from "../../http/validation.ts";
+import type { NotificationRouteDeps } from "./deps.ts";
+import { OutboxPageSchema } from "./schemas.ts";
+
+const route = createRoute({
+  method: "get",
+  path: "/outbox",
+  tags: ["notifications"],
+  summary: "Emails written instead of sent, newest first",
+  description:
+    "Without `SMTP_URL` (the embedded default) Pictor sends no email: each one is written here " +
+    "(attachments as names and sizes) and logged, to show what would have been sent.",
+  request: {
+    query: z.object({
+      limit: integerParam("limit", 1, 100)
+        .optional()
+        .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
+      cursor: z
+        .uuid({ error: "Expected the next_cursor of a previous page for cursor" })
+        .optional()
+        .openapi({ param: { name: "cursor", in: "query" } }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "One page of the outbox",
+      content: { "application/json": { schema: OutboxPageSchema } },
+    },
+    ...problemResponses("validation_failed"),
+  },
+});
+
+export function registerListOutbox(app: App, deps: NotificationRouteDeps) {
+  return app.openapi(route, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const page = await deps.notifications.listOutbox(c.var.principal.userId, {
+      limit: limit ?? 20,
+      cursor,
+    });
+    return c.json(page, 200);
+  });
+}
