@@ -24,6 +24,24 @@ export function integerParam(name: string, min: number, max: number) {
   });
 }
 
+/**
+ * The query of every list endpoint: `limit` (1–100) and the `cursor` a previous page answered
+ * as `next_cursor`.
+ *
+ * @example
+ * query: pageQuery(), // then c.req.valid("query") is { limit?: number; cursor?: string }
+ */
+export const pageQuery = () =>
+  z.object({
+    limit: integerParam("limit", 1, 100)
+      .optional()
+      .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
+    cursor: z
+      .uuid({ error: "Expected the next_cursor of a previous page for cursor" })
+      .optional()
+      .openapi({ param: { name: "cursor", in: "query" } }),
+  });
+
 /** Turns a failed zod validation of any request part into one 422 problem listing every field. */
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;

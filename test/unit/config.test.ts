@@ -9,10 +9,100 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       dataDir: "./data",
       tempImageDir: "./data/tmp",
-      limits: { maxUploadBytes: 26_214_400, maxBatchFiles: 50, maxPixels: 50_000_000 },
+      limits: {
+        maxUploadBytes: 26_214_400,
+        maxBatchFiles: 50,
+        maxPixels: 50_000_000,
+        maxUserBytes: 10 * 1024 ** 3,
+        maxUserImages: 100_000,
+      },
       workers: { size: navigator.hardwareConcurrency, queueLimit: 64, timeoutMs: 30_000 },
+      auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },
+      rateLimits: { requests: 600, windowSeconds: 60, signups: 10, signupWindowSeconds: 3600 },
+      publicUrl: "http://localhost:8000",
+      notifications: {
+        smtpUrl: undefined,
+        mailFrom: "Pictor <pictor@localhost>",
+        maxAttempts: 5,
+        backoffMs: 30_000,
+        backoffMaxMs: 3_600_000,
+        timeoutMs: 15_000,
+        pollMs: 1000,
+        attachMaxFiles: 5,
+        attachMaxBytes: 5 * 1024 * 1024,
+      },
+      webhooks: { allowHttpHosts: [], allowPrivate: [] },
+      jobs: {
+        amqpUrl: undefined,
+        // Generated per process when no broker needs a shared one.
+        workerSecret: expect.any(String),
+        queuePrefix: "pictor",
+        maxAttempts: 3,
+        concurrency: navigator.hardwareConcurrency,
+        retryBaseMs: 1000,
+        leaseMs: 60_000,
+        pollMs: 500,
+        messageMaxAgeMs: 86_400_000,
+      },
       logLevel: "info",
     });
+  });
+
+  test("reads the account settings: signing keys, admin, quotas, rate limits", () => {
+    const config = loadConfig({
+      JWT_KEYS: "new:0123456789abcdef0123456789abcdef, old:fedcba9876543210fedcba9876543210",
+      JWT_TTL_SECONDS: "600",
+      ADMIN_EMAIL: "root@example.com",
+      ADMIN_PASSWORD: "a long admin passphrase",
+      TRUST_PROXY: "true",
+      MAX_USER_BYTES: "1000000",
+      MAX_USER_IMAGES: "10",
+      RATE_LIMIT_REQUESTS: "0",
+      RATE_LIMIT_WINDOW_SECONDS: "1",
+      SIGNUP_RATE_LIMIT: "3",
+      SIGNUP_RATE_WINDOW_SECONDS: "60",
+    });
+    expect(config.auth).toEqual({
+      jwtKeys: [
+        { kid: "new", secret: "0123456789abcdef0123456789abcdef" },
+        { kid: "old", secret: "fedcba9876543210fedcba9876543210" },
+      ],
+      tokenTtlSeconds: 600,
+      admin: { email: "root@example.com", password: "a long admin passphrase" },
+      trustProxy: true,
+    });
+    expect(config.limits).toMatchObject({ maxUserBytes: 1_000_000, maxUserImages: 10 });
+    expect(config.rateLimits).toEqual({
+      requests: 0,
+      windowSeconds: 1,
+      signups: 3,
+      signupWindowSeconds: 60,
+    });
+  });
+
+  test("refuses short or malformed signing keys, half an admin, and never echoes a secret", () => {
+    let message = "";
+    try {
+      loadConfig({ JWT_KEYS: "k1:too-short-secret" });
+    } catch (err) {
+      message = String(err);
+    }
+    expect(message).toContain("JWT_KEYS: Expected kid:secret pairs");
+    expect(message).toContain("at least 32 characters");
+    expect(message).toContain("(received a value not shown)");
+    expect(message).not.toContain("too-short-secret");
+    expect(() =>
+      loadConfig({
+        JWT_KEYS: "a:0123456789abcdef0123456789abcdef,a:0123456789abcdef0123456789abcdef",
+      }),
+    ).toThrow("Expected distinct key ids in JWT_KEYS (a twice)");
+    expect(() => loadConfig({ ADMIN_EMAIL: "root@example.com" })).toThrow(
+      "ADMIN_EMAIL and ADMIN_PASSWORD: Expected both or neither",
+    );
+    expect(() => loadConfig({ ADMIN_EMAIL: "root", ADMIN_PASSWORD: "x" })).toThrow("ADMIN_EMAIL");
+    expect(() => loadConfig({ TRUST_PROXY: "yes" })).toThrow(
+      "TRUST_PROXY: Expected true, false, 1 or 0 for TRUST_PROXY",
+    );
   });
 
   test("reads every variable; empty means unset", () => {

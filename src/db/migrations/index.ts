@@ -3,6 +3,10 @@
 import images from "./0001_images.sql" with { type: "text" };
 import transforms from "./0002_transforms.sql" with { type: "text" };
 import analysis from "./0003_analysis.sql" with { type: "text" };
+import segmentations from "./0004_segmentations.sql" with { type: "text" };
+import users from "./0005_users.sql" with { type: "text" };
+import jobs from "./0006_jobs.sql" with { type: "text" };
+import notifications from "./0007_notifications.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -11,4 +15,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0001_images", sql: images },
   { name: "0002_transforms", sql: transforms },
   { name: "0003_analysis", sql: analysis },
+  { name: "0004_segmentations", sql: segmentations },
+  { name: "0005_users", sql: users },
+  { name: "0006_jobs", sql: jobs },
+  { name: "0007_notifications", sql: notifications },
 ];

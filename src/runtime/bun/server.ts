@@ -2,10 +2,13 @@ import { createApp } from "../../app.ts";
 import { type Config, ConfigError, loadConfig } from "../../config.ts";
 import { connectPostgres, type Database } from "../../db/database.ts";
 import { migrate } from "../../db/migrate.ts";
+import { createJobSystem } from "../../jobs/system.ts";
 import { createJsonLogger } from "../../logger.ts";
+import { createJobExecutor } from "../../services/job-executor.ts";
 import { openEmbeddedDatabase } from "../embedded-postgres.ts";
 import { createServices } from "../services.ts";
 import { createFileSpool } from "./file-spool.ts";
+import { bunPasswordHasher } from "./password.ts";
 import { createWorkerPool } from "./worker-pool.ts";
 
 const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);
@@ -27,15 +30,43 @@ export async function startServer(config: Config) {
     db,
     spool: createFileSpool(config.tempImageDir),
     processor,
+    hasher: bunPasswordHasher(),
     limits: config.limits,
+    auth: config.auth,
+    rateLimits: config.rateLimits,
     logger,
   });
+  if (config.auth.admin) {
+    const { email, password } = config.auth.admin;
+    const { user, created } = await services.users.ensureAdmin(email, password, {
+      resetPassword: false,
+    });
+    logger.info(created ? "admin created" : "admin ensured", { user_id: user.id, email });
+  }
+  // Jobs: run here in-process without a broker; with AMQP_URL only relayed to the workers.
+  const jobs = await createJobSystem({
+    settings: config.jobs,
+    db,
+    executor: createJobExecutor({
+      sql: db.sql,
+      images: services.images,
+      transforms: services.transforms,
+      analysis: services.analysis,
+      processor,
+      limits: config.limits,
+    }),
+    logger,
+    role: "api",
+  });
+  await jobs.start();
   const app = createApp({ services, readDocsAsset });
   const { maxUploadBytes, maxBatchFiles } = config.limits;
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
-    fetch: app.fetch,
+    // The connection's address, for the per-address signup and login limits.
+    fetch: (request, server) =>
+      app.fetch(request, { clientAddress: server.requestIP(request)?.address }),
     // Bun refuses bodies over 128 MiB before Hono sees them (honojs/hono#2671): allow a full batch,
     // plus room for the multipart framing; the per-file limits are enforced while streaming.
     maxRequestBodySize: maxUploadBytes * maxBatchFiles + 1024 * 1024,
@@ -45,8 +76,10 @@ export async function startServer(config: Config) {
   return {
     server,
     db,
+    jobs,
     async stop() {
       await server.stop();
+      await jobs.stop();
       await processor.close();
       await db.close();
     },
