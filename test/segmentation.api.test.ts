@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import sharp from "sharp";
 import type { App } from "../src/http/env.ts";
+import { decodeCocoCounts, expandCocoCounts } from "./support/coco-rle.ts";
 import { describeEachDatabase } from "./support/database.ts";
 import { makePng } from "./support/fixtures.ts";
 
@@ -62,43 +63,6 @@ const grey = async (bytes: Uint8Array) =>
 
 const rgba = async (bytes: Uint8Array) =>
   new Uint8Array(await sharp(bytes).ensureAlpha().raw().toBuffer());
-
-/** COCO RLE string → run lengths (pycocotools' rleFrString), independent of the service's encoder. */
-function decodeCocoCounts(s: string): number[] {
-  const counts: number[] = [];
-  let p = 0;
-  while (p < s.length) {
-    let x = 0;
-    let k = 0;
-    let more = true;
-    while (more) {
-      const c = s.charCodeAt(p) - 48;
-      x |= (c & 0x1f) << (5 * k);
-      more = (c & 0x20) !== 0;
-      p++;
-      k++;
-      if (!more && c & 0x10) x |= -1 << (5 * k);
-    }
-    if (counts.length > 2) x += counts[counts.length - 2] as number;
-    counts.push(x);
-  }
-  return counts;
-}
-
-/** Run lengths (column-major, zeros first) → a row-major 0/1 mask. */
-function expandRle(counts: number[], height: number, width: number): Uint8Array {
-  const colMajor = new Uint8Array(height * width);
-  let at = 0;
-  counts.forEach((n, i) => {
-    colMajor.fill(i % 2, at, at + n);
-    at += n;
-  });
-  const out = new Uint8Array(height * width);
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) out[y * width + x] = colMajor[x * height + y] as number;
-  }
-  return out;
-}
 
 const inA = (x: number, y: number) => x >= 4 && x < 14 && y >= 5 && y < 15; // 10×10
 const inB = (x: number, y: number) => x >= 25 && x < 37 && y >= 10 && y < 26; // 12×16
@@ -169,6 +133,20 @@ describeEachDatabase("segmentation API", (ctx) => {
         both,
       ],
       [{ method: "otsu", minArea: 150 }, [20], [SQUARE_B]],
+      // The background with the squares as holes, filled: the whole image.
+      [
+        { method: "otsu", invert: true, fillHoles: true },
+        [20],
+        [
+          {
+            label: 1,
+            area: 1200,
+            bbox: { left: 0, top: 0, width: 40, height: 30 },
+            centroid: { x: 19.5, y: 14.5 },
+            mean_colour: { r: 68.67, g: 68.67, b: 68.67, hex: "#454545" },
+          },
+        ],
+      ],
     ];
     for (const [body, thresholds, regions] of cases) {
       const seg = await created(app, id, body);
@@ -327,7 +305,7 @@ describeEachDatabase("segmentation API", (ctx) => {
       ],
     ]);
     for (const r of rle.regions) {
-      const m = expandRle(decodeCocoCounts(r.rle.counts), 30, 40);
+      const m = expandCocoCounts(decodeCocoCounts(r.rle.counts), 40, 30);
       const inside = r.label === 1 ? inB : inA;
       expect(Array.from(m)).toEqual(
         Array.from(m, (_, p) => (inside(p % 40, Math.floor(p / 40)) ? 1 : 0)),

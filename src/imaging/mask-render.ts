@@ -3,7 +3,7 @@ import { zlibInflate } from "./deflate.ts";
 import { encodeGreyPng } from "./grey-png.ts";
 import { binaryMaskGrey, cutoutRgba, labelsGrey, overlayRgba } from "./masks.ts";
 import { PipelineError } from "./pipeline.ts";
-import { encodeCocoRle } from "./rle.ts";
+import { type CocoRle, cocoRleOfLabels } from "./rle.ts";
 import { decodeUpright } from "./segment.ts";
 
 export const MASK_KINDS = ["binary", "labels", "overlay", "cutout"] as const;
@@ -21,7 +21,6 @@ export type MaskJob = StoredLabels & {
   image?: { bytes: Uint8Array; format: DecodableFormat } | undefined;
 };
 
-export type CocoRle = { size: [number, number]; counts: string };
 export type MaskOutput =
   | { format: "png"; bytes: Uint8Array }
   | { format: "rle"; rle: { size: [number, number]; regions: { label: number; rle: CocoRle }[] } };
@@ -32,12 +31,6 @@ export async function inflateLabels(stored: StoredLabels): Promise<Uint32Array> 
   if (bytes.length !== stored.width * stored.height * 4)
     throw new Error("stored label map has the wrong size");
   return new Uint32Array(bytes.buffer, bytes.byteOffset, stored.width * stored.height);
-}
-
-function maskOf(labels: Uint32Array, label: number): Uint8Array {
-  const mask = new Uint8Array(labels.length);
-  for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === label ? 1 : 0;
-  return mask;
 }
 
 /** Keeps one region's label (others become background), when a region is asked for. */
@@ -65,10 +58,8 @@ export async function renderMask(codecs: Codecs, job: MaskJob): Promise<MaskOutp
   if (job.format === "rle") {
     const wanted =
       job.region !== undefined ? [job.region] : Array.from({ length: job.count }, (_, i) => i + 1);
-    const regions = wanted.map((label) => ({
-      label,
-      rle: encodeCocoRle(maskOf(labels, label), width, height),
-    }));
+    const rles = cocoRleOfLabels(labels, width, height, wanted);
+    const regions = wanted.map((label) => ({ label, rle: rles.get(label) as CocoRle }));
     return { format: "rle", rle: { size: [height, width], regions } };
   }
   switch (job.kind) {

@@ -1,45 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { encodeCocoRle } from "../../src/imaging/rle.ts";
-
-/**
- * pycocotools' maskApi.c rleFrString, written here apart from the encoder: the run lengths of a
- * compressed COCO RLE string.
- */
-function decodeCounts(s: string): number[] {
-  const counts: number[] = [];
-  let p = 0;
-  while (p < s.length) {
-    let x = 0;
-    let k = 0;
-    let more = true;
-    while (more) {
-      const c = s.charCodeAt(p) - 48;
-      x |= (c & 0x1f) << (5 * k);
-      more = (c & 0x20) !== 0;
-      p++;
-      k++;
-      if (!more && c & 0x10) x |= -1 << (5 * k);
-    }
-    if (counts.length > 2) x += counts[counts.length - 2] as number;
-    counts.push(x);
-  }
-  return counts;
-}
-
-/** Run lengths (down each column, zeros first) back to a row-major 0/1 mask. */
-function decodeMask(counts: number[], width: number, height: number): Uint8Array {
-  const mask = new Uint8Array(width * height);
-  let at = 0;
-  counts.forEach((run, i) => {
-    for (let k = 0; k < run; k++, at++) {
-      const x = Math.floor(at / height);
-      const y = at % height;
-      mask[y * width + x] = i % 2;
-    }
-  });
-  expect(at).toBe(width * height);
-  return mask;
-}
+import { cocoRleOfLabels, encodeCocoRle } from "../../src/imaging/rle.ts";
+import { decodeCocoCounts, expandCocoCounts } from "../support/coco-rle.ts";
 
 function lcg(seed: number): () => number {
   let state = seed >>> 0;
@@ -76,7 +37,7 @@ describe("COCO RLE", () => {
     const mask = Uint8Array.from({ length: 45 }, (_, p) => (p % 9 === 8 && p < 27 ? 0 : 1));
     const rle = encodeCocoRle(mask, 9, 5);
     expect(rle).toEqual({ size: [5, 9], counts: "0X13jN" });
-    expect(decodeCounts(rle.counts)).toEqual([0, 40, 3, 2]);
+    expect(decodeCocoCounts(rle.counts)).toEqual([0, 40, 3, 2]);
   });
 
   test("the strings pycocotools' algorithm gives (test/fixtures/reference/coco_rle.py)", () => {
@@ -91,12 +52,14 @@ describe("COCO RLE", () => {
 
   test("edge cases: empty, full, one pixel at each corner, 1×1", () => {
     expect(encodeCocoRle(new Uint8Array(12), 4, 3).counts).toBe("<"); // [12]
-    expect(decodeCounts(encodeCocoRle(new Uint8Array(12).fill(1), 4, 3).counts)).toEqual([0, 12]);
+    expect(decodeCocoCounts(encodeCocoRle(new Uint8Array(12).fill(1), 4, 3).counts)).toEqual([
+      0, 12,
+    ]);
     for (const p of [0, 3, 8, 11]) {
       const mask = new Uint8Array(12);
       mask[p] = 1;
       const { counts } = encodeCocoRle(mask, 4, 3);
-      expect(decodeMask(decodeCounts(counts), 4, 3)).toEqual(mask);
+      expect(expandCocoCounts(decodeCocoCounts(counts), 4, 3)).toEqual(mask);
     }
     expect(encodeCocoRle(new Uint8Array([1]), 1, 1)).toEqual({ size: [1, 1], counts: "01" });
     expect(encodeCocoRle(new Uint8Array([0]), 1, 1)).toEqual({ size: [1, 1], counts: "1" });
@@ -110,11 +73,27 @@ describe("COCO RLE", () => {
       const mask = randomMask(seed, width, height, (seed * 37) % 257);
       const { size, counts } = encodeCocoRle(mask, width, height);
       expect(size).toEqual([height, width]);
-      expect(decodeMask(decodeCounts(counts), width, height)).toEqual(mask);
+      expect(expandCocoCounts(decodeCocoCounts(counts), width, height)).toEqual(mask);
     }
     const big = disc(2000, 1500, 1000, 700, 650);
-    expect(decodeMask(decodeCounts(encodeCocoRle(big, 2000, 1500).counts), 2000, 1500)).toEqual(
-      big,
+    expect(
+      expandCocoCounts(decodeCocoCounts(encodeCocoRle(big, 2000, 1500).counts), 2000, 1500),
+    ).toEqual(big);
+  });
+
+  test("every label of a label map in one pass: the same as each label's own mask", () => {
+    const next = lcg(99);
+    const width = 37;
+    const height = 23;
+    const labels = Uint32Array.from({ length: width * height }, () => next() % 6);
+    const rles = cocoRleOfLabels(labels, width, height, [1, 2, 3, 4, 5, 9]);
+    for (const label of [1, 2, 3, 4, 5, 9]) {
+      const mask = labels.map((l) => (l === label ? 1 : 0));
+      const own = encodeCocoRle(new Uint8Array(mask), width, height);
+      expect([label, rles.get(label)]).toEqual([label, own]);
+    }
+    expect(rles.get(9)?.counts).toBe(
+      encodeCocoRle(new Uint8Array(width * height), width, height).counts,
     );
   });
 

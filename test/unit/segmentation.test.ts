@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { RgbaImage } from "../../src/imaging/raster.ts";
+import { EdgeHeap } from "../../src/imaging/segmentation/edge-heap.ts";
 import {
   adaptiveThresholdMask,
   type BinaryMask,
@@ -503,6 +504,23 @@ describe("region growing", () => {
       new Uint32Array([1, 2, 2, 1]),
     );
   });
+});
+
+test("the edge heap pops edges cheapest first, growing past its first capacity", () => {
+  const heap = new EdgeHeap(2);
+  const next = lcg(3);
+  const costs = Array.from({ length: 500 }, () => next() % 1000);
+  costs.forEach((cost, i) => {
+    heap.push(cost, i, 1000 + i);
+  });
+  const top = new Float64Array(3);
+  const popped: number[] = [];
+  while (heap.pop(top)) {
+    expect(top[2]).toBe(1000 + (top[1] as number));
+    expect(costs[top[1] as number]).toBe(top[0] as number);
+    popped.push(top[0] as number);
+  }
+  expect(popped).toEqual([...costs].sort((a, b) => a - b));
 });
 
 describe("parameters are checked", () => {

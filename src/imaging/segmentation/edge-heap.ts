@@ -1,3 +1,5 @@
+import { doubled } from "./doubled.ts";
+
 /** A binary min-heap of (cost, a, b) edges in parallel typed arrays that grow on demand. */
 export class EdgeHeap {
   private cost: Float64Array;
@@ -12,59 +14,53 @@ export class EdgeHeap {
   }
 
   push(cost: number, a: number, b: number): void {
-    if (this.size === this.cost.length) this.grow();
+    if (this.size === this.cost.length) {
+      this.cost = doubled(this.cost);
+      this.a = doubled(this.a);
+      this.b = doubled(this.b);
+    }
     let i = this.size++;
-    const { cost: cs, a: as, b: bs } = this;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((cs[parent] as number) <= cost) break;
-      cs[i] = cs[parent] as number;
-      as[i] = as[parent] as number;
-      bs[i] = bs[parent] as number;
+      if ((this.cost[parent] as number) <= cost) break;
+      this.move(parent, i);
       i = parent;
     }
-    cs[i] = cost;
-    as[i] = a;
-    bs[i] = b;
+    this.set(i, cost, a, b);
   }
 
   /** Removes the cheapest edge into `out` as [cost, a, b]; false when the heap is empty. */
   pop(out: Float64Array): boolean {
     if (this.size === 0) return false;
-    const { cost: cs, a: as, b: bs } = this;
+    const cs = this.cost;
     out[0] = cs[0] as number;
-    out[1] = as[0] as number;
-    out[2] = bs[0] as number;
+    out[1] = this.a[0] as number;
+    out[2] = this.b[0] as number;
+    // The last entry sifts down from the root.
     const last = --this.size;
     const cost = cs[last] as number;
-    const a = as[last] as number;
-    const b = bs[last] as number;
+    const a = this.a[last] as number;
+    const b = this.b[last] as number;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= last) break;
       if (child + 1 < last && (cs[child + 1] as number) < (cs[child] as number)) child++;
       if ((cs[child] as number) >= cost) break;
-      cs[i] = cs[child] as number;
-      as[i] = as[child] as number;
-      bs[i] = bs[child] as number;
+      this.move(child, i);
       i = child;
     }
-    cs[i] = cost;
-    as[i] = a;
-    bs[i] = b;
+    this.set(i, cost, a, b);
     return true;
   }
 
-  private grow(): void {
-    const cost = new Float64Array(this.cost.length * 2);
-    cost.set(this.cost);
-    const a = new Int32Array(cost.length);
-    a.set(this.a);
-    const b = new Int32Array(cost.length);
-    b.set(this.b);
-    this.cost = cost;
-    this.a = a;
-    this.b = b;
+  private move(from: number, to: number): void {
+    this.set(to, this.cost[from] as number, this.a[from] as number, this.b[from] as number);
+  }
+
+  private set(i: number, cost: number, a: number, b: number): void {
+    this.cost[i] = cost;
+    this.a[i] = a;
+    this.b[i] = b;
   }
 }

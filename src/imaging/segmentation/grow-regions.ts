@@ -1,6 +1,7 @@
 import { expectInteger, expectRgba } from "../kernels/validate.ts";
 import type { RgbaImage } from "../raster.ts";
 import { colourPlanes, expectGrowOptions } from "./colour.ts";
+import { doubled } from "./doubled.ts";
 import { EdgeHeap } from "./edge-heap.ts";
 import type { GrowOptions } from "./region-grow.ts";
 import { type Connectivity, expectConnectivity, type LabelMap, NEIGHBOURS } from "./types.ts";
@@ -21,12 +22,8 @@ class Regions {
 
   add(area: number, s0: number, s1: number, s2: number): number {
     if (this.count === this.area.length) {
-      const area = new Float64Array(this.area.length * 2);
-      area.set(this.area);
-      const sum = new Float64Array(this.sum.length * 2);
-      sum.set(this.sum);
-      this.area = area;
-      this.sum = sum;
+      this.area = doubled(this.area);
+      this.sum = doubled(this.sum);
     }
     const r = this.count++;
     this.area[r] = area;
@@ -251,12 +248,8 @@ class EdgeList {
 
   add(a: number, b: number): void {
     if (this.size === this.a.length) {
-      const a2 = new Int32Array(this.a.length * 2);
-      a2.set(this.a);
-      const b2 = new Int32Array(this.b.length * 2);
-      b2.set(this.b);
-      this.a = a2;
-      this.b = b2;
+      this.a = doubled(this.a);
+      this.b = doubled(this.b);
     }
     this.a[this.size] = a;
     this.b[this.size++] = b;

@@ -1,5 +1,6 @@
 import { expectInteger, expectRgba } from "../kernels/validate.ts";
 import type { RgbaImage } from "../raster.ts";
+import { doubled } from "./doubled.ts";
 import {
   type BinaryMask,
   type Connectivity,
@@ -18,14 +19,9 @@ class Runs {
 
   add(start: number, end: number, set: number): void {
     if (this.count === this.start.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.start = grow(this.start);
-      this.end = grow(this.end);
-      this.set = grow(this.set);
+      this.start = doubled(this.start);
+      this.end = doubled(this.end);
+      this.set = doubled(this.set);
     }
     this.start[this.count] = start;
     this.end[this.count] = end;

@@ -1,3 +1,5 @@
+import { doubled } from "./doubled.ts";
+
 /**
  * Disjoint sets over 0…n-1 in an Int32Array that grows on demand, with path halving. `union`
  * always makes the smaller index the root, so a set's root is its first-made member.
@@ -12,11 +14,7 @@ export class UnionFind {
 
   /** A new singleton set; returns its index. */
   add(): number {
-    if (this.size === this.parent.length) {
-      const grown = new Int32Array(this.parent.length * 2);
-      grown.set(this.parent);
-      this.parent = grown;
-    }
+    if (this.size === this.parent.length) this.parent = doubled(this.parent);
     this.parent[this.size] = this.size;
     return this.size++;
   }
