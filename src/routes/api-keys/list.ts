@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import { integerParam } from "../../http/validation.ts";
+import { pageQuery } from "../../http/validation.ts";
 import { ApiKeySchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -10,15 +10,7 @@ const route = createRoute({
   tags: ["auth"],
   summary: "The caller's API keys (prefixes only), newest first",
   request: {
-    query: z.object({
-      limit: integerParam("limit", 1, 100)
-        .optional()
-        .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
-      cursor: z
-        .uuid({ error: "Expected the next_cursor of a previous page for cursor" })
-        .optional()
-        .openapi({ param: { name: "cursor", in: "query" } }),
-    }),
+    query: pageQuery(),
   },
   responses: {
     200: {

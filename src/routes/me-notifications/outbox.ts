@@ -1,7 +1,7 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import { integerParam } from "../../http/validation.ts";
+import { pageQuery } from "../../http/validation.ts";
 import type { NotificationRouteDeps } from "./deps.ts";
 import { OutboxPageSchema } from "./schemas.ts";
 
@@ -14,15 +14,7 @@ const route = createRoute({
     "Without `SMTP_URL` (the embedded default) Pictor sends no email: each one is written here " +
     "(attachments as names and sizes) and logged, to show what would have been sent.",
   request: {
-    query: z.object({
-      limit: integerParam("limit", 1, 100)
-        .optional()
-        .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
-      cursor: z
-        .uuid({ error: "Expected the next_cursor of a previous page for cursor" })
-        .optional()
-        .openapi({ param: { name: "cursor", in: "query" } }),
-    }),
+    query: pageQuery(),
   },
   responses: {
     200: {
