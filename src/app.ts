@@ -14,8 +14,11 @@ import { apiKeysRoutes } from "./routes/api-keys/index.ts";
 import { authRoutes } from "./routes/auth/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { imagesRoutes } from "./routes/images/index.ts";
+import { jobsRoutes } from "./routes/jobs/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
+import { meNotificationsRoutes } from "./routes/me-notifications/index.ts";
 import { segmentationsRoutes } from "./routes/segmentations/index.ts";
+import { webhooksRoutes } from "./routes/webhooks/index.ts";
 
 export type AppOptions = {
   services: Services;
@@ -38,10 +41,12 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes; other reads
- * (metadata, files, listings, polling) are not.
+ * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
+ * results.zip renders its segmentations' masks); other reads (metadata, files, listings,
+ * polling, event streams) are not.
  */
-const COMPUTE_READS = /^\/v1\/(images|segmentations)\/[^/]+\/(render|histogram|palette|mask)$/;
+const COMPUTE_READS =
+  /^\/v1\/((images|segmentations)\/[^/]+\/(render|histogram|palette|mask)|jobs\/[^/]+\/results\.zip)$/;
 
 const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
   400: "bad_request",
@@ -115,10 +120,13 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/", healthRoutes());
   app.route("/v1/auth", authRoutes());
   app.route("/v1/me", meRoutes());
+  app.route("/v1/me", meNotificationsRoutes());
   app.route("/v1/api-keys", apiKeysRoutes());
   app.route("/v1/admin", adminRoutes());
   app.route("/v1/images", imagesRoutes());
   app.route("/v1/segmentations", segmentationsRoutes());
+  app.route("/v1/jobs", jobsRoutes());
+  app.route("/v1/webhooks", webhooksRoutes());
 
   const documentConfig = {
     openapi: "3.1.0",

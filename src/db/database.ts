@@ -3,10 +3,24 @@ import postgres from "postgres";
 export type Sql = postgres.Sql;
 export type Transaction = postgres.TransactionSql;
 
+/** Stops one `listen` subscription. */
+export type Subscription = { unlisten(): Promise<void> };
+
+/**
+ * Delivers NOTIFY payloads of `channel` to `onPayload`, from the moment the returned promise
+ * resolves (subscribe before reading what the notifications announce, and nothing is missed).
+ */
+export type Listen = (
+  channel: string,
+  onPayload: (payload: string) => void,
+) => Promise<Subscription>;
+
 export type Database = {
   sql: Sql;
   /** "postgres" for a server reached through DATABASE_URL, "embedded" for PGlite. */
   kind: "postgres" | "embedded";
+  /** Postgres LISTEN/NOTIFY, however this database can deliver it. */
+  listen: Listen;
   close(): Promise<void>;
 };
 
@@ -30,5 +44,15 @@ export function connectPostgres(url: string, options: PostgresOptions = {}): Dat
     onnotice: () => {},
     connection: options.schema ? { search_path: options.schema } : {},
   });
-  return { sql, kind: "postgres", close: () => sql.end({ timeout: 5 }) };
+  return {
+    sql,
+    kind: "postgres",
+    // postgres.js keeps one extra connection for every channel of the pool, and LISTENs again
+    // on it after a reconnection.
+    listen: async (channel, onPayload) => {
+      const { unlisten } = await sql.listen(channel, onPayload);
+      return { unlisten };
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
 }

@@ -4,10 +4,13 @@ import type { Principal } from "../auth/principal.ts";
 import type { RateLimiter } from "../auth/rate-limit.ts";
 import type { Limits } from "../config.ts";
 import type { Logger } from "../logger.ts";
+import type { NotificationService } from "../notify/notifications.ts";
+import type { WebhookService } from "../notify/webhooks.ts";
 import type { AnalysisService } from "../services/analysis.ts";
 import type { ApiKeyService } from "../services/api-keys.ts";
 import type { AuthService } from "../services/auth.ts";
 import type { ImageService } from "../services/images.ts";
+import type { JobService } from "../services/jobs.ts";
 import type { SegmentationService } from "../services/segmentations.ts";
 import type { TransformService } from "../services/transforms.ts";
 import type { UserService } from "../services/users.ts";
@@ -21,6 +24,9 @@ export type Services = {
   users: UserService;
   apiKeys: ApiKeyService;
   auth: AuthService;
+  jobs: JobService;
+  notifications: NotificationService;
+  webhooks: WebhookService;
   rateLimits: {
     /** Write and compute requests, per user or API key; also login attempts per address. */
     requests: RateLimiter;

@@ -17,14 +17,16 @@ const TABLES = (() => {
 })();
 
 /**
- * CRC-32 (ISO-HDLC, the one PNG and zlib use) of `bytes`. Does not mutate its input.
+ * CRC-32 (ISO-HDLC, the one PNG, zlib and ZIP use) of `bytes`. Does not mutate its input.
+ * Pass the CRC of the bytes before as `previous` to continue it over a stream of chunks.
  *
  * @example
  * crc32(new TextEncoder().encode("IEND")); // 0xae426082
+ * crc32(enc("ND"), crc32(enc("IE")));      // 0xae426082 as well
  */
-export function crc32(bytes: Uint8Array): number {
+export function crc32(bytes: Uint8Array, previous = 0): number {
   const t = TABLES;
-  let c = 0xffffffff;
+  let c = (previous ^ 0xffffffff) >>> 0;
   let i = 0;
   const fast = bytes.length - (bytes.length % 8);
   while (i < fast) {

@@ -1,4 +1,4 @@
-import type { Sql } from "../db/database.ts";
+import type { Listen } from "../db/database.ts";
 import type { Logger } from "../logger.ts";
 import { ITEMS_CHANNEL } from "./store.ts";
 import type { ItemRunner, JobTransport } from "./types.ts";
@@ -12,11 +12,10 @@ export type InProcessOptions = {
   leaseMs: number;
   logger: Logger;
   /**
-   * A real server's connection for LISTEN, so that items queued by another process start at
-   * once. Omitted on the embedded database (postgres.js cannot LISTEN through its socket
-   * server): jobs created in this process wake the loops directly, others wait for the poll.
+   * The database's LISTEN, so that items queued by another process start at once. Without it,
+   * jobs created in this process wake the loops directly and others wait for the poll.
    */
-  listenSql?: Sql | undefined;
+  listen?: Listen | undefined;
   /** Names this process's claims (claimed_by); a random one by default. */
   workerId?: string;
 };
@@ -99,9 +98,9 @@ export function createInProcessTransport(options: InProcessOptions): JobTranspor
     async start(runner) {
       if (running) return;
       running = true;
-      if (options.listenSql) {
+      if (options.listen) {
         try {
-          const sub = await options.listenSql.listen(ITEMS_CHANNEL, () => wake());
+          const sub = await options.listen(ITEMS_CHANNEL, () => wake());
           unlisten = sub.unlisten;
         } catch (err) {
           logger.warn("LISTEN unavailable, polling only", { error: String(err) });

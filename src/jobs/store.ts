@@ -8,6 +8,7 @@ import type {
   ItemOutput,
   ItemRef,
   JobItemRecord,
+  JobNotify,
   JobProgress,
   JobRecord,
   JobStatus,
@@ -24,6 +25,7 @@ type JobRow = {
   owner_id: string | null;
   kind: JobRecord["kind"];
   params: TaskSpec;
+  notify: JobNotify | null;
   status: JobStatus;
   total: number;
   done: number;
@@ -55,12 +57,15 @@ type StartedRow = {
 
 type Started = Omit<StartedRow, "owner_id" | "owner_role" | "params">;
 
-const JOB_COLUMNS = `id, owner_id, kind, params, status, total, done, failed, canceled, created_at,
+const JOB_COLUMNS = `id, owner_id, kind, params, notify, status, total, done, failed, canceled, created_at,
   started_at, finished_at, cancel_requested_at, error`;
 const ITEM_COLUMNS = `id, job_id, position, image_id, status, attempts, result_id, result_kind, error,
   started_at, finished_at`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` is written as a UUID (any version, either case). */
+export const isUuid = (id: string): boolean => UUID.test(id);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -80,6 +85,7 @@ const toJob = (r: JobRow): JobRecord => ({
   owner_id: r.owner_id,
   kind: r.kind,
   params: r.params,
+  notify: r.notify,
   status: r.status,
   progress: progressOf(r),
   created_at: r.created_at.toISOString(),
@@ -125,6 +131,19 @@ export type CreateJobInput = {
   owner_id: string | null;
   task: TaskSpec;
   image_ids: readonly string[];
+  /** The job's own email choice; unset: the owner's preference. */
+  notify?: JobNotify | null | undefined;
+};
+
+/** What else happens when a job finishes. */
+export type JobFinishHooks = {
+  /**
+   * Runs inside the transaction that records the job's final state (its notifications are
+   * created there: the job ends and they exist together, or neither).
+   */
+  inTransaction(tx: Transaction, job: JobRecord): Promise<void>;
+  /** Runs after that transaction committed (wakes whoever delivers them). */
+  afterCommit(job: JobRecord): void;
 };
 
 /**
@@ -136,8 +155,9 @@ export function createJobStore(deps: {
   sql: Sql;
   /** How long an in-process claim holds an item before another worker may take it. */
   leaseMs: number;
+  onFinish?: JobFinishHooks | undefined;
 }) {
-  const { sql, leaseMs } = deps;
+  const { sql, leaseMs, onFinish } = deps;
   const json = (tx: Transaction | Sql, v: unknown) => tx.json(v as postgres.JSONValue);
 
   async function event(tx: Transaction, jobId: string, type: string, data: unknown) {
@@ -157,16 +177,16 @@ export function createJobStore(deps: {
     jobId: string,
     delta: { done?: number; failed?: number; canceled?: number },
     item?: ItemRow,
-  ): Promise<void> {
+  ): Promise<JobRecord | null> {
     const [row] = await tx<JobRow[]>`
       UPDATE jobs SET done = done + ${delta.done ?? 0}, failed = failed + ${delta.failed ?? 0},
         canceled = canceled + ${delta.canceled ?? 0}
       WHERE id = ${jobId}
       RETURNING ${tx.unsafe(JOB_COLUMNS)}`;
-    if (!row) return;
+    if (!row) return null;
     if (item) await itemEvent(tx, item);
     await event(tx, jobId, "progress", { status: row.status, ...progressOf(row) });
-    if (row.done + row.failed + row.canceled < row.total) return;
+    if (row.done + row.failed + row.canceled < row.total) return null;
     const { status, error } = finalStatus(row);
     // The job row is locked by the UPDATE above, and finished_at guards a second finish.
     const [finished] = await tx<JobRow[]>`
@@ -174,9 +194,26 @@ export function createJobStore(deps: {
         started_at = coalesce(started_at, now())
       WHERE id = ${jobId} AND finished_at IS NULL
       RETURNING ${tx.unsafe(JOB_COLUMNS)}`;
-    if (finished) {
-      await event(tx, jobId, "done", { status, error, ...progressOf(finished) });
-    }
+    if (!finished) return null;
+    const job = toJob(finished);
+    await onFinish?.inTransaction(tx, job);
+    // Last, so that a stream which saw `done` finds the job's notifications already there.
+    await event(tx, jobId, "done", { status, error, ...progressOf(finished) });
+    return job;
+  }
+
+  /** Runs `body` in a transaction, then the finish hook of the job it finished, if any. */
+  async function finishing<T>(
+    body: (tx: Transaction, finished: (job: JobRecord | null) => void) => Promise<T>,
+  ): Promise<T> {
+    const outcome: { finished: JobRecord | null } = { finished: null };
+    const result = await sql.begin((tx) =>
+      body(tx, (job) => {
+        outcome.finished = job ?? outcome.finished;
+      }),
+    );
+    if (outcome.finished) onFinish?.afterCommit(outcome.finished);
+    return result as T;
   }
 
   async function itemEvent(tx: Transaction, r: ItemRow) {
@@ -267,8 +304,9 @@ export function createJobStore(deps: {
       }));
       return sql.begin(async (tx) => {
         const [job] = await tx<JobRow[]>`
-          INSERT INTO jobs (id, owner_id, kind, params, total)
-          VALUES (${jobId}, ${input.owner_id}, ${kindOf(input.task)}, ${json(tx, input.task)}, ${ids.length})
+          INSERT INTO jobs (id, owner_id, kind, params, notify, total)
+          VALUES (${jobId}, ${input.owner_id}, ${kindOf(input.task)}, ${json(tx, input.task)},
+                  ${input.notify ?? null}, ${ids.length})
           RETURNING ${tx.unsafe(JOB_COLUMNS)}`;
         // Bounded batches: one statement may carry at most 65 534 parameters.
         for (let at = 0; at < items.length; at += 5000) {
@@ -290,6 +328,22 @@ export function createJobStore(deps: {
         JobRow[]
       >`SELECT ${sql.unsafe(JOB_COLUMNS)} FROM jobs WHERE id = ${id}`;
       return row ? toJob(row) : null;
+    },
+
+    /** The jobs of `ownerId`, newest first, from before `cursor` (a job id) on. */
+    async list(options: {
+      ownerId: string;
+      status?: JobStatus | undefined;
+      limit: number;
+      cursor?: string | undefined;
+    }): Promise<JobRecord[]> {
+      const rows = await sql<JobRow[]>`
+        SELECT ${sql.unsafe(JOB_COLUMNS)} FROM jobs
+        WHERE owner_id = ${options.ownerId}
+          ${options.status ? sql`AND status = ${options.status}` : sql``}
+          ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
+        ORDER BY id DESC LIMIT ${options.limit}`;
+      return rows.map(toJob);
     },
 
     /** A job's items in position order, from `after` (a position) on. */
@@ -371,7 +425,7 @@ export function createJobStore(deps: {
      * result is null.
      */
     async complete(item: ClaimedItem, output: ItemOutput): Promise<string | null> {
-      return sql.begin(async (tx) => {
+      return finishing(async (tx, finished) => {
         // The row lock makes a concurrent delivery of the same item wait here, then see it done.
         const [current] = await tx<{ status: string }[]>`
           SELECT status FROM job_items WHERE id = ${item.id} FOR UPDATE`;
@@ -384,7 +438,7 @@ export function createJobStore(deps: {
           WHERE id = ${item.id} AND status <> 'succeeded'
           RETURNING ${tx.unsafe(ITEM_COLUMNS)}`;
         if (!row) return null;
-        await count(tx, row.job_id, { done: 1 }, row);
+        finished(await count(tx, row.job_id, { done: 1 }, row));
         return resultId;
       });
     },
@@ -394,7 +448,7 @@ export function createJobStore(deps: {
      * fails for good. False when the item was no longer running (canceled, or finished elsewhere).
      */
     async fail(item: ClaimedItem, error: string, retryInMs: number | null): Promise<boolean> {
-      return sql.begin(async (tx) => {
+      return finishing(async (tx, finished) => {
         const [row] =
           retryInMs === null
             ? await tx<ItemRow[]>`
@@ -410,7 +464,7 @@ export function createJobStore(deps: {
                 RETURNING ${tx.unsafe(ITEM_COLUMNS)}`;
         if (!row) return false;
         if (retryInMs === null) {
-          await count(tx, row.job_id, { failed: 1 }, row);
+          finished(await count(tx, row.job_id, { failed: 1 }, row));
         } else {
           // The job row lock first, as count() takes it: events stay in commit order.
           await tx`SELECT 1 FROM jobs WHERE id = ${row.job_id} FOR NO KEY UPDATE`;
@@ -426,7 +480,7 @@ export function createJobStore(deps: {
      * a finished job is returned unchanged.
      */
     async cancel(jobId: string): Promise<JobRecord | null> {
-      return sql.begin(async (tx) => {
+      return finishing(async (tx, finished) => {
         // Items before the job row: the order every other transaction locks them in.
         const canceled = await tx<{ id: string }[]>`
           UPDATE job_items SET status = 'canceled', finished_at = now(), locked_until = NULL
@@ -436,7 +490,7 @@ export function createJobStore(deps: {
           UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now())
           WHERE id = ${jobId} AND finished_at IS NULL
           RETURNING ${tx.unsafe(JOB_COLUMNS)}`;
-        if (job) await count(tx, jobId, { canceled: canceled.length });
+        if (job) finished(await count(tx, jobId, { canceled: canceled.length }));
         const [row] = await tx<JobRow[]>`
           SELECT ${tx.unsafe(JOB_COLUMNS)} FROM jobs WHERE id = ${jobId}`;
         return row ? toJob(row) : null;

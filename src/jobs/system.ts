@@ -6,8 +6,13 @@ import { createInProcessTransport } from "./in-process.ts";
 import { createOutboxRelay, type OutboxRelay } from "./outbox.ts";
 import { createRabbitTransport } from "./rabbitmq.ts";
 import { createItemRunner } from "./runner.ts";
-import { createMessageSigner } from "./signing.ts";
-import { type CreateJobInput, createJobStore, type JobStore } from "./store.ts";
+import { createMessageSigner, type MessageSigner } from "./signing.ts";
+import {
+  type CreateJobInput,
+  createJobStore,
+  type JobFinishHooks,
+  type JobStore,
+} from "./store.ts";
 import type { ItemExecutor, ItemRunner, JobRecord, JobTransport } from "./types.ts";
 
 export type JobSystem = {
@@ -24,6 +29,14 @@ export type JobSystem = {
   stop(): Promise<void>;
 };
 
+/** A signer usable at once, whose key (Web Crypto imports it asynchronously) is awaited on use. */
+function lazySigner(ready: Promise<MessageSigner>): MessageSigner {
+  return {
+    sign: async (ref, now) => (await ready).sign(ref, now),
+    verify: async (body, now) => (await ready).verify(body, now),
+  };
+}
+
 /**
  * Wires jobs for one process from the configuration:
  *
@@ -33,18 +46,20 @@ export type JobSystem = {
  * | `worker` | claims items from Postgres too  | consumes items from RabbitMQ     |
  *
  * @example
- * const jobs = await createJobSystem({ settings: config.jobs, db, executor, logger, role: "api" });
+ * const jobs = createJobSystem({ settings: config.jobs, db, executor, logger, role: "api" });
  * await jobs.start();
  */
-export async function createJobSystem(deps: {
+export function createJobSystem(deps: {
   settings: JobSettings;
   db: Database;
   executor: ItemExecutor;
   logger: Logger;
   role: "api" | "worker";
-}): Promise<JobSystem> {
+  /** What else happens when a job finishes (its notifications). */
+  onFinish?: JobFinishHooks;
+}): JobSystem {
   const { settings, db, executor, logger, role } = deps;
-  const store = createJobStore({ sql: db.sql, leaseMs: settings.leaseMs });
+  const store = createJobStore({ sql: db.sql, leaseMs: settings.leaseMs, onFinish: deps.onFinish });
   const runner = createItemRunner({
     store,
     executor,
@@ -52,7 +67,7 @@ export async function createJobSystem(deps: {
     logger,
   });
   const broker = settings.amqpUrl;
-  const signer = await createMessageSigner(settings.workerSecret, settings.messageMaxAgeMs);
+  const signer = lazySigner(createMessageSigner(settings.workerSecret, settings.messageMaxAgeMs));
   const topology = jobTopology(settings.queuePrefix, settings.maxAttempts, settings.retryBaseMs);
 
   let transport: JobTransport | null = null;
@@ -62,8 +77,7 @@ export async function createJobSystem(deps: {
       pollMs: settings.pollMs,
       leaseMs: settings.leaseMs,
       logger,
-      // postgres.js cannot LISTEN through the embedded database's socket server.
-      listenSql: db.kind === "postgres" ? db.sql : undefined,
+      listen: db.listen,
     });
   } else if (role === "worker") {
     transport = createRabbitTransport({

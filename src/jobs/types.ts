@@ -27,11 +27,15 @@ export type JobProgress = {
   percent: number;
 };
 
+/** A job's own email choice, over its owner's preference (null: the owner's). */
+export type JobNotify = "always" | "failure" | "never";
+
 export type JobRecord = {
   id: string;
   owner_id: string | null;
   kind: JobKind;
   params: TaskSpec;
+  notify: JobNotify | null;
   status: JobStatus;
   progress: JobProgress;
   created_at: string;

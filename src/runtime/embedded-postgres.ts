@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import postgres from "postgres";
-import type { Database } from "../db/database.ts";
+import type { Database, Listen } from "../db/database.ts";
 
 /**
  * The zero-setup database: PGlite (Postgres compiled to WASM) in this process, served over a
@@ -23,18 +23,46 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   );
   const server = new PGLiteSocketServer({ db: pglite, path });
   await server.start();
+  const listeners = new Map<string, Set<(payload: string) => void>>();
   // The socket server serves one connection at a time, and PGlite has a single session, so the
   // pool must be one connection: transactions would otherwise interleave.
-  const sql = postgres({
+  const options = {
     path,
     user: "postgres",
     database: "postgres",
     max: 1,
     onnotice: () => {},
-  });
+    // postgres.js's sql.listen() needs a second connection, which the socket server cannot
+    // serve, and pglite.listen()'s callbacks never see a NOTIFY raised through the socket: the
+    // server streams the raw protocol, NotificationResponse included, to its one client. So
+    // that client LISTENs itself and hands what arrives (after the notifying statement, or on
+    // its commit) to the subscribers. `onnotify` is postgres.js's own (untyped) hook.
+    onnotify: (channel: string, payload: string) => {
+      for (const fn of listeners.get(channel) ?? []) fn(payload);
+    },
+  };
+  const sql = postgres(options);
+  const listen: Listen = async (channel, onPayload) => {
+    let fns = listeners.get(channel);
+    if (!fns) {
+      fns = new Set();
+      listeners.set(channel, fns);
+      // One session for the process, so one LISTEN serves every subscriber, across reconnects.
+      await sql`LISTEN ${sql(channel)}`;
+    }
+    const subscribed = fns;
+    const fn = (payload: string) => onPayload(payload);
+    subscribed.add(fn);
+    return {
+      async unlisten() {
+        subscribed.delete(fn);
+      },
+    };
+  };
   return {
     sql,
     kind: "embedded",
+    listen,
     async close() {
       await sql.end({ timeout: 5 });
       await server.stop();

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
-import type { Sql } from "../db/database.ts";
+import type { Sql, Transaction } from "../db/database.ts";
 import { sha256Hex } from "../encoding.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../imaging/exif.ts";
@@ -49,6 +49,27 @@ export type UploadError = {
 };
 
 export type UploadResult = { images: ImageRecord[]; errors: UploadError[] };
+
+/** What a pipeline made: its bytes, or the digest and size of bytes already stored. */
+export type DerivedOutput = { format: ImageFormat; width: number; height: number } & (
+  | { bytes: Uint8Array }
+  | { sha256: string; byteSize: number }
+);
+
+type NewImage = {
+  ownerId: string | null;
+  /** Null: the bytes are stored already under `sha256`. */
+  bytes: Uint8Array | null;
+  sha256: string;
+  byteSize: number;
+  filename: string | null;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  orientation: Orientation;
+  sourceId: string | null;
+  pipeline: unknown;
+};
 
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
@@ -170,44 +191,40 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
   }
 
   /**
-   * Writes bytes and record in one transaction: both land, or neither does. The insert's trigger
-   * adds the image to its owner's usage (locking that row until commit, so one user's concurrent
-   * uploads take turns); over a quota, the whole transaction is rolled back.
+   * Writes bytes and record inside `tx`: both land, or neither does. The insert's trigger adds
+   * the image to its owner's usage (locking that row until commit, so one user's concurrent
+   * uploads take turns); over a quota, it throws and the caller's transaction rolls back.
+   * Without `bytes`, they are stored already (a cached rendering) and only held against a
+   * concurrent release, as postgresBlobs.put holds them.
    */
-  async function insertImage(image: {
-    ownerId: string | null;
-    bytes: Uint8Array;
-    sha256: string;
-    filename: string | null;
-    format: ImageFormat;
-    width: number;
-    height: number;
-    orientation: Orientation;
-    sourceId: string | null;
-    pipeline: unknown;
-  }): Promise<ImageRecord> {
-    const id = uuidv7();
-    return sql.begin(async (tx) => {
+  async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
+    if (image.bytes) {
       await postgresBlobs.put(tx, image.sha256, image.bytes);
-      const [row] = await tx<Row[]>`
-        INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
-        VALUES (${id}, ${image.ownerId}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
-                ${image.bytes.length}, ${image.sha256}, ${image.sourceId},
-                ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
-        RETURNING ${tx.unsafe(COLUMNS)}`;
-      if (image.ownerId) {
-        const [usage] = await tx<{ bytes: string; images: number }[]>`
-          SELECT bytes, images FROM user_usage WHERE user_id = ${image.ownerId}`;
-        const bytes = Number(usage?.bytes ?? 0);
-        if (bytes > limits.maxUserBytes) {
-          throw bytesQuotaError(bytes - image.bytes.length, image.bytes.length);
-        }
-        if ((usage?.images ?? 0) > limits.maxUserImages)
-          throw countQuotaError(limits.maxUserImages);
+    } else {
+      const [blob] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${image.sha256} FOR UPDATE`;
+      if (!blob) throw new Error(`The bytes ${image.sha256} were released before they were stored`);
+    }
+    const [row] = await tx<Row[]>`
+      INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
+      VALUES (${uuidv7()}, ${image.ownerId}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
+              ${image.byteSize}, ${image.sha256}, ${image.sourceId},
+              ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    if (image.ownerId) {
+      const [usage] = await tx<{ bytes: string; images: number }[]>`
+        SELECT bytes, images FROM user_usage WHERE user_id = ${image.ownerId}`;
+      const bytes = Number(usage?.bytes ?? 0);
+      if (bytes > limits.maxUserBytes) {
+        throw bytesQuotaError(bytes - image.byteSize, image.byteSize);
       }
-      return toRecord(row as Row);
-    });
+      if ((usage?.images ?? 0) > limits.maxUserImages) throw countQuotaError(limits.maxUserImages);
+    }
+    return toRecord(row as Row);
   }
+
+  /** insertImageIn, in a transaction of its own. */
+  const insertImage = (image: NewImage): Promise<ImageRecord> =>
+    sql.begin((tx) => insertImageIn(tx, image));
 
   async function storeOne(principal: Principal, file: IncomingFile): Promise<ImageRecord> {
     const left = await room(principal.userId);
@@ -226,6 +243,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       return await insertImage({
         ownerId: principal.userId,
         bytes,
+        byteSize: bytes.length,
         sha256,
         filename: file.filename ?? null,
         format: header.format,
@@ -303,23 +321,36 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
 
     /**
      * Stores the output of a pipeline as a new image derived from `source`, owned (and counted
-     * against the quotas of) whoever owns the source.
+     * against the quotas of) whoever owns the source: in a transaction of its own, or inside
+     * `tx` (a job item's result is written in the transaction that marks the item succeeded).
+     * The output is its bytes, or the digest and size of bytes stored already.
      */
     async storeDerived(
-      source: ImageRecord,
-      output: { bytes: Uint8Array; format: ImageFormat; width: number; height: number },
+      source: Pick<ImageRecord, "id" | "owner_id">,
+      output: DerivedOutput,
       pipeline: unknown,
+      tx?: Transaction,
     ): Promise<ImageRecord> {
-      const sha256 = await sha256Hex(output.bytes);
-      return insertImage({
-        ...output,
+      const stored =
+        "bytes" in output
+          ? {
+              bytes: output.bytes,
+              sha256: await sha256Hex(output.bytes),
+              byteSize: output.bytes.length,
+            }
+          : { bytes: null, sha256: output.sha256, byteSize: output.byteSize };
+      const image: NewImage = {
+        ...stored,
+        format: output.format,
+        width: output.width,
+        height: output.height,
         ownerId: source.owner_id,
-        sha256,
         filename: null,
         orientation: 1,
         sourceId: source.id,
         pipeline,
-      });
+      };
+      return tx ? insertImageIn(tx, image) : insertImage(image);
     },
 
     /** All the original bytes at once (pipelines need them whole). */

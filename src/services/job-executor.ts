@@ -1,7 +1,5 @@
-import type postgres from "postgres";
 import type { Principal } from "../auth/principal.ts";
-import type { Limits } from "../config.ts";
-import type { Sql, Transaction } from "../db/database.ts";
+import type { Transaction } from "../db/database.ts";
 import { canonicalJson } from "../encoding.ts";
 import { ApiError } from "../errors.ts";
 import type { PipelineSpec } from "../imaging/pipeline-spec.ts";
@@ -9,9 +7,8 @@ import type { SegmentationSpec } from "../imaging/segmentation-spec.ts";
 import { type HistogramTask, TaskSpecSchema } from "../jobs/task-spec.ts";
 import type { ExecutableItem, ItemExecutor, ItemOutput } from "../jobs/types.ts";
 import type { AnalysisService } from "./analysis.ts";
-import { uuidv7 } from "./ids.ts";
 import type { ImageService } from "./images.ts";
-import { computeSegmentation, type ImageProcessor } from "./processor.ts";
+import type { SegmentationService } from "./segmentations.ts";
 import type { TransformService } from "./transforms.ts";
 
 const NO_OWNER = "00000000-0000-0000-0000-000000000000";
@@ -21,24 +18,21 @@ const NO_OWNER = "00000000-0000-0000-0000-000000000000";
  * process, encode, in the worker pool) happens first, outside any transaction, and leaves
  * nothing a redelivery could duplicate: a transform's output goes to the content-addressed
  * render cache, a histogram to the analysis cache (both keyed by image and parameters). The
- * result record itself (a derived image, a segmentation) is written by `store`, inside the
- * transaction that marks the item succeeded, so each item has exactly one result however many
- * times it is delivered.
+ * result record itself (a derived image, a segmentation) is written by `store`, through the
+ * services' own inserts but inside the transaction that marks the item succeeded, so each item
+ * has exactly one result however many times it is delivered.
  *
  * @example
- * const executor = createJobExecutor({ sql, images, transforms, analysis, processor, limits });
+ * const executor = createJobExecutor({ images, transforms, analysis, segmentations });
  * const output = await executor({ id, job_id, image_id, owner_id: null, params: { histogram: { space: "rgb", bins: 64 } } });
  */
 export function createJobExecutor(deps: {
-  sql: Sql;
   images: ImageService;
   transforms: TransformService;
   analysis: AnalysisService;
-  processor: ImageProcessor;
-  limits: Limits;
+  segmentations: SegmentationService;
 }): ItemExecutor {
-  const { images, transforms, analysis, processor, limits } = deps;
-  const json = (tx: Transaction, v: unknown) => tx.json(v as postgres.JSONValue);
+  const { images, transforms, analysis, segmentations } = deps;
 
   /**
    * Holds the source image until commit (as render does), or says it is gone; returns its owner,
@@ -66,31 +60,9 @@ export function createJobExecutor(deps: {
       transforms.render(principalOf(item), item.image_id, spec),
     histogram: (item: ExecutableItem, task: HistogramTask) =>
       analysis.histogram(principalOf(item), item.image_id, { space: task.space, bins: task.bins }),
-    image: (item: ExecutableItem) => images.get(principalOf(item), item.image_id),
+    segment: (item: ExecutableItem, spec: SegmentationSpec) =>
+      segmentations.compute(principalOf(item), item.image_id, spec),
   };
-
-  /**
-   * The quota check uploads and transforms make, after the insert whose trigger counted the new
-   * image: over it, the transaction (and so the item's success) is rolled back.
-   */
-  async function checkQuota(tx: Transaction, ownerId: string | null): Promise<void> {
-    if (!ownerId) return;
-    const [usage] = await tx<{ bytes: string; images: number }[]>`
-      SELECT bytes, images FROM user_usage WHERE user_id = ${ownerId}`;
-    const bytes = Number(usage?.bytes ?? 0);
-    if (bytes > limits.maxUserBytes) {
-      throw new ApiError(
-        "payload_too_large",
-        `The result would bring the owner's images to ${bytes} bytes; the quota (MAX_USER_BYTES) is ${limits.maxUserBytes}`,
-      );
-    }
-    if ((usage?.images ?? 0) > limits.maxUserImages) {
-      throw new ApiError(
-        "forbidden",
-        `The result would be the owner's image number ${usage?.images}; the quota (MAX_USER_IMAGES) is ${limits.maxUserImages}`,
-      );
-    }
-  }
 
   async function transform(item: ExecutableItem, spec: PipelineSpec): Promise<ItemOutput> {
     const rendering = await call.render(item, spec);
@@ -100,19 +72,10 @@ export function createJobExecutor(deps: {
     return {
       result_kind: "image",
       async store(tx) {
-        const ownerId = await lockSource(tx, item.image_id);
-        // The same lock as postgresBlobs.put/release: the bytes cannot be released meanwhile.
-        const [blob] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${rendering.sha256} FOR UPDATE`;
-        if (!blob) throw new Error("The rendered bytes were released before they were stored");
-        const id = uuidv7();
-        await tx`
-          INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size,
-                              sha256, source_id, pipeline)
-          VALUES (${id}, ${ownerId}, NULL, ${rendering.format}, ${rendering.width},
-                  ${rendering.height}, 1, ${rendering.byteSize}, ${rendering.sha256},
-                  ${item.image_id}, ${json(tx, pipeline)})`;
-        await checkQuota(tx, ownerId);
-        return id;
+        const source = { id: item.image_id, owner_id: await lockSource(tx, item.image_id) };
+        const { format, width, height, sha256, byteSize } = rendering;
+        const output = { format, width, height, sha256, byteSize };
+        return (await images.storeDerived(source, output, pipeline, tx)).id;
       },
     };
   }
@@ -130,25 +93,12 @@ export function createJobExecutor(deps: {
   }
 
   async function segmentation(item: ExecutableItem, spec: SegmentationSpec): Promise<ItemOutput> {
-    const image = await call.image(item);
-    const out = await computeSegmentation(processor, {
-      bytes: await images.readBytes(image),
-      format: image.format,
-      spec,
-      maxPixels: limits.maxPixels,
-    });
+    const { out } = await call.segment(item, spec);
     return {
       result_kind: "segmentation",
       async store(tx) {
-        const ownerId = await lockSource(tx, item.image_id);
-        const id = uuidv7();
-        await tx`
-          INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height,
-                                     region_count, regions, labels)
-          VALUES (${id}, ${item.image_id}, ${ownerId}, ${spec.method}, ${json(tx, spec)},
-                  ${json(tx, out.thresholds)}, ${out.width}, ${out.height}, ${out.count},
-                  ${json(tx, out.regions)}, ${out.labels})`;
-        return id;
+        const image = { id: item.image_id, owner_id: await lockSource(tx, item.image_id) };
+        return (await segmentations.store(image, spec, out, tx)).id;
       },
     };
   }

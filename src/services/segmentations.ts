@@ -1,14 +1,14 @@
 import type postgres from "postgres";
 import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
-import type { Sql } from "../db/database.ts";
+import type { Sql, Transaction } from "../db/database.ts";
 import { ApiError } from "../errors.ts";
 import type { MaskKind, StoredLabels } from "../imaging/mask-render.ts";
-import type { Region } from "../imaging/segment.ts";
+import type { Region, SegmentOutput } from "../imaging/segment.ts";
 import type { SegmentationSpec } from "../imaging/segmentation-spec.ts";
 import { visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
-import type { ImageService, Page } from "./images.ts";
+import type { ImageRecord, ImageService, Page } from "./images.ts";
 import { computeMask, computeSegmentation, type ImageProcessor } from "./processor.ts";
 
 export type SegmentationRecord = {
@@ -66,6 +66,41 @@ export function createSegmentationService(deps: {
     return { record, stored: { labels: labels as Uint8Array, width, height, count } };
   }
 
+  /** Segments image `imageId` in the workers; stores nothing. */
+  async function compute(principal: Principal, imageId: string, spec: SegmentationSpec) {
+    const image = await images.get(principal, imageId);
+    const out = await computeSegmentation(processor, {
+      bytes: await images.readBytes(image),
+      format: image.format,
+      spec,
+      maxPixels: limits.maxPixels,
+    });
+    return { image, out };
+  }
+
+  /**
+   * Stores a computed segmentation of `image`, owned by the image's owner: on its own, or inside
+   * `tx` (a job item's result is written in the transaction that marks the item succeeded).
+   * 404 when the image was deleted while the segmentation was computed.
+   */
+  async function store(
+    image: Pick<ImageRecord, "id" | "owner_id">,
+    spec: SegmentationSpec,
+    out: SegmentOutput,
+    tx?: Transaction,
+  ): Promise<SegmentationRecord> {
+    const db: postgres.ISql = tx ?? sql;
+    const json = (v: unknown) => db.json(v as postgres.JSONValue);
+    const [row] = await db<Row[]>`
+      INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height, region_count, regions, labels)
+      SELECT ${uuidv7()}, ${image.id}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
+             ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels}
+      WHERE EXISTS (SELECT 1 FROM images WHERE id = ${image.id})
+      RETURNING ${db.unsafe(COLUMNS)}`;
+    if (!row) throw new ApiError("not_found", `No image with id ${image.id}`);
+    return toRecord(row);
+  }
+
   return {
     get,
     stored,
@@ -75,24 +110,12 @@ export function createSegmentationService(deps: {
       imageId: string,
       spec: SegmentationSpec,
     ): Promise<SegmentationRecord> {
-      const image = await images.get(principal, imageId);
-      const out = await computeSegmentation(processor, {
-        bytes: await images.readBytes(image),
-        format: image.format,
-        spec,
-        maxPixels: limits.maxPixels,
-      });
-      const json = (v: unknown) => sql.json(v as postgres.JSONValue);
-      const [row] = await sql<Row[]>`
-        INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height, region_count, regions, labels)
-        SELECT ${uuidv7()}, ${imageId}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
-               ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels}
-        WHERE EXISTS (SELECT 1 FROM images WHERE id = ${imageId})
-        RETURNING ${sql.unsafe(COLUMNS)}`;
-      // The image was deleted while its segmentation was computed.
-      if (!row) throw new ApiError("not_found", `No image with id ${imageId}`);
-      return toRecord(row);
+      const { image, out } = await compute(principal, imageId, spec);
+      return store(image, spec, out);
     },
+
+    compute,
+    store,
 
     async listForImage(
       principal: Principal,

@@ -101,12 +101,10 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
   const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
   const transforms = createTransformService({ sql: db.sql, images, processor, limits });
   const executor = createJobExecutor({
-    sql: db.sql,
     images,
     transforms,
     analysis: createAnalysisService({ sql: db.sql, images, segmentations, processor, limits }),
-    processor,
-    limits,
+    segmentations,
   });
   const [{ schema } = { schema: null }] = await db.sql<{ schema: string | null }[]>`
     SELECT current_schema() AS schema`;

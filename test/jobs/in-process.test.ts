@@ -27,7 +27,7 @@ function inProcess(env: JobTestEnv, store: JobStore, maxAttempts = 3) {
     pollMs: 25,
     leaseMs: 60_000,
     logger: env.logger,
-    listenSql: env.db.kind === "postgres" ? env.db.sql : undefined,
+    listen: env.db.listen,
   });
   return { runner, transport };
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { ApiError } from "../../src/errors.ts";
-import type { App, AppEnv } from "../../src/http/env.ts";
+import type { App, AppEnv, Services } from "../../src/http/env.ts";
 import { problemResponse } from "../../src/http/problem.ts";
 import { validationHook } from "../../src/http/validation.ts";
 import { meNotificationsRoutes } from "../../src/routes/me-notifications/index.ts";
@@ -15,12 +15,16 @@ import { uuidv7 } from "../../src/services/ids.ts";
 import { captureLogger, describeEachNotifyDatabase, jobSummary, PUBLIC_URL } from "./support.ts";
 
 /**
- * The routes are not mounted in createApp until authentication and jobs land; this host mounts
- * them the way createApp will, with the caller taken from a test header instead of a token.
+ * The routes mounted as createApp mounts them, over the notification services alone, with the
+ * caller taken from a test header instead of a token (test/jobs/api.test.ts goes through the
+ * whole app, authentication included).
  */
 function hostApp(rt: NotificationsRuntime): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  // Only the two services these routes use.
+  const services = { notifications: rt.notifications, webhooks: rt.webhooks } as Partial<Services>;
   app.use(requestId({ headerName: "X-Request-Id" }), async function testPrincipal(c, next) {
+    c.set("services", services as Services);
     c.set("principal", {
       userId: c.req.header("x-test-user") ?? "",
       role: "user",
@@ -29,9 +33,8 @@ function hostApp(rt: NotificationsRuntime): App {
     });
     await next();
   });
-  const deps = { notifications: rt.notifications, webhooks: rt.webhooks };
-  app.route("/v1/me", meNotificationsRoutes(deps));
-  app.route("/v1/webhooks", webhooksRoutes(deps));
+  app.route("/v1/me", meNotificationsRoutes());
+  app.route("/v1/webhooks", webhooksRoutes());
   app.onError((err, c) => {
     if (err instanceof ApiError) return problemResponse(err, c.var.requestId);
     throw err;

@@ -3,11 +3,13 @@
 -- lock serialises concurrent completions and the final status is written exactly once.
 CREATE TABLE jobs (
   id                  uuid PRIMARY KEY,
-  -- The user who submitted it (users come with accounts; no foreign key on purpose).
-  owner_id            uuid,
+  -- The user who submitted it; null for a job made by the operator (a script), never by the API.
+  owner_id            uuid REFERENCES users (id),
   kind                text NOT NULL CHECK (kind IN ('transform', 'histogram', 'segmentation')),
   -- The validated task spec, e.g. {"transform": {"operations": [...], "format": "webp"}}.
   params              jsonb NOT NULL,
+  -- The submitter's email choice for this job (`notify`), over their preference; null: theirs.
+  notify              text CHECK (notify IN ('always', 'failure', 'never')),
   status              text NOT NULL DEFAULT 'queued'
                       CHECK (status IN ('queued', 'running', 'succeeded', 'partially_failed', 'failed', 'canceled')),
   total               integer NOT NULL CHECK (total > 0),

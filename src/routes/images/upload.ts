@@ -8,10 +8,10 @@ import {
   ProblemSchema,
   problemResponses,
 } from "../../http/problem.ts";
-import type { IncomingFile } from "../../services/images.ts";
+import type { IncomingFile, UploadResult } from "../../services/images.ts";
 import { UploadErrorSchema, UploadResultSchema } from "./schemas.ts";
 
-const UploadProblemSchema = ProblemSchema.extend({
+export const UploadProblemSchema = ProblemSchema.extend({
   images: UploadResultSchema.shape.images.optional(),
   errors: z
     .array(z.union([UploadErrorSchema, FieldErrorSchema]))
@@ -21,7 +21,8 @@ const UploadProblemSchema = ProblemSchema.extend({
   description: "A problem; when files were refused, with `images: []` and each file's `errors`.",
 });
 
-const refused = (description: string) => ({
+/** A response of a multipart request that stored no file: the problem with every refusal. */
+export const refused = (description: string) => ({
   description,
   content: { [PROBLEM_MEDIA_TYPE]: { schema: UploadProblemSchema } },
 });
@@ -92,20 +93,27 @@ export function registerUploadImages(app: App) {
       }
     }
     const result = await c.var.services.images.upload(c.var.principal, files());
-    if (result.images.length === 0 && result.errors.length === 0) {
-      throw new ApiError("validation_failed", "The body has no file part", {
-        errors: [{ path: "body.file", message: "At least one file part is required" }],
-      });
-    }
-    if (result.images.length > 0) return c.json(result, result.errors.length === 0 ? 201 : 207);
-    // Nothing stored: answer with the refusal itself (the first one's when they differ).
-    const statuses = new Set(result.errors.map((e) => e.status));
-    const first = result.errors[0] as (typeof result.errors)[number];
-    const code = STATUS_CODES[statuses.size === 1 ? first.status : 422] ?? "unprocessable_image";
-    const detail =
-      result.errors.length === 1
-        ? first.detail
-        : `None of the ${result.errors.length} files was stored`;
-    throw new ApiError(code, detail, { members: { images: result.images, errors: result.errors } });
+    if (result.images.length === 0) throw nothingStored(result);
+    return c.json(result, result.errors.length === 0 ? 201 : 207);
   });
+}
+
+/**
+ * The problem of an upload that stored no file: the refusal itself (the first one's when they
+ * differ), with every file's error; or a 422 when the body had no file part at all.
+ */
+export function nothingStored(result: UploadResult): ApiError {
+  if (result.errors.length === 0) {
+    return new ApiError("validation_failed", "The body has no file part", {
+      errors: [{ path: "body.file", message: "At least one file part is required" }],
+    });
+  }
+  const statuses = new Set(result.errors.map((e) => e.status));
+  const first = result.errors[0] as (typeof result.errors)[number];
+  const code = STATUS_CODES[statuses.size === 1 ? first.status : 422] ?? "unprocessable_image";
+  const detail =
+    result.errors.length === 1
+      ? first.detail
+      : `None of the ${result.errors.length} files was stored`;
+  return new ApiError(code, detail, { members: { images: result.images, errors: result.errors } });
 }

@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "./deps.ts";
 import { PreferencesSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -18,8 +17,8 @@ const route = createRoute({
   },
 });
 
-export function registerGetPreferences(app: App, deps: NotificationRouteDeps) {
+export function registerGetPreferences(app: App) {
   return app.openapi(route, async (c) =>
-    c.json(await deps.notifications.getPreferences(c.var.principal.userId), 200),
+    c.json(await c.var.services.notifications.getPreferences(c.var.principal.userId), 200),
   );
 }

@@ -2,7 +2,6 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
 import { pageQuery } from "../../http/validation.ts";
-import type { NotificationRouteDeps } from "./deps.ts";
 import { OutboxPageSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -25,10 +24,10 @@ const route = createRoute({
   },
 });
 
-export function registerListOutbox(app: App, deps: NotificationRouteDeps) {
+export function registerListOutbox(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const page = await deps.notifications.listOutbox(c.var.principal.userId, {
+    const page = await c.var.services.notifications.listOutbox(c.var.principal.userId, {
       limit: limit ?? 20,
       cursor,
     });

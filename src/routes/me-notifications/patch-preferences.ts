@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "./deps.ts";
 import { PreferencesPatchSchema, PreferencesSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -25,10 +24,10 @@ const route = createRoute({
   },
 });
 
-export function registerPatchPreferences(app: App, deps: NotificationRouteDeps) {
+export function registerPatchPreferences(app: App) {
   return app.openapi(route, async (c) => {
     const patch = c.req.valid("json");
-    const updated = await deps.notifications.updatePreferences(
+    const updated = await c.var.services.notifications.updatePreferences(
       c.var.principal.userId,
       patch.email ? { email: patch.email } : {},
     );

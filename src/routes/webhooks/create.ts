@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "../me-notifications/deps.ts";
 import { CreateWebhookSchema, NewWebhookSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -26,10 +25,10 @@ const route = createRoute({
   },
 });
 
-export function registerCreateWebhook(app: App, deps: NotificationRouteDeps) {
+export function registerCreateWebhook(app: App) {
   return app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const created = await deps.webhooks.create(c.var.principal.userId, body);
+    const created = await c.var.services.webhooks.create(c.var.principal.userId, body);
     return c.json(created, 201, {
       Location: `/v1/webhooks/${created.id}`,
       "Cache-Control": "no-store",

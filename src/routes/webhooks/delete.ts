@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "../me-notifications/deps.ts";
 import { WebhookIdParams } from "./schemas.ts";
 
 const route = createRoute({
@@ -17,9 +16,9 @@ const route = createRoute({
   },
 });
 
-export function registerDeleteWebhook(app: App, deps: NotificationRouteDeps) {
+export function registerDeleteWebhook(app: App) {
   return app.openapi(route, async (c) => {
-    await deps.webhooks.remove(c.var.principal.userId, c.req.valid("param").id);
+    await c.var.services.webhooks.remove(c.var.principal.userId, c.req.valid("param").id);
     return c.body(null, 204);
   });
 }

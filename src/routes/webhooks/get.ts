@@ -1,7 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "../me-notifications/deps.ts";
 import { WebhookIdParams, WebhookSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -19,8 +18,8 @@ const route = createRoute({
   },
 });
 
-export function registerGetWebhook(app: App, deps: NotificationRouteDeps) {
+export function registerGetWebhook(app: App) {
   return app.openapi(route, async (c) =>
-    c.json(await deps.webhooks.get(c.var.principal.userId, c.req.valid("param").id), 200),
+    c.json(await c.var.services.webhooks.get(c.var.principal.userId, c.req.valid("param").id), 200),
   );
 }

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../../http/env.ts";
 import { problemResponses } from "../../http/problem.ts";
-import type { NotificationRouteDeps } from "../me-notifications/deps.ts";
 import { WebhookSchema } from "./schemas.ts";
 
 const route = createRoute({
@@ -24,8 +23,11 @@ const route = createRoute({
   },
 });
 
-export function registerListWebhooks(app: App, deps: NotificationRouteDeps) {
+export function registerListWebhooks(app: App) {
   return app.openapi(route, async (c) =>
-    c.json({ items: await deps.webhooks.list(c.var.principal.userId), next_cursor: null }, 200),
+    c.json(
+      { items: await c.var.services.webhooks.list(c.var.principal.userId), next_cursor: null },
+      200,
+    ),
   );
 }

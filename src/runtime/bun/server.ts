@@ -1,13 +1,12 @@
 import { createApp } from "../../app.ts";
-import { type Config, ConfigError, loadConfig } from "../../config.ts";
+import type { Config } from "../../config.ts";
 import { connectPostgres, type Database } from "../../db/database.ts";
 import { migrate } from "../../db/migrate.ts";
-import { createJobSystem } from "../../jobs/system.ts";
 import { createJsonLogger } from "../../logger.ts";
-import { createJobExecutor } from "../../services/job-executor.ts";
 import { openEmbeddedDatabase } from "../embedded-postgres.ts";
 import { createServices } from "../services.ts";
 import { createFileSpool } from "./file-spool.ts";
+import { runProcess } from "./main.ts";
 import { bunPasswordHasher } from "./password.ts";
 import { createWorkerPool } from "./worker-pool.ts";
 
@@ -35,6 +34,12 @@ export async function startServer(config: Config) {
     auth: config.auth,
     rateLimits: config.rateLimits,
     logger,
+    jobs: config.jobs,
+    notify: {
+      publicUrl: config.publicUrl,
+      settings: config.notifications,
+      webhooks: config.webhooks,
+    },
   });
   if (config.auth.admin) {
     const { email, password } = config.auth.admin;
@@ -43,22 +48,9 @@ export async function startServer(config: Config) {
     });
     logger.info(created ? "admin created" : "admin ensured", { user_id: user.id, email });
   }
-  // Jobs: run here in-process without a broker; with AMQP_URL only relayed to the workers.
-  const jobs = await createJobSystem({
-    settings: config.jobs,
-    db,
-    executor: createJobExecutor({
-      sql: db.sql,
-      images: services.images,
-      transforms: services.transforms,
-      analysis: services.analysis,
-      processor,
-      limits: config.limits,
-    }),
-    logger,
-    role: "api",
-  });
-  await jobs.start();
+  // Jobs run here in-process without a broker, or are only relayed to the workers with
+  // AMQP_URL; notifications are delivered from here (and from every worker) either way.
+  await services.background.start();
   const app = createApp({ services, readDocsAsset });
   const { maxUploadBytes, maxBatchFiles } = config.limits;
   const server = Bun.serve({
@@ -76,34 +68,17 @@ export async function startServer(config: Config) {
   return {
     server,
     db,
-    jobs,
+    jobs: services.background.jobs,
     async stop() {
-      await server.stop();
-      await jobs.stop();
+      const stopped = server.stop();
+      // Open event streams would hold the stop forever: end them, their clients resume elsewhere.
+      services.jobs.closeStreams();
+      await stopped;
+      await services.background.stop();
       await processor.close();
       await db.close();
     },
   };
 }
 
-if (import.meta.main) {
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    process.exit(1);
-  }
-  const running = await startServer(config).catch((err: unknown) => {
-    // Most often an unreachable DATABASE_URL: say so in one line and let the supervisor retry.
-    createJsonLogger(config.logLevel).error("could not start", { error: String(err) });
-    process.exit(1);
-  });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, async () => {
-      await running.stop();
-      process.exit(0);
-    });
-  }
-}
+if (import.meta.main) await runProcess("server", startServer);

@@ -1,0 +1,42 @@
+import { type Config, ConfigError, loadConfig } from "../../config.ts";
+import { createJsonLogger } from "../../logger.ts";
+
+/**
+ * Runs a Pictor process (the API server, a job worker) as its entry point: a bad configuration
+ * exits 1 with its message, a failed start (most often an unreachable DATABASE_URL) exits 1 with
+ * one log line so the supervisor retries, and SIGINT/SIGTERM stop it once (`name stopping`,
+ * `name stopped`) and exit 0.
+ *
+ * @example
+ * if (import.meta.main) await runProcess("worker", startJobWorker);
+ */
+export async function runProcess<T extends { stop(): Promise<void> }>(
+  name: string,
+  start: (config: Config) => Promise<T>,
+  describeStop: (running: T) => Record<string, unknown> = () => ({}),
+): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const logger = createJsonLogger(config.logLevel);
+  const running = await start(config).catch((err: unknown) => {
+    logger.error("could not start", { error: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  });
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info(`${name} stopping`, { signal, ...describeStop(running) });
+      await running.stop();
+      logger.info(`${name} stopped`);
+      process.exit(0);
+    });
+  }
+}

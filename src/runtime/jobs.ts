@@ -1,0 +1,108 @@
+import type { JobSettings, NotificationSettings, WebhookSettings } from "../config.ts";
+import type { Database } from "../db/database.ts";
+import { createJobSystem, type JobSystem } from "../jobs/system.ts";
+import type { Logger } from "../logger.ts";
+import type { Mailer } from "../notify/mailer.ts";
+import type { ResolveHost } from "../notify/webhook-target.ts";
+import type { PostPinned } from "../notify/webhooks.ts";
+import type { AnalysisService } from "../services/analysis.ts";
+import type { ImageService } from "../services/images.ts";
+import { createJobExecutor } from "../services/job-executor.ts";
+import { createJobResults, type JobResults } from "../services/job-results.ts";
+import type { SegmentationService } from "../services/segmentations.ts";
+import type { TransformService } from "../services/transforms.ts";
+import { createNotificationsRuntime, type NotificationsRuntime } from "./notifications.ts";
+
+/** Notifications as a process delivers them; the overrides are for tests. */
+export type NotifyOptions = {
+  publicUrl: string;
+  settings: NotificationSettings;
+  webhooks: WebhookSettings;
+  resolve?: ResolveHost;
+  post?: PostPinned;
+  mailer?: Mailer;
+};
+
+export type JobRuntime = {
+  jobs: JobSystem;
+  notify: NotificationsRuntime;
+  results: JobResults;
+  /** Starts running (or relaying) items and delivering notifications in this process. */
+  start(): Promise<void>;
+  /** Finishes the items in hand, then the deliveries in flight. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Jobs and their notifications for one process, the API server (`role: "api"`) or a worker:
+ * the transaction that finishes a job creates its email and webhook notifications, and the
+ * dispatcher is woken once it committed. Both roles run a dispatcher, so notifications go out
+ * from wherever Pictor runs, and a job finished by a worker is announced without waiting for
+ * the API's next poll.
+ *
+ * @example
+ * const runtime = createJobRuntime({ db, logger, role: "worker", settings: config.jobs,
+ *   services: { images, transforms, analysis, segmentations },
+ *   notify: { publicUrl: config.publicUrl, settings: config.notifications, webhooks: config.webhooks } });
+ * await runtime.start();
+ */
+export function createJobRuntime(deps: {
+  db: Database;
+  logger: Logger;
+  role: "api" | "worker";
+  settings: JobSettings;
+  services: {
+    images: ImageService;
+    transforms: TransformService;
+    analysis: AnalysisService;
+    segmentations: SegmentationService;
+  };
+  notify: NotifyOptions;
+}): JobRuntime {
+  const { db, logger, services } = deps;
+  const results = createJobResults({ sql: db.sql, ...services });
+  const notify = createNotificationsRuntime({
+    db,
+    logger,
+    publicUrl: deps.notify.publicUrl,
+    settings: deps.notify.settings,
+    webhooks: deps.notify.webhooks,
+    readResult: (job, file) => results.readBytes(job.id, file.id),
+    ...(deps.notify.resolve ? { resolve: deps.notify.resolve } : {}),
+    ...(deps.notify.post ? { post: deps.notify.post } : {}),
+    ...(deps.notify.mailer ? { mailer: deps.notify.mailer } : {}),
+  });
+  const jobs = createJobSystem({
+    settings: deps.settings,
+    db,
+    executor: createJobExecutor(services),
+    logger,
+    role: deps.role,
+    onFinish: {
+      async inTransaction(tx, job) {
+        const summary = await results.summarize(tx, job);
+        if (!summary) return;
+        const [owner] = await tx<{ email: string }[]>`
+          SELECT email FROM users WHERE id = ${summary.owner_id}`;
+        await notify.notifications.enqueueForJob(
+          { job: summary, recipient: owner?.email ?? null, notify: job.notify },
+          tx,
+        );
+      },
+      afterCommit: () => notify.dispatcher.wake(),
+    },
+  });
+  return {
+    jobs,
+    notify,
+    results,
+    async start() {
+      notify.dispatcher.start();
+      await jobs.start();
+    },
+    async stop() {
+      await jobs.stop();
+      await notify.close();
+    },
+  };
+}
