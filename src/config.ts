@@ -2,6 +2,7 @@ import { z } from "zod";
 import { isHostName, parseCidr, parseIp } from "./notify/address-policy.ts";
 
 const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
 
 const integer = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
@@ -10,8 +11,6 @@ const integer = (name: string, min: number, max: number, fallback: number) =>
     .min(min, `Expected an integer between ${min} and ${max} for ${name}`)
     .max(max, `Expected an integer between ${min} and ${max} for ${name}`)
     .default(fallback);
-
-const GiB = 1024 * MiB;
 
 const flag = (name: string) =>
   z

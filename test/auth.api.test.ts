@@ -119,7 +119,8 @@ describeEachDatabase("accounts and tokens", (ctx) => {
     expect(spec.paths["/v1/me"]?.get?.security).toEqual(spec.security);
 
     // Exactly what Swagger UI's authorizePassword sends (swagger-ui-bundle.js): a form with an
-    // empty scope, to the tokenUrl, with its Accept and X-Requested-With headers.
+    // empty scope, to the tokenUrl, with its Accept and X-Requested-With headers, and by default
+    // (client credentials location "basic") the empty client id and secret as Basic credentials.
     const tokenUrl = (
       spec.components.securitySchemes.oauth2 as { flows: { password: { tokenUrl: string } } }
     ).flows.password.tokenUrl;
@@ -127,6 +128,7 @@ describeEachDatabase("accounts and tokens", (ctx) => {
       method: "POST",
       headers: {
         Accept: "application/json, text/plain, */*",
+        Authorization: `Basic ${btoa(":")}`,
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Requested-With": "XMLHttpRequest",
       },
@@ -155,8 +157,8 @@ describeEachDatabase("accounts and tokens", (ctx) => {
       detail: "An account with the email grace@example.com already exists",
     });
     for (const [body, path, detail] of [
-      [{ email: "x@example.com", password: "short" }, "body.password", "received 5"],
-      [{ email: "x@example.com", password: "password1234" }, "body.password", "most common"],
+      [{ email: "x@example.com", password: "short" }, "json.password", "received 5"],
+      [{ email: "x@example.com", password: "password1234" }, "json.password", "most common"],
       [{ email: "not-an-email", password: "a long passphrase" }, "json.email", "email"],
       [{ email: "x@example.com" }, "json.password", "password"],
     ] as const) {

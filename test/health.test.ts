@@ -4,7 +4,7 @@ import { wasmPasswordHasher } from "../src/auth/password.ts";
 import { connectPostgres } from "../src/db/database.ts";
 import { createCodecs } from "../src/imaging/codecs.ts";
 import { createJsonLogger } from "../src/logger.ts";
-import { loadWasmFromNodeModules } from "../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../src/runtime/bun/wasm.ts";
 import { createServices } from "../src/runtime/services.ts";
 import { createInlineProcessor } from "../src/services/inline-processor.ts";
 import { memorySpool } from "../src/storage/spool.ts";
@@ -19,7 +19,7 @@ test("/readyz answers 503 problem while the database is unreachable; /healthz st
   const logs: string[] = [];
   const services = createServices({
     db,
-    processor: createInlineProcessor(createCodecs(loadWasmFromNodeModules)),
+    processor: createInlineProcessor(createCodecs(loadLocalWasm)),
     spool: memorySpool,
     hasher: wasmPasswordHasher(),
     limits: TEST_LIMITS,

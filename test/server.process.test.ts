@@ -37,6 +37,26 @@ describe("the Bun server process", () => {
     expect(stderr).toContain("MAX_PIXELS");
   });
 
+  test("a broker without DATABASE_URL is refused: no worker could reach the embedded database", async () => {
+    const proc = Bun.spawn([process.execPath, entry], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        DATA_DIR: dataDir,
+        AMQP_URL: "amqp://127.0.0.1:1",
+        WORKER_SECRET: "x".repeat(32),
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(1);
+    const lines = (await new Response(proc.stdout).text()).trim().split("\n");
+    expect(JSON.parse(lines.at(-1) ?? "{}")).toMatchObject({
+      msg: "could not start",
+      error:
+        "AMQP_URL needs DATABASE_URL: workers run the jobs and must reach the API's database, which the embedded one does not allow",
+    });
+  });
+
   test("starts on the embedded database, serves /docs with local assets, keeps uploads and tokens across restarts", async () => {
     const env = { DATA_DIR: dataDir };
     // The first admin, from the CLI, on the database the server is about to open.

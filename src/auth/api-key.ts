@@ -1,6 +1,6 @@
 import { sha256Hex, toBase64Url } from "../encoding.ts";
 
-export const API_KEY_PREFIX = "pk_";
+const API_KEY_PREFIX = "pk_";
 // "pk_" and 8 characters: enough to tell a user's keys apart, nothing to guess the rest from.
 const SHOWN_LENGTH = API_KEY_PREFIX.length + 8;
 

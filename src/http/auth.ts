@@ -76,7 +76,7 @@ export function requireLogin(): MiddlewareHandler<AppEnv> {
 }
 
 /** Answers 429 with Retry-After when `key`'s budget in `limiter` is spent. */
-export async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void> {
+async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void> {
   const result = await limiter.take(key);
   if (!result.allowed) {
     throw new ApiError(
@@ -88,7 +88,7 @@ export async function enforceRateLimit(limiter: RateLimiter, key: string): Promi
 }
 
 /** Who a rate limit counts: each API key on its own, else the user. */
-export const principalKey = (p: Principal): string =>
+const principalKey = (p: Principal): string =>
   p.via === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);

@@ -25,16 +25,16 @@ export function integerParam(name: string, min: number, max: number) {
 }
 
 /**
- * The query of every list endpoint: `limit` (1–100) and the `cursor` a previous page answered
- * as `next_cursor`.
+ * The query of every list endpoint: `limit` (1–100, default 20) and the `cursor` a previous page
+ * answered as `next_cursor`.
  *
  * @example
- * query: pageQuery(), // then c.req.valid("query") is { limit?: number; cursor?: string }
+ * query: pageQuery(), // then c.req.valid("query") is { limit: number; cursor?: string }
  */
 export const pageQuery = () =>
   z.object({
     limit: integerParam("limit", 1, 100)
-      .optional()
+      .default(20)
       .openapi({ param: { name: "limit", in: "query" }, type: "integer", example: 20 }),
     cursor: z
       .uuid({ error: "Expected the next_cursor of a previous page for cursor" })

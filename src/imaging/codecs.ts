@@ -85,7 +85,7 @@ export type Codecs = ReturnType<typeof createCodecs>;
  * reused: one cached init promise per codec per worker.
  *
  * @example
- * const codecs = createCodecs(loadWasmFromNodeModules);
+ * const codecs = createCodecs(loadLocalWasm);
  * const img = await codecs.decode(pngBytes, "png");
  * const webp = await codecs.encode(img, { format: "webp", quality: 80 });
  */

@@ -1,3 +1,4 @@
+import { expectRgba } from "./kernels/validate.ts";
 import type { RgbaImage } from "./raster.ts";
 
 /**
@@ -74,7 +75,7 @@ export type JpegTurbo = {
  * loader; never fetched). The instance is synchronous and holds no state between calls.
  *
  * @example
- * const jpeg = await instantiateJpegTurbo(await loadWasm("jpegTurbo"));
+ * const jpeg = await instantiateJpegTurbo(await loadLocalWasm("jpeg"));
  * const quarter = jpeg.decode(bytes, { scaleDenom: 4 }); // 4000×3000 → 1000×750
  */
 export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<JpegTurbo> {
@@ -152,6 +153,9 @@ export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<
           `Expected an integer between 1 and 100 for quality but received ${options.quality}`,
         );
       }
+      // The C side reads width × height × 4 bytes whatever it is given: a short buffer would
+      // encode whatever lies after it in the module's memory.
+      expectRgba(img);
       const input = copyIn(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.length));
       try {
         return guarded(() => {

@@ -25,7 +25,12 @@ export type MaskOutput =
   | { format: "png"; bytes: Uint8Array }
   | { format: "rle"; rle: { size: [number, number]; regions: { label: number; rle: CocoRle }[] } };
 
-/** The label map of a stored segmentation, inflated. */
+/**
+ * The label map of a stored segmentation, inflated.
+ *
+ * @example
+ * const labels = await inflateLabels(stored); // Uint32Array of stored.width × stored.height
+ */
 export async function inflateLabels(stored: StoredLabels): Promise<Uint32Array> {
   const bytes = await zlibInflate(stored.labels);
   if (bytes.length !== stored.width * stored.height * 4)

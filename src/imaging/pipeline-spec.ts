@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { RESIZE_KERNELS } from "./codecs.ts";
-import { integerIn } from "./spec-numbers.ts";
+import { integerIn as int } from "./spec-numbers.ts";
 
-/**
+/*
  * The one description of what to do to an image: validated once here, then carried as is in
  * HTTP bodies, render-cache keys and queue messages, and run by one executor (pipeline.ts).
  */
-
-const int = integerIn;
 
 const MAX_SIDE = 16_383; // WebP's limit, and far beyond any sane output
 

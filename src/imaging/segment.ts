@@ -45,7 +45,12 @@ export type SegmentOutput = {
   labels: Uint8Array;
 };
 
-/** Decodes with the EXIF orientation applied: seeds and masks are in the coordinates people see. */
+/**
+ * Decodes with the EXIF orientation applied: seeds and masks are in the coordinates people see.
+ *
+ * @example
+ * const img = await decodeUpright(codecs, bytes, "jpeg"); // a 6-oriented 4000×3000 → 3000×4000
+ */
 export async function decodeUpright(
   codecs: Codecs,
   bytes: Uint8Array,

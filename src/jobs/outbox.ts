@@ -42,6 +42,11 @@ type OutboxRow = { id: string; topic: string; payload: ItemRef };
  * rolls back and is sent again, and workers make a duplicate harmless. While the broker is
  * unreachable jobs are still accepted: their rows wait, and the relay retries with backoff.
  *
+ * A batch's transaction lasts one publish-and-confirm round trip (at most `confirmTimeoutMs`),
+ * holding one pooled connection: that is why a relay runs only against a Postgres server, never
+ * the embedded database, whose single connection it would take from every request (the server
+ * refuses AMQP_URL without DATABASE_URL; workers could not reach an embedded database anyway).
+ *
  * @example
  * const relay = createOutboxRelay({ sql, url, topology, signer, logger, pollMs: 500 });
  * relay.start();

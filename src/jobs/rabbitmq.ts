@@ -175,6 +175,12 @@ export function createRabbitTransport(options: RabbitTransportOptions): JobTrans
               await pause(wait);
               continue;
             }
+            if (!running) {
+              // stop() came while this connection was being made, and found nothing to cancel.
+              await current?.close();
+              current = null;
+              break;
+            }
             delays.reset();
             logger.info("job transport started", {
               transport: "rabbitmq",

@@ -21,7 +21,7 @@ export function retryDelay(attempt: number, baseMs: number): number {
 }
 
 /** The words an item's error keeps: an ApiError's detail, or the error's message. */
-export function describeError(err: unknown): string {
+function describeError(err: unknown): string {
   if (err instanceof ApiError) return err.detail;
   if (err instanceof Error) return err.message || err.name;
   return String(err);

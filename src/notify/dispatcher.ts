@@ -75,6 +75,12 @@ export function backoffDelay(
   return Math.round(full / 2 + (full / 2) * random());
 }
 
+/**
+ * A webhook URL's path and query can be its credential (chat services put a token there): logs
+ * keep the origin only. The owner still sees the whole URL in the notification's `last_error`.
+ */
+const withoutUrlPaths = (text: string) => text.replace(/\b(https?:\/\/[^\s/?#]+)[^\s]*/g, "$1/…");
+
 export type NotificationDispatcher = ReturnType<typeof createNotificationDispatcher>;
 
 /**
@@ -199,9 +205,10 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
         UPDATE notifications
         SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL
         WHERE id = ${row.id} AND status = 'sending' AND attempts = ${row.attempts}`;
+      const logged = { ...fields, outcome: withoutUrlPaths(outcome) };
       if (marked.count === 0)
-        logger.warn("notification sent after its lease was taken over", { ...fields, outcome });
-      else logger.info("notification sent", { ...fields, outcome });
+        logger.warn("notification sent after its lease was taken over", logged);
+      else logger.info("notification sent", logged);
     } catch (err) {
       const permanent = err instanceof DeliveryError && err.permanent;
       const message = err instanceof Error ? err.message : String(err);
@@ -216,7 +223,7 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
       const log = last ? logger.error : logger.warn;
       log(last ? "notification failed" : "notification will be retried", {
         ...fields,
-        error: message,
+        error: withoutUrlPaths(message),
         ...(last ? { permanent } : { retry_in_ms: delay }),
       });
     }

@@ -24,6 +24,8 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   const server = new PGLiteSocketServer({ db: pglite, path });
   await server.start();
   const listeners = new Map<string, Set<(payload: string) => void>>();
+  // The LISTEN of each channel, once: a second subscriber waits for the first one's.
+  const listening = new Map<string, Promise<void>>();
   // The socket server serves one connection at a time, and PGlite has a single session, so the
   // pool must be one connection: transactions would otherwise interleave.
   const options = {
@@ -43,19 +45,22 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   };
   const sql = postgres(options);
   const listen: Listen = async (channel, onPayload) => {
-    let fns = listeners.get(channel);
-    if (!fns) {
-      fns = new Set();
-      listeners.set(channel, fns);
+    let ready = listening.get(channel);
+    if (!ready) {
       // One session for the process, so one LISTEN serves every subscriber, across reconnects.
-      await sql`LISTEN ${sql(channel)}`;
+      ready = sql`LISTEN ${sql(channel)}`.then(() => {});
+      listening.set(channel, ready);
+      // A failed LISTEN is tried again by the next subscriber.
+      ready.catch(() => listening.delete(channel));
     }
-    const subscribed = fns;
+    await ready;
+    const fns = listeners.get(channel) ?? new Set();
+    listeners.set(channel, fns);
     const fn = (payload: string) => onPayload(payload);
-    subscribed.add(fn);
+    fns.add(fn);
     return {
       async unlisten() {
-        subscribed.delete(fn);
+        fns.delete(fn);
       },
     };
   };

@@ -11,6 +11,7 @@ import { createJobExecutor } from "../services/job-executor.ts";
 import { createJobResults, type JobResults } from "../services/job-results.ts";
 import type { SegmentationService } from "../services/segmentations.ts";
 import type { TransformService } from "../services/transforms.ts";
+import { notifyOnFinish } from "./assemble-services.ts";
 import { createNotificationsRuntime, type NotificationsRuntime } from "./notifications.ts";
 
 /** Notifications as a process delivers them; the overrides are for tests. */
@@ -78,19 +79,7 @@ export function createJobRuntime(deps: {
     executor: createJobExecutor(services),
     logger,
     role: deps.role,
-    onFinish: {
-      async inTransaction(tx, job) {
-        const summary = await results.summarize(tx, job);
-        if (!summary) return;
-        const [owner] = await tx<{ email: string }[]>`
-          SELECT email FROM users WHERE id = ${summary.owner_id}`;
-        await notify.notifications.enqueueForJob(
-          { job: summary, recipient: owner?.email ?? null, notify: job.notify },
-          tx,
-        );
-      },
-      afterCommit: () => notify.dispatcher.wake(),
-    },
+    onFinish: notifyOnFinish(results, notify.notifications, () => notify.dispatcher.wake()),
   });
   return {
     jobs,

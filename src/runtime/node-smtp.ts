@@ -24,7 +24,7 @@ function isPermanent(err: NodemailerError): boolean {
 }
 
 /** `ESOCKET connect ECONNREFUSED 127.0.0.1:2525`, or the server's reply when there is one. */
-export function describeSmtpError(err: unknown): string {
+function describeSmtpError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const e = err as NodemailerError;
   const parts = [e.code, e.message];

@@ -3,7 +3,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { Sql } from "../db/database.ts";
 import { ApiError } from "../errors.ts";
 import { uuidv7 } from "./ids.ts";
-import type { Page } from "./images.ts";
+import { type Page, pageOf } from "./images.ts";
 
 export type ApiKeyRecord = {
   id: string;
@@ -42,7 +42,7 @@ export function createApiKeyService(deps: { sql: Sql }) {
         throw new ApiError(
           "validation_failed",
           `Expected a time in the future for expires_at but received ${options.expiresAt.toISOString()}`,
-          { errors: [{ path: "body.expires_at", message: "Expected a time in the future" }] },
+          { errors: [{ path: "json.expires_at", message: "Expected a time in the future" }] },
         );
       }
       const { key, prefix, hash } = await generateApiKey();
@@ -63,11 +63,7 @@ export function createApiKeyService(deps: { sql: Sql }) {
         WHERE user_id = ${principal.userId} AND revoked_at IS NULL
           ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
         ORDER BY id DESC LIMIT ${options.limit + 1}`;
-      const items = rows.slice(0, options.limit).map(toRecord);
-      return {
-        items,
-        next_cursor: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null,
-      };
+      return pageOf(rows, options.limit, toRecord);
     },
 
     /** Revokes one of the caller's keys: it stops working with its next request. */

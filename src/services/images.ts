@@ -73,6 +73,22 @@ type NewImage = {
 
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
+/**
+ * One page of a keyset listing whose query asked for `limit + 1` rows: a row past `limit` means
+ * there is a next page, which starts after the last item shown.
+ *
+ * @example
+ * pageOf(await sql`SELECT … WHERE id < ${cursor} ORDER BY id DESC LIMIT ${limit + 1}`, limit, toRecord)
+ */
+export function pageOf<R, T extends { id: string }>(
+  rows: readonly R[],
+  limit: number,
+  toItem: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit).map(toItem);
+  return { items, next_cursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
 // Headers sit in the first bytes, but a JPEG may carry large EXIF/ICC segments before its frame.
 const MAX_HEADER_SEARCH = 1024 * 1024;
 
@@ -314,9 +330,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         WHERE ${ownedBy(sql, principal)} ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
         ORDER BY id DESC
         LIMIT ${options.limit + 1}`;
-      const items = rows.slice(0, options.limit).map(toRecord);
-      const next = rows.length > options.limit ? (items.at(-1)?.id ?? null) : null;
-      return { items, next_cursor: next };
+      return pageOf(rows, options.limit, toRecord);
     },
 
     /**

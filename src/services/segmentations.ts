@@ -8,7 +8,7 @@ import type { Region, SegmentOutput } from "../imaging/segment.ts";
 import type { SegmentationSpec } from "../imaging/segmentation-spec.ts";
 import { visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
-import type { ImageRecord, ImageService, Page } from "./images.ts";
+import { type ImageRecord, type ImageService, type Page, pageOf } from "./images.ts";
 import { computeMask, computeSegmentation, type ImageProcessor } from "./processor.ts";
 
 export type SegmentationRecord = {
@@ -127,11 +127,7 @@ export function createSegmentationService(deps: {
         SELECT ${sql.unsafe(COLUMNS)} FROM segmentations
         WHERE image_id = ${imageId} ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
         ORDER BY id DESC LIMIT ${options.limit + 1}`;
-      const items = rows.slice(0, options.limit).map(toRecord);
-      return {
-        items,
-        next_cursor: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null,
-      };
+      return pageOf(rows, options.limit, toRecord);
     },
 
     /** A picture of the segmentation, or its COCO RLE, rendered by the workers. */

@@ -5,7 +5,7 @@ import type { Sql } from "../db/database.ts";
 import { toBase64Url } from "../encoding.ts";
 import { ApiError } from "../errors.ts";
 import { uuidv7 } from "./ids.ts";
-import type { Page } from "./images.ts";
+import { type Page, pageOf } from "./images.ts";
 import type { TokenResponse, TokenService } from "./tokens.ts";
 
 export type UserRecord = {
@@ -34,7 +34,7 @@ const toRecord = (r: Row): UserRecord => ({
 });
 
 /** Emails compare case-insensitively: stored trimmed and lower-cased. */
-export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 // One answer for an unknown email, a wrong password and a disabled account: which of them it was
 // is not revealed, neither by the body nor (see `login`) by the time it takes.
@@ -64,7 +64,7 @@ export function createUserService(deps: {
     const problem = passwordProblem(password, email);
     if (problem) {
       throw new ApiError("validation_failed", problem, {
-        errors: [{ path: `body.${field}`, message: problem }],
+        errors: [{ path: `json.${field}`, message: problem }],
       });
     }
   }
@@ -142,7 +142,7 @@ export function createUserService(deps: {
       if (!row) throw new ApiError("not_found", `No user with id ${principal.userId}`);
       if (!(await hasher.verify(current, row.password_hash))) {
         throw new ApiError("forbidden", "The current password is not correct", {
-          errors: [{ path: "body.current_password", message: "Incorrect password" }],
+          errors: [{ path: "json.current_password", message: "Incorrect password" }],
         });
       }
       checkPassword(next, row.email, "new_password");
@@ -189,11 +189,7 @@ export function createUserService(deps: {
         SELECT ${sql.unsafe(COLUMNS)} FROM users
         ${options.cursor ? sql`WHERE id > ${options.cursor}` : sql``}
         ORDER BY id LIMIT ${options.limit + 1}`;
-      const items = rows.slice(0, options.limit).map(toRecord);
-      return {
-        items,
-        next_cursor: rows.length > options.limit ? (items.at(-1)?.id ?? null) : null,
-      };
+      return pageOf(rows, options.limit, toRecord);
     },
 
     /**

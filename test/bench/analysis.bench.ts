@@ -20,7 +20,7 @@ import {
   regionStats,
   thresholdMask,
 } from "../../src/imaging/segmentation/index.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -41,7 +41,7 @@ async function time(fn: () => unknown): Promise<number> {
 sharp.concurrency(1);
 const photo = await fixture("exif-orientation/Landscape_1.jpg");
 const jpeg = new Uint8Array(await sharp(photo).resize(4000, 3000).jpeg({ quality: 90 }).toBuffer());
-const img = await createCodecs(loadWasmFromNodeModules).decode(jpeg, "jpeg");
+const img = await createCodecs(loadLocalWasm).decode(jpeg, "jpeg");
 
 const floor = await time(() => img.data.slice());
 const rows: Record<string, string | number>[] = [
@@ -68,7 +68,7 @@ const firstExtra = rows.length;
 for (const k of [5, 16]) await add(`palette, ${k} colours`, () => paletteRgba(img, k));
 const rgbHistogram = histogramRgba(img, "rgb", 256);
 await add("chart of the rgb histogram, SVG", () => chartSvg(histogramChart(rgbHistogram)));
-const chartCodecs = createCodecs(loadWasmFromNodeModules);
+const chartCodecs = createCodecs(loadLocalWasm);
 await add("chart of the rgb histogram, PNG (raster + encode)", () =>
   chartCodecs.encode(chartRgba(histogramChart(rgbHistogram)), { format: "png" }),
 );

@@ -13,7 +13,7 @@ import { createCodecs } from "../../src/imaging/codecs.ts";
 import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
 import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
 import { createJsonLogger } from "../../src/logger.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
 import { processPipeline } from "../../src/services/processor.ts";
 import { fixture } from "../support/fixtures.ts";
@@ -23,7 +23,7 @@ const LEAK_RUNS = Number(process.env.BENCH_LEAK ?? 500);
 
 sharp.concurrency(1);
 sharp.cache(false);
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 
 const rssMb = (field: "VmRSS" | "VmHWM") =>
   Number(

@@ -12,12 +12,12 @@ import sharp from "sharp";
 import { createCodecs } from "../../src/imaging/codecs.ts";
 import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
 import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 sharp.concurrency(1);
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 

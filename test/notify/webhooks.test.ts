@@ -126,11 +126,12 @@ describeEachNotifyDatabase("webhooks", (ctx) => {
       resolve?: (host: string) => Promise<string[]>;
       ca?: string;
       maxAttempts?: number;
+      log?: ReturnType<typeof captureLogger>;
     } = {},
   ) {
     const rt = createNotificationsRuntime({
       db: ctx().db,
-      logger: captureLogger().logger,
+      logger: (options.log ?? captureLogger()).logger,
       publicUrl: PUBLIC_URL,
       settings: {
         smtpUrl: undefined,
@@ -204,7 +205,8 @@ describeEachNotifyDatabase("webhooks", (ctx) => {
   });
 
   test("a delivery is a signed JSON POST that the documented procedure verifies", async () => {
-    const rt = runtime();
+    const log = captureLogger();
+    const rt = runtime({ log });
     const owner = uuidv7();
     const hook = await register(rt, owner, "/hook");
     const job = jobSummary(owner);
@@ -216,6 +218,10 @@ describeEachNotifyDatabase("webhooks", (ctx) => {
     ]);
     const row = await deliverAll(rt, job.id);
     expect([row.status, row.attempts, row.last_error]).toEqual(["sent", 1, null]);
+    // The log names the receiver by its origin: a webhook URL's path may be its credential.
+    const sent = log.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "notification sent");
+    expect(sent?.outcome).toBe(`HTTP 204 from ${base}/…`);
+    expect(log.lines.join("\n")).not.toContain(hook.tag);
 
     const mine = hits.filter((h) => h.headers["pictor-delivery"] === created?.id);
     expect(mine).toHaveLength(1);

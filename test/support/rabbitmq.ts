@@ -7,17 +7,23 @@ export const RABBITMQ_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.
 const required = process.env.REQUIRE_SERVICES === "1";
 
 async function reachable(url: string): Promise<string | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const attempt = connect(url);
   try {
     const conn = await Promise.race([
-      connect(url),
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error("no answer within 3 s")), 3000),
-      ),
+      attempt,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no answer within 3 s")), 3000);
+      }),
     ]);
     await conn.close();
     return null;
   } catch (err) {
+    // A connection that opens after the deadline is closed, not left holding the process.
+    attempt.then((late) => late.close()).catch(() => {});
     return String(err);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -6,10 +6,10 @@ import {
   type DecodableFormat,
   UnsupportedImageError,
 } from "../../src/imaging/codecs.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture, pngsuite } from "../support/fixtures.ts";
 
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 const suiteDir = new URL("../fixtures/pngsuite/", import.meta.url);
 const valid = readdirSync(new URL("png/", suiteDir)).filter(
   (f) => f.endsWith(".png") && !f.startsWith("x"),

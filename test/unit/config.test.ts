@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../src/config.ts";
 
+const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+
 describe("loadConfig", () => {
   test("has safe defaults: embedded database under ./data, 25 MiB files, 50 per batch, 50 MP", () => {
     expect(loadConfig({})).toEqual({
@@ -126,6 +128,34 @@ describe("loadConfig", () => {
       limits: { maxUploadBytes: 1000, maxBatchFiles: 3, maxPixels: 4000 },
       logLevel: "warn",
     });
+  });
+
+  test("every numeric default in the README's configuration table is the real default", () => {
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` +\| `(\d+)`/gm)].map(
+      ([, name, value]) => [name as string, value as string] as const,
+    );
+    // Without the per-process secret, which differs on every call.
+    const settings = (env: Record<string, string>) => {
+      const { jobs, ...rest } = loadConfig(env);
+      return { ...rest, jobs: { ...jobs, workerSecret: null } };
+    };
+    const defaults = settings({});
+    for (const [name, value] of documented) {
+      expect([name, settings({ [name]: value })]).toEqual([name, defaults]);
+      // …and the variable is read at all: another value changes the configuration.
+      expect([name, settings({ [name]: String(Number(value) + 1) })]).not.toEqual([name, defaults]);
+    }
+    expect(documented.map(([name]) => name)).toEqual(
+      expect.arrayContaining([
+        "MAX_USER_BYTES",
+        "MAX_USER_IMAGES",
+        "RATE_LIMIT_REQUESTS",
+        "RATE_LIMIT_WINDOW_SECONDS",
+        "SIGNUP_RATE_LIMIT",
+        "SIGNUP_RATE_WINDOW_SECONDS",
+        "JWT_TTL_SECONDS",
+      ]),
+    );
   });
 
   test("a bad value names the variable, what is allowed and what was received", () => {

@@ -4,7 +4,7 @@ import { createCodecs } from "../../src/imaging/codecs.ts";
 import { type ColourSpace, histogramRgba } from "../../src/imaging/histogram.ts";
 import { chartRgba, chartSvg, histogramChart } from "../../src/imaging/histogram-chart.ts";
 import type { RgbaImage } from "../../src/imaging/raster.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 
 // 64×48: red across, green down, blue falling both ways; the bottom row transparent.
 const width = 64;
@@ -91,7 +91,7 @@ describe("histogram chart as SVG", () => {
 });
 
 describe("histogram chart as PNG", () => {
-  const codecs = createCodecs(loadWasmFromNodeModules);
+  const codecs = createCodecs(loadLocalWasm);
 
   for (const [space, size, colours] of [
     [

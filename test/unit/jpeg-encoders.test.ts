@@ -5,11 +5,11 @@ import { hasExif, readExifBlock, readExifOrientation } from "../../src/imaging/e
 import { runPipeline } from "../../src/imaging/pipeline.ts";
 import { PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
 import type { RgbaImage } from "../../src/imaging/raster.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
 // The two JPEG encoders: libjpeg-turbo (the default, fast) and MozJPEG (`mozjpeg: true`, small).
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 const ENCODERS = [false, true] as const;
 
 /** Peak signal-to-noise ratio over RGB (alpha ignored), in dB. */

@@ -7,10 +7,10 @@ import { runPipeline } from "../../src/imaging/pipeline.ts";
 import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
 import type { RgbaImage } from "../../src/imaging/raster.ts";
 import { jpegShrinkOnLoad } from "../../src/imaging/resize-plan.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
-const jpeg = await instantiateJpegTurbo(await loadWasmFromNodeModules("jpeg"));
+const jpeg = await instantiateJpegTurbo(await loadLocalWasm("jpeg"));
 const photo = await fixture("exif-orientation/Landscape_1.jpg");
 
 // Odd sides, so that every reduction rounds up: 1001×667 → 501×334, 251×167, 126×84.
@@ -176,6 +176,14 @@ describe("encoding", () => {
       "Expected an integer between 1 and 100 for quality but received 0",
     );
   });
+
+  test("pixels that do not fill width × height are refused, not read past", () => {
+    const short = { data: img.data.subarray(4), width: img.width, height: img.height };
+    expect(() => jpeg.encode(short, { quality: 80 })).toThrow(
+      `Expected an RGBA image with width × height × 4 bytes but received ${img.width}×${img.height} with ${img.data.length - 4} bytes`,
+    );
+    expect(() => jpeg.encode({ ...img, width: 0 }, { quality: 80 })).toThrow(RangeError);
+  });
 });
 
 describe("shrink-on-load", () => {
@@ -201,7 +209,7 @@ describe("shrink-on-load", () => {
     }
   });
 
-  const codecs = createCodecs(loadWasmFromNodeModules);
+  const codecs = createCodecs(loadLocalWasm);
   const run = async (bytes: Uint8Array, spec: PipelineSpecInput) => {
     const parsed = PipelineSpecSchema.parse(spec);
     const out = await runPipeline(codecs, {

@@ -3,10 +3,10 @@ import sharp from "sharp";
 import { createCodecs } from "../../src/imaging/codecs.ts";
 import { runPipeline } from "../../src/imaging/pipeline.ts";
 import { PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { loadWasmFromNodeModules } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
 
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 
 /** Peak signal-to-noise ratio over RGB (alpha ignored), in dB. */
 function psnr(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): number {

@@ -7,6 +7,7 @@ import segmentations from "./0004_segmentations.sql" with { type: "text" };
 import users from "./0005_users.sql" with { type: "text" };
 import jobs from "./0006_jobs.sql" with { type: "text" };
 import notifications from "./0007_notifications.sql" with { type: "text" };
+import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0005_users", sql: users },
   { name: "0006_jobs", sql: jobs },
   { name: "0007_notifications", sql: notifications },
+  { name: "0008_job_items_claim_index", sql: jobItemsClaimIndex },
 ];

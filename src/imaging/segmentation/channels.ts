@@ -39,7 +39,12 @@ export function channelOf(img: RgbaImage, channel: "r" | "g" | "b"): Uint8Array 
   return out;
 }
 
-/** How many values there are of each level 0–255. */
+/**
+ * How many values there are of each level 0–255.
+ *
+ * @example
+ * levelCounts(new Uint8Array([0, 0, 255]))[0]; // 2
+ */
 export function levelCounts(values: Uint8Array): Float64Array {
   // Uint32 increments run faster than Float64 ones; the sums below want doubles.
   const counts = new Uint32Array(256);

@@ -42,6 +42,7 @@ export function colourPlanes(data: Uint8ClampedArray, metric: ColourMetric): Flo
   return out;
 }
 
+/** Throws a RangeError unless `tolerance` is a finite number ≥ 0 and `metric` lab or rgb. */
 export function expectGrowOptions(options: { tolerance: number; metric: string }): void {
   const { tolerance, metric } = options;
   if (!Number.isFinite(tolerance) || tolerance < 0) {

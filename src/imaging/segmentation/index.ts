@@ -4,7 +4,7 @@
  * not mutate their inputs; bad parameters throw RangeErrors worded like sharp's.
  */
 export { type AdaptiveOptions, adaptiveThresholdMask } from "./adaptive.ts";
-export { channelOf, levelCounts, lumaOf } from "./channels.ts";
+export { channelOf, lumaOf } from "./channels.ts";
 export type { ColourMetric } from "./colour.ts";
 export { growRegions, type RegionGrowingOptions } from "./grow-regions.ts";
 export {
@@ -16,7 +16,7 @@ export {
   upscaleLabels,
 } from "./labels.ts";
 export { fillHoles } from "./morphology.ts";
-export { multiOtsuThresholds, otsuOfCounts, otsuThreshold } from "./otsu.ts";
+export { multiOtsuThresholds, otsuThreshold } from "./otsu.ts";
 export { type GrowOptions, regionGrow, type Seed } from "./region-grow.ts";
 export { thresholdMask } from "./threshold.ts";
 export type { BinaryMask, Connectivity, LabelMap } from "./types.ts";

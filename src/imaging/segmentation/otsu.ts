@@ -29,7 +29,7 @@ export function otsuThreshold(values: Uint8Array): number {
 }
 
 /** Otsu's threshold from the 256 level counts (see otsuThreshold). */
-export function otsuOfCounts(counts: Float64Array): number {
+function otsuOfCounts(counts: Float64Array): number {
   const { min, bins } = occupiedRange(counts);
   const n = bins.length;
   if (n === 1) return min;

@@ -35,9 +35,9 @@ function medianAround(img: RgbaImage, at: Seed, metric: ColourMetric, out: Float
 /**
  * Seeded region growing: from each seed, every pixel connected to it through pixels whose colour
  * lies within `tolerance` of the seed's colour: the per-channel median of the 3×3 pixels around
- * the seed, so that neither one noisy pixel nor a seed placed on an edge decides. The reference stays fixed, so the result does not depend on
- * the order of the fill (an explicit stack); the seeds' regions are joined in one mask. Alpha is
- * ignored. Does not mutate `img`.
+ * the seed, so that neither one noisy pixel nor a seed placed on an edge decides. The reference
+ * stays fixed, so the result does not depend on the order of the fill (an explicit stack); the
+ * seeds' regions are joined in one mask. Alpha is ignored. Does not mutate `img`.
  *
  * @example
  * const mask = regionGrow(img, [{ x: 50, y: 40 }], { tolerance: 10, metric: "lab", connectivity: 8 });

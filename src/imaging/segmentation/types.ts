@@ -23,6 +23,7 @@ export function expectGrid(what: string, length: number, width: number, height: 
   }
 }
 
+/** Throws a RangeError unless `connectivity` is 4 or 8. */
 export function expectConnectivity(connectivity: number): asserts connectivity is Connectivity {
   if (connectivity !== 4 && connectivity !== 8) {
     throw new RangeError(`Expected 4 or 8 for connectivity but received ${connectivity}`);

@@ -30,6 +30,6 @@ const route = createRoute({
 export function registerListUsers(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(await c.var.services.users.list({ limit: limit ?? 20, cursor }), 200);
+    return c.json(await c.var.services.users.list({ limit, cursor }), 200);
   });
 }

@@ -30,9 +30,6 @@ const route = createRoute({
 export function registerListApiKeys(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(
-      await c.var.services.apiKeys.list(c.var.principal, { limit: limit ?? 20, cursor }),
-      200,
-    );
+    return c.json(await c.var.services.apiKeys.list(c.var.principal, { limit, cursor }), 200);
   });
 }

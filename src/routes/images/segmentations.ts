@@ -29,7 +29,7 @@ export function registerListImageSegmentations(app: App) {
     const { limit, cursor } = c.req.valid("query");
     return c.json(
       await c.var.services.segmentations.listForImage(c.var.principal, id, {
-        limit: limit ?? 20,
+        limit,
         cursor,
       }),
       200,

@@ -16,7 +16,8 @@ const route = createRoute({
     "source's format). JPEG is written by libjpeg-turbo, or with `mozjpeg: true` by MozJPEG " +
     "(about a fifth smaller, 4–5× slower to encode). A conversion is a transform with only " +
     "`format`. The result is a new image with `source_id` and the canonical `pipeline`; its " +
-    "bytes are at `/v1/images/{new id}/file`.",
+    "bytes are at `/v1/images/{new id}/file`. It counts against the owner's quotas " +
+    "(MAX_USER_BYTES: 413, MAX_USER_IMAGES: 403).",
   request: {
     params: ImageIdParams,
     body: { required: true, content: { "application/json": { schema: PipelineSpecSchema } } },
@@ -26,7 +27,14 @@ const route = createRoute({
       description: "The derived image",
       content: { "application/json": { schema: ImageSchema } },
     },
-    ...problemResponses("not_found", "validation_failed", "unprocessable_image", "unavailable"),
+    ...problemResponses(
+      "forbidden",
+      "not_found",
+      "payload_too_large",
+      "validation_failed",
+      "unprocessable_image",
+      "unavailable",
+    ),
   },
 });
 

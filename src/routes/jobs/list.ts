@@ -31,7 +31,7 @@ export function registerListJobs(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor, status } = c.req.valid("query");
     const page = await c.var.services.jobs.list(c.var.principal, {
-      limit: limit ?? 20,
+      limit,
       cursor,
       status,
     });

@@ -28,7 +28,7 @@ export function registerListOutbox(app: App) {
   return app.openapi(route, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     const page = await c.var.services.notifications.listOutbox(c.var.principal.userId, {
-      limit: limit ?? 20,
+      limit,
       cursor,
     });
     return c.json(page, 200);

@@ -2,7 +2,7 @@
 import { createCodecs } from "../../imaging/codecs.ts";
 import { PipelineError } from "../../imaging/pipeline.ts";
 import { type ImageTask, runTask, type TaskResult } from "../../imaging/tasks.ts";
-import { loadWasmFromNodeModules } from "./wasm.ts";
+import { loadLocalWasm } from "./wasm.ts";
 
 declare const self: Worker;
 
@@ -11,7 +11,7 @@ export type WorkerReply =
   | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; refusal: boolean; message: string; fatal: boolean };
 
-const codecs = createCodecs(loadWasmFromNodeModules);
+const codecs = createCodecs(loadLocalWasm);
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, task } = event.data;

@@ -5,7 +5,7 @@ import { createJsonLogger } from "../../logger.ts";
  * Runs a Pictor process (the API server, a job worker) as its entry point: a bad configuration
  * exits 1 with its message, a failed start (most often an unreachable DATABASE_URL) exits 1 with
  * one log line so the supervisor retries, and SIGINT/SIGTERM stop it once (`name stopping`,
- * `name stopped`) and exit 0.
+ * `name stopped`) and exit 0; a second signal while stopping, or a failed stop, exits 1.
  *
  * @example
  * if (import.meta.main) await runProcess("worker", startJobWorker);
@@ -31,10 +31,21 @@ export async function runProcess<T extends { stop(): Promise<void> }>(
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, async () => {
-      if (stopping) return;
+      if (stopping) {
+        // A second Ctrl-C means "now": what is in hand is redelivered or re-claimed elsewhere.
+        logger.warn(`${name} stopped without finishing`, { signal });
+        process.exit(1);
+      }
       stopping = true;
       logger.info(`${name} stopping`, { signal, ...describeStop(running) });
-      await running.stop();
+      try {
+        await running.stop();
+      } catch (err) {
+        logger.error(`${name} did not stop cleanly`, {
+          error: err instanceof Error ? err.message : String(err),
+        });
+        process.exit(1);
+      }
       logger.info(`${name} stopped`);
       process.exit(0);
     });

@@ -1,5 +1,5 @@
 import { createApp } from "../../app.ts";
-import type { Config } from "../../config.ts";
+import { type Config, ConfigError } from "../../config.ts";
 import { connectPostgres, type Database } from "../../db/database.ts";
 import { migrate } from "../../db/migrate.ts";
 import { createJsonLogger } from "../../logger.ts";
@@ -20,6 +20,13 @@ async function readDocsAsset(file: string): Promise<Uint8Array | null> {
 /** Opens the database, migrates it and serves the API: the Bun entry point, also used by tests. */
 export async function startServer(config: Config) {
   const logger = createJsonLogger(config.logLevel);
+  if (config.jobs.amqpUrl && !config.databaseUrl) {
+    // With a broker this process only relays jobs; the workers that run them need the database,
+    // and the embedded one cannot be reached from outside this process: nothing would run.
+    throw new ConfigError(
+      "AMQP_URL needs DATABASE_URL: workers run the jobs and must reach the API's database, which the embedded one does not allow",
+    );
+  }
   const db: Database = config.databaseUrl
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);

@@ -8,7 +8,7 @@ type OpenAPIObject = ReturnType<App["getOpenAPI31Document"]>;
  * makes Swagger UI's Authorize button log in; `bearer` takes a token or an API key pasted in;
  * `apiKey` is the X-API-Key header.
  */
-export const SECURITY_SCHEMES = {
+const SECURITY_SCHEMES = {
   oauth2: {
     type: "oauth2",
     description: "Email as username and password; Swagger UI's Authorize button logs in this way.",
@@ -24,11 +24,7 @@ export const SECURITY_SCHEMES = {
 } as const;
 
 /** Any one of the schemes will do. */
-export const SECURITY: Record<string, string[]>[] = [
-  { oauth2: [] },
-  { bearer: [] },
-  { apiKey: [] },
-];
+const SECURITY: Record<string, string[]>[] = [{ oauth2: [] }, { bearer: [] }, { apiKey: [] }];
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
@@ -38,10 +34,13 @@ const problem = (description: string) => ({
 });
 
 /**
- * Declares the security schemes, and on every operation that does not say `security: []`
- * (the public ones), the security requirement and its 401 answer; and 429 on the rate-limited.
+ * Completes the generated document with what the app-wide middleware answers, which no route
+ * declares itself: the security schemes, and on every operation that does not say
+ * `security: []` (the public ones) its requirement and 401; 429 on the rate-limited ones; and on
+ * every operation with a body, 400 (malformed), 413 (over the body limit) and 415 (a media type
+ * it does not take), which the body validators answer before the handler runs.
  */
-export function documentSecurity(
+export function completeDocument(
   doc: OpenAPIObject,
   rateLimited: (method: string, path: string) => boolean,
 ): OpenAPIObject {
@@ -50,9 +49,15 @@ export function documentSecurity(
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = item[method];
-      if (!op || (Array.isArray(op.security) && op.security.length === 0)) continue;
-      op.security = SECURITY;
+      if (!op) continue;
       op.responses ??= {};
+      if (op.requestBody) {
+        op.responses["400"] ??= problem("Bad request: a malformed body");
+        op.responses["413"] ??= problem("Payload too large: the body is over the size limit");
+        op.responses["415"] ??= problem("Unsupported media type: see the accepted Content-Types");
+      }
+      if (Array.isArray(op.security) && op.security.length === 0) continue;
+      op.security = SECURITY;
       op.responses["401"] ??= problem("Unauthorized: no, invalid, expired or revoked credentials");
       if (rateLimited(method.toUpperCase(), path)) {
         op.responses["429"] ??= problem("Too many requests (RATE_LIMIT_REQUESTS); see Retry-After");

@@ -1,0 +1,161 @@
+import type { PasswordHasher } from "../auth/password.ts";
+import { createMemoryRateLimiter, noopRateLimiter, type RateLimiter } from "../auth/rate-limit.ts";
+import type { AuthSettings, Limits, RateLimitSettings } from "../config.ts";
+import type { Database, Transaction } from "../db/database.ts";
+import type { Services } from "../http/env.ts";
+import type { CreateJobInput, JobFinishHooks, JobStore } from "../jobs/store.ts";
+import type { JobRecord } from "../jobs/types.ts";
+import type { Logger } from "../logger.ts";
+import type { NotificationService } from "../notify/notifications.ts";
+import type { WebhookService } from "../notify/webhooks.ts";
+import { type AnalysisService, createAnalysisService } from "../services/analysis.ts";
+import { createApiKeyService } from "../services/api-keys.ts";
+import { createAuthService } from "../services/auth.ts";
+import { createImageService, type ImageService } from "../services/images.ts";
+import type { JobResults } from "../services/job-results.ts";
+import { createJobService } from "../services/jobs.ts";
+import type { ImageProcessor } from "../services/processor.ts";
+import { createSegmentationService, type SegmentationService } from "../services/segmentations.ts";
+import { createTokenService } from "../services/tokens.ts";
+import { createTransformService, type TransformService } from "../services/transforms.ts";
+import { createUserService } from "../services/users.ts";
+import type { Spool } from "../storage/spool.ts";
+
+// This module imports Web APIs only (no queue client, mailer or node:* module): the edge entry
+// builds its services here, and the Bun runtime adds its job runtime on top (services.ts).
+
+export type ServiceDeps = {
+  db: Database;
+  spool: Spool;
+  processor: ImageProcessor;
+  hasher: PasswordHasher;
+  limits: Limits;
+  auth: AuthSettings;
+  rateLimits: RateLimitSettings;
+  logger: Logger;
+  /** How long a job's event stream stays silent before a heartbeat. */
+  heartbeatMs?: number;
+  /**
+   * Limiters made once by a host that assembles services per request (the edge): otherwise new
+   * ones from `rateLimits`.
+   */
+  limiters?: Services["rateLimits"];
+};
+
+/** The image use cases that jobs execute and summarise. */
+export type ImageUseCases = {
+  images: ImageService;
+  transforms: TransformService;
+  analysis: AnalysisService;
+  segmentations: SegmentationService;
+};
+
+/** What the jobs, notification and webhook routes need from however this runtime runs jobs. */
+export type JobWiring = {
+  store: JobStore;
+  /** Accepts a job (committed with its items, or its outbox messages) and wakes its runner. */
+  submit(input: CreateJobInput): Promise<JobRecord>;
+  results: JobResults;
+  notifications: NotificationService;
+  webhooks: WebhookService;
+};
+
+const limiter = (requests: number, windowSeconds: number): RateLimiter =>
+  requests === 0
+    ? noopRateLimiter
+    : createMemoryRateLimiter({ limit: requests, windowMs: windowSeconds * 1000 });
+
+/**
+ * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
+ * the edge isolate), since a limiter made per request would count nothing.
+ *
+ * @example
+ * const rateLimits = createRateLimiters(config.rateLimits);
+ */
+export function createRateLimiters(settings: RateLimitSettings): Services["rateLimits"] {
+  return {
+    requests: limiter(settings.requests, settings.windowSeconds),
+    signups: limiter(settings.signups, settings.signupWindowSeconds),
+  };
+}
+
+/**
+ * The finish hook that creates a job's email and webhook notifications inside the transaction
+ * that ends the job; `afterCommit` says who to wake (a dispatcher, or nobody where none runs).
+ *
+ * @example
+ * const store = createJobStore({ sql, leaseMs, onFinish: notifyOnFinish(results, notifications, () => {}) });
+ */
+export function notifyOnFinish(
+  results: JobResults,
+  notifications: NotificationService,
+  afterCommit: () => void,
+): JobFinishHooks {
+  return {
+    async inTransaction(tx: Transaction, job: JobRecord) {
+      const summary = await results.summarize(tx, job);
+      if (!summary) return;
+      const [owner] = await tx<{ email: string }[]>`
+        SELECT email FROM users WHERE id = ${summary.owner_id}`;
+      await notifications.enqueueForJob(
+        { job: summary, recipient: owner?.email ?? null, notify: job.notify },
+        tx,
+      );
+    },
+    afterCommit,
+  };
+}
+
+/**
+ * Wires the use cases to a database, a spool and a processor; `wireJobs` says how this runtime
+ * accepts and runs jobs (the Bun runtime: in-process or RabbitMQ; the edge: submission only),
+ * and whatever it returns as `background` is handed back for the host to start and stop.
+ *
+ * @example
+ * const services = assembleServices(deps, (useCases) => ({ jobs: edgeJobs(useCases), background: null }));
+ */
+export function assembleServices<Background>(
+  deps: ServiceDeps,
+  wireJobs: (useCases: ImageUseCases) => { jobs: JobWiring; background: Background },
+): Services & { background: Background } {
+  const { db, spool, processor, hasher, limits, auth, logger } = deps;
+  const tokens = createTokenService({
+    sql: db.sql,
+    keys: auth.jwtKeys,
+    ttlSeconds: auth.tokenTtlSeconds,
+    logger,
+  });
+  const images = createImageService({ sql: db.sql, spool, limits });
+  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
+  const transforms = createTransformService({ sql: db.sql, images, processor, limits });
+  const analysis = createAnalysisService({ sql: db.sql, images, segmentations, processor, limits });
+  const { jobs, background } = wireJobs({ images, transforms, analysis, segmentations });
+  return {
+    images,
+    transforms,
+    analysis,
+    segmentations,
+    jobs: createJobService({
+      sql: db.sql,
+      store: jobs.store,
+      submit: jobs.submit,
+      results: jobs.results,
+      notifications: jobs.notifications,
+      listen: db.listen,
+      ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+    }),
+    notifications: jobs.notifications,
+    webhooks: jobs.webhooks,
+    background,
+    users: createUserService({ sql: db.sql, hasher, tokens, limits }),
+    apiKeys: createApiKeyService({ sql: db.sql }),
+    auth: createAuthService({ sql: db.sql, tokens }),
+    rateLimits: deps.limiters ?? createRateLimiters(deps.rateLimits),
+    trustProxy: auth.trustProxy,
+    limits,
+    logger,
+    async checkReady() {
+      await db.sql`SELECT 1`;
+    },
+  };
+}
