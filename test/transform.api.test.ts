@@ -140,6 +140,8 @@ describeEachDatabase("transform and render", (ctx) => {
     expect(first.headers.get("x-render-cache")).toBe("miss");
     expect(first.headers.get("content-type")).toBe("image/webp");
     expect(first.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // Shared caches key it by credential: another user never gets this user's rendering.
+    expect(first.headers.get("vary")).toBe("Authorization, X-API-Key");
     const bytes = new Uint8Array(await first.arrayBuffer());
     const jobsBefore = c.processor.stats().completed;
 
@@ -178,7 +180,7 @@ describeEachDatabase("transform and render", (ctx) => {
     expect((await c.app.request(`/v1/images/${source.id}/render?w=10`)).status).toBe(404);
   });
 
-  test("render format=auto follows Accept and says Vary: Accept", async () => {
+  test("render format=auto follows Accept and says Vary: Accept (and the credential headers)", async () => {
     const { app } = ctx();
     const source = await upload(app, "photo.jpg", await landscape(1));
     const url = `/v1/images/${source.id}/render?w=64&format=auto`;
@@ -190,7 +192,7 @@ describeEachDatabase("transform and render", (ctx) => {
       const res = await app.request(url, { headers: { Accept: accept as string } });
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe(type as string);
-      expect(res.headers.get("vary")).toBe("Accept");
+      expect(res.headers.get("vary")).toBe("Accept, Authorization, X-API-Key");
     }
   });
 

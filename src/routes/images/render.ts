@@ -67,7 +67,8 @@ const route = createRoute({
     "WebP or JPEG from the Accept header, with `Vary: Accept`) at quality `q`; JPEG with " +
     "`mozjpeg=true` is encoded by MozJPEG (about a fifth smaller, 4–5× slower to encode: worth " +
     "it for a rendering encoded once and served often). Each distinct rendering is computed " +
-    "once and cached; ETag and `Cache-Control: immutable` let clients and CDNs keep it.",
+    "once and cached; ETag and `Cache-Control: immutable` let clients and CDNs keep it, and " +
+    "`Vary: Authorization, X-API-Key` keeps a shared cache from serving it to another user.",
   request: { params: ImageIdParams, query: RenderQuery },
   responses: {
     200: {
@@ -123,7 +124,11 @@ export function registerRenderImage(app: App) {
       "Cache-Control": "public, max-age=31536000, immutable",
       "X-Render-Cache": rendering.cached ? "hit" : "miss",
     };
-    if (q.format === "auto") headers.Vary = "Accept";
+    // A rendering is its owner's alone: `public` lets CDNs keep it, and varying on the
+    // credential headers keeps a shared cache from serving it to anyone else (RFC 9111 §4.1).
+    headers.Vary = [...(q.format === "auto" ? ["Accept"] : []), "Authorization", "X-API-Key"].join(
+      ", ",
+    );
     if (matchesEtag(c.req.header("if-none-match"), headers.ETag as string))
       return c.body(null, 304, headers);
     headers["Content-Type"] = MEDIA_TYPES[rendering.format];
