@@ -78,8 +78,11 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   });
 
   afterAll(async () => {
-    await db?.sql.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-    await db?.close();
+    try {
+      await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    } finally {
+      await db?.close();
+    }
   });
 
   test("signup → token → upload → thumbnail → histogram → job, one client per request, all closed", async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createJobRuntime, type JobRuntime } from "../../src/runtime/jobs.ts";
 import { waitFor } from "../notify/support.ts";
-import { postgresAvailable } from "../support/database.ts";
+import { closeAll, postgresAvailable } from "../support/database.ts";
 import { RABBITMQ_URL, rabbitAvailable, testTopology } from "../support/rabbitmq.ts";
 import {
   type ApiEnv,
@@ -47,12 +47,14 @@ run("jobs API over RabbitMQ, with a worker [postgres]", () => {
     await worker.start();
     server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => env.rawApp.fetch(req) });
   });
-  afterAll(async () => {
-    await server?.stop(true);
-    await worker?.stop();
-    await env?.close();
-    await queues.dispose();
-  });
+  afterAll(() =>
+    closeAll(
+      () => server?.stop(true),
+      () => worker?.stop(),
+      () => env?.close(),
+      () => queues.dispose(),
+    ),
+  );
 
   test("a job submitted to the API runs on the worker; its stream and its email follow", async () => {
     const { user } = env;

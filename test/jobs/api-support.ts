@@ -9,6 +9,7 @@ import { createServices, type ServicesWithBackground } from "../../src/runtime/s
 import type { ImageProcessor } from "../../src/services/processor.ts";
 import { memorySpool } from "../../src/storage/spool.ts";
 import {
+  closeAll,
   createTestUser,
   type DatabaseKind,
   openTestDatabase,
@@ -101,23 +102,31 @@ export async function openApiEnv(
     heartbeatMs: options.heartbeatMs ?? 15_000,
   });
   const app = createApp({ services });
-  if (options.start ?? true) await services.background.start();
-  const user = await createTestUser(services, app);
-  const other = await createTestUser(services, app);
-  return {
-    db,
-    services,
-    rawApp: app,
-    user,
-    other,
-    createUser: (opts) => createTestUser(services, app, opts),
-    logs,
-    async close() {
-      await services.background.stop();
-      await processor.close();
-      if (!options.db) await db.close();
-    },
-  };
+  const close = () =>
+    closeAll(
+      () => services.background.stop(),
+      () => processor.close(),
+      () => (options.db ? undefined : db.close()),
+    );
+  try {
+    if (options.start ?? true) await services.background.start();
+    const user = await createTestUser(services, app);
+    const other = await createTestUser(services, app);
+    return {
+      db,
+      services,
+      rawApp: app,
+      user,
+      other,
+      createUser: (opts) => createTestUser(services, app, opts),
+      logs,
+      close,
+    };
+  } catch (err) {
+    // The caller gets no env to close: this is the only chance to drop the schema.
+    await close().catch(() => {});
+    throw err;
+  }
 }
 
 const json = (body: unknown) => ({

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { postgresAvailable } from "../support/database.ts";
+import { closeAll, postgresAvailable } from "../support/database.ts";
 import {
   type ApiEnv,
   type JobJson,
@@ -76,10 +76,12 @@ for (const kind of ["embedded", "postgres"] as const) {
       env = await openApiEnv(kind, { heartbeatMs: 300 });
       server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => env.rawApp.fetch(req) });
     });
-    afterAll(async () => {
-      await server?.stop(true);
-      await env?.close();
-    });
+    afterAll(() =>
+      closeAll(
+        () => server?.stop(true),
+        () => env?.close(),
+      ),
+    );
 
     const eventsUrl = (id: string) => `${server.url.origin}/v1/jobs/${id}/events`;
 

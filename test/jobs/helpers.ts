@@ -14,7 +14,12 @@ import { createJobExecutor } from "../../src/services/job-executor.ts";
 import { createSegmentationService } from "../../src/services/segmentations.ts";
 import { createTransformService } from "../../src/services/transforms.ts";
 import { memorySpool } from "../../src/storage/spool.ts";
-import { type DatabaseKind, openTestDatabase, POSTGRES_URL } from "../support/database.ts";
+import {
+  closeAll,
+  type DatabaseKind,
+  openTestDatabase,
+  POSTGRES_URL,
+} from "../support/database.ts";
 import { makePng } from "../support/fixtures.ts";
 import { RABBITMQ_URL } from "../support/rabbitmq.ts";
 
@@ -92,9 +97,23 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
     timeoutMs: 60_000,
     logger,
   });
+  const close = () =>
+    closeAll(
+      () => processor.close(),
+      () => db.close(),
+    );
   const ownerId = uuidv7();
-  await db.sql`INSERT INTO users (id, email, password_hash)
-               VALUES (${ownerId}, ${`jobs-${ownerId}@example.com`}, 'not a hash: never logs in')`;
+  let schema: string | null = null;
+  try {
+    await db.sql`INSERT INTO users (id, email, password_hash)
+                 VALUES (${ownerId}, ${`jobs-${ownerId}@example.com`}, 'not a hash: never logs in')`;
+    [{ schema } = { schema: null }] = await db.sql<{ schema: string | null }[]>`
+      SELECT current_schema() AS schema`;
+  } catch (err) {
+    // The caller gets no env to close: this is the only chance to drop the schema.
+    await close().catch(() => {});
+    throw err;
+  }
   const principal: Principal = { userId: ownerId, role: "user", via: "token", keyId: null };
   const limits = JOB_LIMITS;
   const images = createImageService({ sql: db.sql, spool: memorySpool, limits });
@@ -106,8 +125,6 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
     analysis: createAnalysisService({ sql: db.sql, images, segmentations, processor, limits }),
     segmentations,
   });
-  const [{ schema } = { schema: null }] = await db.sql<{ schema: string | null }[]>`
-    SELECT current_schema() AS schema`;
 
   async function upload(files: Uint8Array[]): Promise<string[]> {
     const result = await images.upload(
@@ -134,10 +151,7 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
     upload,
     uploadSeeded: (count, firstSeed = 0) =>
       upload(Array.from({ length: count }, (_, i) => seededPng(firstSeed + i))),
-    async close() {
-      await processor.close();
-      await db.close();
-    },
+    close,
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { verifyWebhookSignature } from "../../src/notify/signature.ts";
 import { startSmtpServer, type TestSmtpServer, waitFor } from "../notify/support.ts";
-import { postgresAvailable } from "../support/database.ts";
+import { closeAll, postgresAvailable } from "../support/database.ts";
 import { type ApiEnv, openApiEnv, submitJob, uploadImages, waitForJobApi } from "./api-support.ts";
 import { poisonedPng } from "./helpers.ts";
 
@@ -46,11 +46,13 @@ for (const kind of ["embedded", "postgres"] as const) {
         allowLoopbackWebhooks: true,
       });
     });
-    afterAll(async () => {
-      await env?.close();
-      await receiver?.stop(true);
-      await smtp?.close();
-    });
+    afterAll(() =>
+      closeAll(
+        () => env?.close(),
+        () => receiver?.stop(true),
+        () => smtp?.close(),
+      ),
+    );
 
     test("a finished job's email reaches the SMTP server exactly once, and the job shows it sent", async () => {
       const { user } = env;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createOutboxRelay, type OutboxRelay } from "../../src/jobs/outbox.ts";
 import { createMessageSigner } from "../../src/jobs/signing.ts";
 import { createJobStore, type JobStore } from "../../src/jobs/store.ts";
-import { postgresAvailable } from "../support/database.ts";
+import { closeAll, postgresAvailable } from "../support/database.ts";
 import { RABBITMQ_URL, rabbitAvailable, testTopology } from "../support/rabbitmq.ts";
 import {
   type JobTestEnv,
@@ -39,12 +39,16 @@ run("worker processes over RabbitMQ [postgres]", () => {
     });
     relay.start();
   });
-  afterAll(async () => {
-    for (const w of spawned) w.proc.kill(9);
-    await relay?.stop();
-    await queues.dispose();
-    await env?.close();
-  });
+  afterAll(() =>
+    closeAll(
+      () => {
+        for (const w of spawned) w.proc.kill(9);
+      },
+      () => relay?.stop(),
+      () => queues.dispose(),
+      () => env?.close(),
+    ),
+  );
 
   test("kill -9 of a worker holding items mid-job: the job completes with exactly 100 results", async () => {
     const images = await env.uploadSeeded(100);

@@ -21,15 +21,20 @@ export function describeEachNotifyDatabase(
     const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
     run(`${title} [${kind}]`, () => {
       let db: Database | undefined;
+      let opening: Promise<Database> | undefined;
       beforeAll(async () => {
-        db = await openTestDatabase(kind);
-      });
-      afterAll(async () => {
-        await db?.close();
+        opening = openTestDatabase(kind);
+        db = await opening;
       });
       body(() => {
         if (!db) throw new Error("database used before beforeAll ran");
         return { db, kind };
+      });
+      // After body's hooks (bun runs afterAll hooks in registration order): the runtimes a body
+      // starts stop polling before their schema is dropped. Through `opening`, so a beforeAll
+      // still pending when bun gives up on it still gets its schema dropped.
+      afterAll(async () => {
+        await (await opening?.catch(() => undefined))?.close();
       });
     });
   }

@@ -62,16 +62,47 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
           await admin.unsafe(`CREATE SCHEMA ${schema}`);
           await admin.end();
           const inner = connectPostgres(POSTGRES_URL, { schema, max: 4 });
+          // Once only: a second close would find the pool ended; the pool ends even when the
+          // drop fails, so a failed drop is reported instead of hanging the run.
+          let closing: Promise<void> | undefined;
           return {
             ...inner,
-            async close() {
-              await inner.sql.unsafe(`DROP SCHEMA ${schema} CASCADE`);
-              await inner.close();
+            close() {
+              closing ??= (async () => {
+                try {
+                  await inner.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+                } finally {
+                  await inner.close();
+                }
+              })();
+              return closing;
             },
           };
         })();
-  await migrate(db.sql);
+  try {
+    await migrate(db.sql);
+  } catch (err) {
+    // The caller never gets this database, so nobody else would drop its schema.
+    await db.close().catch(() => {});
+    throw err;
+  }
   return db;
+}
+
+/**
+ * Runs every step in order, even after one fails, then throws the first failure: an afterAll
+ * whose first step throws must still close the database (and drop its schema) after it.
+ */
+export async function closeAll(...steps: (() => unknown)[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 export const TEST_LIMITS: Limits = {
@@ -192,8 +223,12 @@ export function describeEachDatabase(
     run(`${title} [${kind}]`, () => {
       let ctx: TestContext | undefined;
       let processor: ImageProcessor | undefined;
+      // Kept apart from ctx: a beforeAll that fails (or times out, when bun runs afterAll while
+      // it is still pending) after the database opened must not leave its schema behind.
+      let opening: Promise<Database> | undefined;
       beforeAll(async () => {
-        const db = await openTestDatabase(kind);
+        opening = openTestDatabase(kind);
+        const db = await opening;
         const logs: string[] = [];
         const logger = createJsonLogger("debug", (line) => logs.push(line));
         processor = createWorkerPool({ size: 2, queueLimit: 16, timeoutMs: 60_000, logger });
@@ -225,14 +260,18 @@ export function describeEachDatabase(
           processor,
         };
       });
-      afterAll(async () => {
-        await processor?.close();
-        await ctx?.db.close();
-      });
       body(() => {
         if (!ctx) throw new Error("test context used before beforeAll ran");
         return ctx;
       });
+      // Registered after body's own hooks, so it runs after them (bun runs afterAll hooks in
+      // registration order): whatever the body started is stopped before its database goes.
+      afterAll(() =>
+        closeAll(
+          () => processor?.close(),
+          async () => (await opening?.catch(() => undefined))?.close(),
+        ),
+      );
     });
   }
 }
