@@ -14,24 +14,13 @@ import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
 import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
 import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
+import { psnr } from "../support/similarity.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 sharp.concurrency(1);
 const codecs = createCodecs(loadLocalWasm);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-function psnr(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = (a[i] as number) - (b[i] as number);
-    sum += d * d;
-    n++;
-  }
-  return 10 * Math.log10((255 * 255) / (sum / n));
-}
 
 const job = (bytes: Uint8Array, format: PipelineJob["format"], spec: PipelineSpecInput) => {
   const parsed = PipelineSpecSchema.parse(spec);

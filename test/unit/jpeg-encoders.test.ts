@@ -7,24 +7,11 @@ import { PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
 import type { RgbaImage } from "../../src/imaging/raster.ts";
 import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
+import { psnr } from "../support/similarity.ts";
 
 // The two JPEG encoders: libjpeg-turbo (the default, fast) and MozJPEG (`mozjpeg: true`, small).
 const codecs = createCodecs(loadLocalWasm);
 const ENCODERS = [false, true] as const;
-
-/** Peak signal-to-noise ratio over RGB (alpha ignored), in dB. */
-function psnr(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): number {
-  expect(a.length).toBe(b.length);
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = (a[i] as number) - (b[i] as number);
-    sum += d * d;
-    n++;
-  }
-  return sum === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / (sum / n));
-}
 
 /** Decoded by sharp (libvips' libjpeg-turbo): an independent reader of what was written. */
 async function decodeWithSharp(bytes: Uint8Array): Promise<Uint8Array> {

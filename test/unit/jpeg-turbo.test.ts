@@ -9,6 +9,7 @@ import type { RgbaImage } from "../../src/imaging/raster.ts";
 import { jpegShrinkOnLoad } from "../../src/imaging/resize-plan.ts";
 import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture } from "../support/fixtures.ts";
+import { psnr } from "../support/similarity.ts";
 
 const jpeg = await instantiateJpegTurbo(await loadLocalWasm("jpeg"));
 const photo = await fixture("exif-orientation/Landscape_1.jpg");
@@ -34,19 +35,6 @@ function meanAbsDiff(a: RgbaImage, b: RgbaImage): number {
     }
   }
   return sum / (b.width * b.height * 4);
-}
-
-/** Peak signal-to-noise ratio over RGB, in dB. */
-function psnr(a: Uint8Array | Uint8ClampedArray, b: Uint8Array | Uint8ClampedArray): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = (a[i] as number) - (b[i] as number);
-    sum += d * d;
-    n++;
-  }
-  return 10 * Math.log10((255 * 255) / (sum / n));
 }
 
 describe("decoding", () => {
