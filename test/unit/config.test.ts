@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../scripts/config-docs.ts";
+import { AREAS, ConfigError, loadConfig, VARIABLES } from "../../src/config.ts";
 
-const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+const documentation = await Bun.file(CONFIGURATION_DOC).text();
 
 describe("loadConfig", () => {
   test("has safe defaults: embedded database under ./data, 25 MiB files, 50 per batch, 50 MP", () => {
@@ -130,8 +131,8 @@ describe("loadConfig", () => {
     });
   });
 
-  test("every numeric default in the README's configuration table is the real default", () => {
-    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` +\| `(\d+)`/gm)].map(
+  test("every numeric default in docs/configuration.md is the real default, and is read", () => {
+    const documented = [...documentation.matchAll(/^\| `([A-Z_]+)` \| `(\d+)`/gm)].map(
       ([, name, value]) => [name as string, value as string] as const,
     );
     // Without the per-process secret, which differs on every call.
@@ -145,6 +146,7 @@ describe("loadConfig", () => {
       // …and the variable is read at all: another value changes the configuration.
       expect([name, settings({ [name]: String(Number(value) + 1) })]).not.toEqual([name, defaults]);
     }
+    expect(documented.length).toBeGreaterThanOrEqual(25);
     expect(documented.map(([name]) => name)).toEqual(
       expect.arrayContaining([
         "MAX_USER_BYTES",
@@ -168,4 +170,24 @@ describe("loadConfig", () => {
     );
     expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow("DATABASE_URL");
   });
+
+  test("each variable is documented once, under a known area, with every field filled", () => {
+    const names = VARIABLES.map((v) => v.doc.env);
+    expect(new Set(names).size).toBe(names.length);
+    for (const { doc } of VARIABLES) {
+      expect([doc.env, Object.keys(AREAS)]).toEqual([doc.env, expect.arrayContaining([doc.area])]);
+      expect(doc.env).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      for (const text of [doc.description, doc.allowed, doc.shownDefault]) {
+        expect([doc.env, text.trim().length > 0]).toEqual([doc.env, true]);
+      }
+      expect(documentation).toContain(`| \`${doc.env}\` |`);
+    }
+  });
+});
+
+test("docs/configuration.md is what src/config.ts generates", async () => {
+  const stale = documentation !== renderConfigurationDoc();
+  expect(
+    stale ? "docs/configuration.md differs from src/config.ts: run `npm run docs:config`" : "fresh",
+  ).toBe("fresh");
 });

@@ -1,0 +1,46 @@
+import { AREAS, VARIABLES } from "../src/config.ts";
+
+/** Where `npm run docs:config` writes the table; test/unit/config-docs.test.ts checks it. */
+export const CONFIGURATION_DOC = new URL("../docs/configuration.md", import.meta.url);
+
+// A `|` inside a cell would end it.
+const cell = (text: string) => text.replaceAll("|", "\\|");
+
+/**
+ * docs/configuration.md, from the variables' own documentation in src/config.ts: one table per
+ * area, in the settings' order.
+ *
+ * @example
+ * await Bun.write(CONFIGURATION_DOC, renderConfigurationDoc());
+ */
+export function renderConfigurationDoc(): string {
+  const sections = Object.entries(AREAS).map(([area, title]) => {
+    const rows = VARIABLES.filter((v) => v.doc.area === area).map(
+      ({ doc }) =>
+        `| \`${doc.env}\` | ${cell(doc.shownDefault)} | ${cell(doc.allowed)} | ${cell(doc.description)} |`,
+    );
+    return [
+      `## ${title}`,
+      "",
+      "| Variable | Default | Allowed | Meaning |",
+      "| --- | --- | --- | --- |",
+      ...rows,
+    ].join("\n");
+  });
+  return `<!-- Generated from src/config.ts by \`npm run docs:config\`: edit the settings there, not this file. -->
+
+# Configuration
+
+Pictor reads everything from the environment and validates it at start: a bad value stops the
+process with a message naming the variable, what it allows and what it received (secrets are
+never echoed). An empty value means "unset". With Docker the variables are in \`.env.docker\`;
+on the edge they are Worker vars and secrets (see [edge.md](edge.md)).
+
+${sections.join("\n\n")}
+`;
+}
+
+if (import.meta.main) {
+  await Bun.write(CONFIGURATION_DOC, renderConfigurationDoc());
+  console.log(`wrote ${CONFIGURATION_DOC.pathname}`);
+}
