@@ -1,10 +1,23 @@
 import { AREAS, VARIABLES } from "../src/config.ts";
 
-/** Where `npm run docs:config` writes the table; test/unit/config-docs.test.ts checks it. */
+/** Where `npm run docs:config` writes the tables; test/unit/config.test.ts checks them. */
 export const CONFIGURATION_DOC = new URL("../docs/configuration.md", import.meta.url);
 
 // A `|` inside a cell would end it.
 const cell = (text: string) => text.replaceAll("|", "\\|");
+
+/** A Markdown table padded as Biome formats one, so `npm run format` leaves the file as it is. */
+function table(header: string[], rows: string[][]): string {
+  const length = (text: string) => [...text].length;
+  const widths = header.map((title, i) =>
+    Math.max(length(title), ...rows.map((row) => length(row[i] ?? ""))),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((text, i) => text + " ".repeat((widths[i] ?? 0) - length(text))).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join(
+    "\n",
+  );
+}
 
 /**
  * docs/configuration.md, from the variables' own documentation in src/config.ts: one table per
@@ -15,17 +28,10 @@ const cell = (text: string) => text.replaceAll("|", "\\|");
  */
 export function renderConfigurationDoc(): string {
   const sections = Object.entries(AREAS).map(([area, title]) => {
-    const rows = VARIABLES.filter((v) => v.doc.area === area).map(
-      ({ doc }) =>
-        `| \`${doc.env}\` | ${cell(doc.shownDefault)} | ${cell(doc.allowed)} | ${cell(doc.description)} |`,
+    const rows = VARIABLES.filter((v) => v.doc.area === area).map(({ doc }) =>
+      [`\`${doc.env}\``, doc.shownDefault, doc.allowed, doc.description].map(cell),
     );
-    return [
-      `## ${title}`,
-      "",
-      "| Variable | Default | Allowed | Meaning |",
-      "| --- | --- | --- | --- |",
-      ...rows,
-    ].join("\n");
+    return `## ${title}\n\n${table(["Variable", "Default", "Allowed", "Meaning"], rows)}`;
   });
   return `<!-- Generated from src/config.ts by \`npm run docs:config\`: edit the settings there, not this file. -->
 
