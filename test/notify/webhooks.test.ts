@@ -18,7 +18,7 @@ import { uuidv7 } from "../../src/services/ids.ts";
 import { captureLogger, describeEachNotifyDatabase, jobSummary, PUBLIC_URL } from "./support.ts";
 
 /**
- * The verification procedure of the README, word for word: a receiver written from the docs.
+ * The verification procedure of docs/jobs-and-notifications.md, word for word: a receiver written from the docs.
  */
 function verifyPictorSignature(
   secret: string,

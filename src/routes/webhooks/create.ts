@@ -10,9 +10,9 @@ const route = createRoute({
   summary: "Register a webhook",
   description:
     "Each event is POSTed as JSON with a `Pictor-Signature: t=<unix>,v1=<hex HMAC-SHA256>` " +
-    "header (see the README). Only https URLs with public addresses are accepted, unless the " +
-    "server allows more (WEBHOOK_ALLOW_HTTP_HOSTS, WEBHOOK_ALLOW_PRIVATE). The answer carries " +
-    "the signing secret once.",
+    "header (see docs/jobs-and-notifications.md). Only https URLs with public addresses are " +
+    "accepted, unless the server allows more (WEBHOOK_ALLOW_HTTP_HOSTS, WEBHOOK_ALLOW_PRIVATE). " +
+    "The answer carries the signing secret once.",
   request: {
     body: { required: true, content: { "application/json": { schema: CreateWebhookSchema } } },
   },

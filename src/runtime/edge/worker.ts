@@ -9,7 +9,7 @@ import jpeg from "../../../wasm/jpeg-scaled/pictor_jpeg.wasm";
 import { createEdgeApp } from "./app.ts";
 
 // The Cloudflare Workers entry (module syntax). Wrangler's CompiledWasm rule turns each .wasm
-// import into a WebAssembly.Module (see the README's "Edge" section); the paths are WASM_FILES'.
+// import into a WebAssembly.Module (see docs/edge.md); the paths are WASM_FILES'.
 export default createEdgeApp({
   wasm: { jpeg, mozjpegEncode, png, webpDecode, webpEncode, avifDecode, avifEncode, resize },
 });
