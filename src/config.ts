@@ -90,6 +90,15 @@ function optional<T>(spec: Described & { schema: z.ZodType<T> }): Variable<T | u
   return setting<T | undefined>({ ...spec, default: undefined, shownDefault: "unset" });
 }
 
+/** One value from several variables, e.g. `admin` from ADMIN_EMAIL and ADMIN_PASSWORD. */
+function combine<P extends Readonly<Record<string, Variable<unknown>>>, T>(
+  parts: P,
+  build: (values: { [K in keyof P]: Infer<P[K]> }) => T,
+): Combined<T> {
+  // The loader hands `build` each part's value under the part's key, as the mapped type says.
+  return new Combined(parts, build as (values: Record<string, unknown>) => T);
+}
+
 /** Stops loading with a message naming the variable(s) and what they need. */
 function refuse(line: string): never {
   throw new ConfigError(`Invalid configuration:\n  ${line}`);
@@ -271,7 +280,6 @@ const SETTINGS = {
     description: "Interface to listen on (`0.0.0.0` in containers).",
   }),
   port: PORT,
-  /** Unset: the embedded PGlite database under `dataDir`. */
   databaseUrl: optional({
     env: "DATABASE_URL",
     area: "storage",
@@ -283,7 +291,6 @@ const SETTINGS = {
     description: "A Postgres server. Unset: the embedded PGlite database under `DATA_DIR/pglite`.",
   }),
   dataDir: DATA_DIR,
-  /** Where upload bodies are spooled. */
   tempImageDir: setting({
     env: "TEMP_IMAGE_DIR",
     area: "storage",
@@ -321,7 +328,6 @@ const SETTINGS = {
       description:
         "Largest width × height, read from the file header before any pixel is decoded (422); also caps a transform's output.",
     }),
-    /** Quota: stored bytes of one user's images (originals and derived). */
     maxUserBytes: integer({
       env: "MAX_USER_BYTES",
       area: "limits",
@@ -332,7 +338,6 @@ const SETTINGS = {
       description:
         "Quota: bytes of one user's images, originals and derived; an upload or transform past it is refused (413), nothing stored.",
     }),
-    /** Quota: one user's images (originals and derived). */
     maxUserImages: integer({
       env: "MAX_USER_IMAGES",
       area: "limits",
@@ -344,7 +349,6 @@ const SETTINGS = {
   },
   workers: {
     size: IMAGE_WORKERS,
-    /** Jobs that may wait for a worker before the API answers 503. */
     queueLimit: integer({
       env: "IMAGE_QUEUE_LIMIT",
       area: "images",
@@ -365,7 +369,6 @@ const SETTINGS = {
     }),
   },
   auth: {
-    /** The first signs, all verify. Empty: a key generated once and kept in the database. */
     jwtKeys: setting({
       env: "JWT_KEYS",
       area: "accounts",
@@ -386,8 +389,7 @@ const SETTINGS = {
       unit: "seconds",
       description: "Lifetime of an access token.",
     }),
-    /** Created (or promoted to admin) at start. */
-    admin: new Combined(
+    admin: combine(
       {
         email: optional({
           env: "ADMIN_EMAIL",
@@ -410,12 +412,9 @@ const SETTINGS = {
         if ((email === undefined) !== (password === undefined)) {
           refuse("ADMIN_EMAIL and ADMIN_PASSWORD: Expected both or neither");
         }
-        return typeof email === "string" && typeof password === "string"
-          ? { email, password }
-          : null;
+        return email !== undefined && password !== undefined ? { email, password } : null;
       },
     ),
-    /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
     trustProxy: flag({
       env: "TRUST_PROXY",
       area: "server",
@@ -425,7 +424,6 @@ const SETTINGS = {
   },
   /** A budget of requests per window; 0 requests turns the limit off. */
   rateLimits: {
-    /** Write and compute requests per principal (user or API key). */
     requests: integer({
       env: "RATE_LIMIT_REQUESTS",
       area: "limits",
@@ -444,7 +442,6 @@ const SETTINGS = {
       unit: "seconds",
       description: "The window of `RATE_LIMIT_REQUESTS`.",
     }),
-    /** Signups per client address. */
     signups: integer({
       env: "SIGNUP_RATE_LIMIT",
       area: "limits",
@@ -465,9 +462,7 @@ const SETTINGS = {
   },
   /** Background jobs: their transport (RabbitMQ or in-process) and retry policy. */
   jobs: {
-    /** Set: items travel over RabbitMQ to `npm run worker` processes. Unset: in-process. */
     amqpUrl: AMQP_URL,
-    /** Signs queue messages; required with AMQP_URL, a random one per process otherwise. */
     workerSecret: setting({
       env: "WORKER_SECRET",
       area: "jobs",
@@ -508,7 +503,6 @@ const SETTINGS = {
       default: 3,
       description: "Executions of one item (counting those whose worker died) before it fails.",
     }),
-    /** Items one process runs at once. */
     concurrency: integer({
       env: "JOB_CONCURRENCY",
       area: "jobs",
@@ -527,7 +521,6 @@ const SETTINGS = {
       unit: "ms",
       description: "Wait before an item's 2nd execution; doubles each time.",
     }),
-    /** In-process claims: how long before a dead process's items are taken again. */
     leaseMs: integer({
       env: "JOB_LEASE_MS",
       area: "jobs",
@@ -559,7 +552,6 @@ const SETTINGS = {
         "A queue message older than this is refused (dead-lettered); retries are signed anew.",
     }),
   },
-  /** Base of the links in notifications (emails, webhooks). */
   publicUrl: setting({
     env: "PUBLIC_URL",
     area: "server",
@@ -576,7 +568,6 @@ const SETTINGS = {
     description: "Base of the links in emails and webhook payloads (`…/v1/jobs/{id}`).",
   }),
   notifications: {
-    /** Unset: emails are written to the outbox table (GET /v1/me/outbox) and logged. */
     smtpUrl: optional({
       env: "SMTP_URL",
       area: "notifications",
@@ -660,7 +651,6 @@ const SETTINGS = {
     }),
   },
   webhooks: {
-    /** Hosts that webhooks may reach over plain http. */
     allowHttpHosts: commaList({
       env: "WEBHOOK_ALLOW_HTTP_HOSTS",
       area: "webhooks",
@@ -669,7 +659,6 @@ const SETTINGS = {
       allowed: "host names or IP addresses, comma-separated",
       description: "Hosts webhooks may reach over plain `http` (otherwise `https` only).",
     }),
-    /** CIDRs, addresses, host names or `*`: non-public targets allowed anyway. */
     allowPrivate: commaList({
       env: "WEBHOOK_ALLOW_PRIVATE",
       area: "webhooks",
