@@ -269,6 +269,10 @@ const AMQP_URL = optional({
  *     max: 2 ** 31 - 1, default: 256 * MiB, unit: "bytes", description: "…" }),
  *
  * then run `npm run docs:config`; `config.limits.maxInflightBytes` is typed from the entry.
+ * `integer`, `flag`, `commaList`, `optional` (no default) and `setting` (any zod schema) make
+ * entries; `area` is the section of the docs (AREAS). A default that follows another variable is
+ * a `fallback` reading it, that variable being a named constant above; `combine` makes one value
+ * of several variables.
  */
 const SETTINGS = {
   host: setting({
@@ -695,6 +699,7 @@ function* variablesOf(node: Settings[string]): Generator<Variable<unknown>> {
 
 /** Every variable, in the order of the settings (and of configuration errors). */
 export const VARIABLES: readonly Variable<unknown>[] = [...variablesOf(SETTINGS)];
+const READ = new Set(VARIABLES);
 
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -724,6 +729,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (problems.length > 0) refuse(problems.join("\n  "));
   const read: Read = <T>(variable: Variable<T>) => {
+    // A variable outside SETTINGS would silently never be read from the environment.
+    if (!READ.has(variable)) throw new Error(`${variable.doc.env} is not in SETTINGS`);
     if (!values.has(variable)) values.set(variable, variable.fallback(read));
     return values.get(variable) as T;
   };
