@@ -9,6 +9,7 @@ import { limitParsedBodies } from "./http/body-limit.ts";
 import type { App, AppEnv, Services } from "./http/env.ts";
 import { completeDocument } from "./http/openapi-document.ts";
 import { problemResponse } from "./http/problem.ts";
+import { docsContentSecurityPolicy, securityHeaders } from "./http/security-headers.ts";
 import { validationHook } from "./http/validation.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { apiKeysRoutes } from "./routes/api-keys/index.ts";
@@ -31,6 +32,8 @@ export type AppOptions = {
 };
 
 const DOCS_ASSETS = "/docs/assets";
+// Where @hono/swagger-ui loads Swagger UI's files from when this runtime ships none.
+const DOCS_CDN = "https://cdn.jsdelivr.net";
 
 /**
  * The only operations under /v1 that need no credential (outside /v1: health, /docs and
@@ -129,7 +132,12 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
  */
 export function createApp({ services, readDocsAsset }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId({ headerName: "X-Request-Id" }), withServices(services), requestLog());
+  app.use(
+    requestId({ headerName: "X-Request-Id" }),
+    withServices(services),
+    requestLog(),
+    securityHeaders(),
+  );
   // Before every /v1 route: Hono runs handlers in the order they were added.
   app.use(
     "/v1/*",
@@ -174,6 +182,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   });
   app.get(
     "/docs",
+    docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
     swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),
   );
   if (readDocsAsset) {
