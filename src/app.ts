@@ -53,6 +53,8 @@ const STREAMED_UPLOADS: ReadonlySet<string> = new Set(["POST /v1/images", "POST 
 // Room for the largest JSON body a route takes: a job over MAX_JOB_IMAGES (10 000) image ids is
 // about 400 KB.
 const MAX_PARSED_BODY_BYTES = 1024 * 1024;
+// What a streamed upload carries besides its files: the other fields and the multipart framing.
+const STREAMED_FIELDS_BYTES = 1024 * 1024;
 
 /**
  * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
@@ -138,12 +140,17 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     requestLog(),
     securityHeaders(),
   );
+  const { maxUploadBytes, maxBatchFiles } = services.limits;
   // Before every /v1 route: Hono runs handlers in the order they were added.
   app.use(
     "/v1/*",
     authenticate({ publicRoutes: PUBLIC_ROUTES }),
     limitWritesAndCompute({ compute: COMPUTE_READS }),
-    limitParsedBodies({ maxBytes: MAX_PARSED_BODY_BYTES, streamed: STREAMED_UPLOADS }),
+    limitParsedBodies({
+      maxBytes: MAX_PARSED_BODY_BYTES,
+      maxStreamedBytes: maxUploadBytes * maxBatchFiles + STREAMED_FIELDS_BYTES,
+      streamed: STREAMED_UPLOADS,
+    }),
   );
 
   app.route("/", healthRoutes());
