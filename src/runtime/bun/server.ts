@@ -74,7 +74,8 @@ export async function startServer(config: Config) {
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
     // Hono answers every error of the app itself; this catches what escapes it (a throw in the
-    // adapter above), which Bun would otherwise answer with an HTML page or an empty 500.
+    // adapter above), which Bun would otherwise answer with its HTML error page (plain text
+    // under NODE_ENV=production).
     error(err) {
       logger.error("unhandled server error", { error: err.message, stack: err.stack });
       const response = problemResponse(
