@@ -7,6 +7,7 @@ import { ApiError, type ProblemCode } from "./errors.ts";
 import { authenticate, limitWritesAndCompute } from "./http/auth.ts";
 import { limitParsedBodies } from "./http/body-limit.ts";
 import type { App, AppEnv, Services } from "./http/env.ts";
+import { limitRequestHeaders } from "./http/header-limit.ts";
 import { completeDocument } from "./http/openapi-document.ts";
 import { problemResponse } from "./http/problem.ts";
 import { docsContentSecurityPolicy, securityHeaders } from "./http/security-headers.ts";
@@ -55,6 +56,9 @@ const STREAMED_UPLOADS: ReadonlySet<string> = new Set(["POST /v1/images", "POST 
 const MAX_PARSED_BODY_BYTES = 1024 * 1024;
 // What a streamed upload carries besides its files: the other fields and the multipart framing.
 const STREAMED_FIELDS_BYTES = 1024 * 1024;
+// Bun's own default limit: a server started without --max-http-header-size refuses the same
+// requests, only with a bodiless 431 where this one names the offending header.
+const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
 
 /**
  * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
@@ -139,6 +143,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     withServices(services),
     requestLog(),
     securityHeaders(),
+    limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
   );
   const { maxUploadBytes, maxBatchFiles } = services.limits;
   // Before every /v1 route: Hono runs handlers in the order they were added.

@@ -64,6 +64,7 @@ describeEachDatabase("security headers", (ctx) => {
       ["404 image", app.request(`/v1/images/${crypto.randomUUID()}/file`), 404],
       ["405", app.request("/v1/me", { method: "PUT" }), 405],
       ["422", app.request("/v1/images?limit=0"), 422],
+      ["431", app.request("/v1/me", { headers: { "X-Big": "a".repeat(20_000) } }), 431],
       [
         "413",
         rawApp.request("/v1/auth/signup", {
