@@ -50,4 +50,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["bun", "-e", "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 
-CMD ["bun", "src/runtime/bun/server.ts"]
+# Bun answers header sets over its limit with a bodiless 431 before the app runs: raised here so
+# that the app's own 16 KiB limit refuses them with a problem naming the offending header.
+CMD ["bun", "--max-http-header-size=65536", "src/runtime/bun/server.ts"]

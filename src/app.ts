@@ -7,8 +7,10 @@ import { ApiError, type ProblemCode } from "./errors.ts";
 import { authenticate, limitWritesAndCompute } from "./http/auth.ts";
 import { limitParsedBodies } from "./http/body-limit.ts";
 import type { App, AppEnv, Services } from "./http/env.ts";
+import { limitRequestHeaders } from "./http/header-limit.ts";
 import { completeDocument } from "./http/openapi-document.ts";
 import { problemResponse } from "./http/problem.ts";
+import { docsContentSecurityPolicy, securityHeaders } from "./http/security-headers.ts";
 import { validationHook } from "./http/validation.ts";
 import { adminRoutes } from "./routes/admin/index.ts";
 import { apiKeysRoutes } from "./routes/api-keys/index.ts";
@@ -31,6 +33,8 @@ export type AppOptions = {
 };
 
 const DOCS_ASSETS = "/docs/assets";
+// Where @hono/swagger-ui loads Swagger UI's files from when this runtime ships none.
+const DOCS_CDN = "https://cdn.jsdelivr.net";
 
 /**
  * The only operations under /v1 that need no credential (outside /v1: health, /docs and
@@ -50,6 +54,11 @@ const STREAMED_UPLOADS: ReadonlySet<string> = new Set(["POST /v1/images", "POST 
 // Room for the largest JSON body a route takes: a job over MAX_JOB_IMAGES (10 000) image ids is
 // about 400 KB.
 const MAX_PARSED_BODY_BYTES = 1024 * 1024;
+// What a streamed upload carries besides its files: the other fields and the multipart framing.
+const STREAMED_FIELDS_BYTES = 1024 * 1024;
+// Bun's own default limit: a server started without --max-http-header-size refuses the same
+// requests, only with a bodiless 431 where this one names the offending header.
+const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
 
 /**
  * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
@@ -129,13 +138,24 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
  */
 export function createApp({ services, readDocsAsset }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  app.use(requestId({ headerName: "X-Request-Id" }), withServices(services), requestLog());
+  app.use(
+    requestId({ headerName: "X-Request-Id" }),
+    withServices(services),
+    requestLog(),
+    securityHeaders(),
+    limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
+  );
+  const { maxUploadBytes, maxBatchFiles } = services.limits;
   // Before every /v1 route: Hono runs handlers in the order they were added.
   app.use(
     "/v1/*",
     authenticate({ publicRoutes: PUBLIC_ROUTES }),
     limitWritesAndCompute({ compute: COMPUTE_READS }),
-    limitParsedBodies({ maxBytes: MAX_PARSED_BODY_BYTES, streamed: STREAMED_UPLOADS }),
+    limitParsedBodies({
+      maxBytes: MAX_PARSED_BODY_BYTES,
+      maxStreamedBytes: maxUploadBytes * maxBatchFiles + STREAMED_FIELDS_BYTES,
+      streamed: STREAMED_UPLOADS,
+    }),
   );
 
   app.route("/", healthRoutes());
@@ -174,6 +194,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   });
   app.get(
     "/docs",
+    docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
     swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),
   );
   if (readDocsAsset) {

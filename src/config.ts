@@ -303,7 +303,7 @@ const SETTINGS = {
     shownDefault: "`DATA_DIR/tmp`",
     allowed: "a path",
     description:
-      "Spool directory: upload bodies are streamed here (and hashed) before the database write.",
+      "Spool directory: upload bodies are streamed here (and hashed) before the database write; a killed process's partial files are removed at the next start.",
   }),
   limits: {
     maxUploadBytes: integer({

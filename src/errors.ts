@@ -12,6 +12,7 @@ export const PROBLEMS = {
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  headers_too_large: { status: 431, title: "Request header fields too large" },
   validation_failed: { status: 422, title: "Validation failed" },
   unprocessable_image: { status: 422, title: "Unprocessable image" },
   too_many_requests: { status: 429, title: "Too many requests" },

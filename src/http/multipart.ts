@@ -93,10 +93,17 @@ export async function* parseMultipart(
       await need(2);
       if (buf[0] === 0x2d && buf[1] === 0x2d) return; // "--": the closing boundary
       let headerEnd = indexOfBytes(buf, encoder.encode("\r\n\r\n"));
-      while (headerEnd === -1) {
-        if (buf.length > maxHeaderBytes) throw malformed("part headers are too large");
+      while (headerEnd === -1 && buf.length <= maxHeaderBytes) {
         if (!(await fill())) throw malformed("unexpected end of part headers");
         headerEnd = indexOfBytes(buf, encoder.encode("\r\n\r\n"));
+      }
+      // Checked on the headers found too, not only while waiting for their end: a chunk can hold
+      // a part's oversized headers whole.
+      if (headerEnd === -1 || headerEnd > maxHeaderBytes) {
+        throw new ApiError(
+          "payload_too_large",
+          `Expected the headers of a multipart part to take at most ${maxHeaderBytes} bytes but they take ${headerEnd === -1 ? `over ${buf.length}` : headerEnd}`,
+        );
       }
       const headers = new Map<string, string>();
       for (const line of decoder.decode(buf.subarray(0, headerEnd)).split("\r\n")) {

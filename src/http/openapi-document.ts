@@ -36,9 +36,10 @@ const problem = (description: string) => ({
 /**
  * Completes the generated document with what the app-wide middleware answers, which no route
  * declares itself: the security schemes, and on every operation that does not say
- * `security: []` (the public ones) its requirement and 401; 429 on the rate-limited ones; and on
+ * `security: []` (the public ones) its requirement and 401; 429 on the rate-limited ones; on
  * every operation with a body, 400 (malformed), 413 (over the body limit) and 415 (a media type
- * it does not take), which the body validators answer before the handler runs.
+ * it does not take), which the body validators answer before the handler runs; and 431 (over
+ * the header limit) on every operation.
  */
 export function completeDocument(
   doc: OpenAPIObject,
@@ -51,6 +52,9 @@ export function completeDocument(
       const op = item[method];
       if (!op) continue;
       op.responses ??= {};
+      op.responses["431"] ??= problem(
+        "Request header fields too large: the URL and headers are over the limit",
+      );
       if (op.requestBody) {
         op.responses["400"] ??= problem("Bad request: a malformed body");
         op.responses["413"] ??= problem("Payload too large: the body is over the size limit");

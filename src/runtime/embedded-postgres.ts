@@ -5,6 +5,9 @@ import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import postgres from "postgres";
 import type { Database, Listen } from "../db/database.ts";
+import { removeLeftovers, tempFileName } from "./leftovers.ts";
+
+const SOCKET_PREFIX = "pictor-pglite-";
 
 /**
  * The zero-setup database: PGlite (Postgres compiled to WASM) in this process, served over a
@@ -17,10 +20,9 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
   // A socket under /tmp: socket paths are limited to ~100 bytes, and only this process knows it.
-  const path = join(
-    tmpdir(),
-    `pictor-pglite-${process.pid}-${crypto.randomUUID().slice(0, 8)}.sock`,
-  );
+  // Those of killed processes stay (a kill -9 runs no cleanup): remove them first.
+  removeLeftovers(tmpdir(), SOCKET_PREFIX, ".sock");
+  const path = join(tmpdir(), tempFileName(SOCKET_PREFIX, ".sock", 8));
   const server = new PGLiteSocketServer({ db: pglite, path });
   await server.start();
   const listeners = new Map<string, Set<(payload: string) => void>>();

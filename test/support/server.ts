@@ -9,11 +9,12 @@ export type RunningServer = {
 };
 
 /**
- * Starts `bun src/runtime/bun/server.ts` as a real process with `env` on top of a minimal
+ * Starts `bun --max-http-header-size=65536 src/runtime/bun/server.ts` as a real process with `env` on top of a minimal
  * environment, and resolves once it logs "listening" (rejects if it exits first).
  */
 export async function spawnServer(env: Record<string, string>): Promise<RunningServer> {
-  const proc = Bun.spawn([process.execPath, entry], {
+  // As `npm start` and the Dockerfile run it.
+  const proc = Bun.spawn([process.execPath, "--max-http-header-size=65536", entry], {
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "info", ...env },
     stdout: "pipe",
     stderr: "pipe",

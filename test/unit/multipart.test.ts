@@ -79,6 +79,29 @@ describe("parseMultipart", () => {
     await expect(collect(cut, boundary)).rejects.toMatchObject({ status: 400 });
   });
 
+  test("part headers over the limit are a 413 problem naming it, in one chunk or trickling in", async () => {
+    const bytes = new TextEncoder().encode(
+      `--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n` +
+        `X-Padding: ${"p".repeat(40 * 1024)}\r\n\r\nPNG\r\n--b--\r\n`,
+    );
+    // Counted from the end of the boundary, its line break included.
+    const headerBytes = bytes.length - "\r\n\r\nPNG\r\n--b--\r\n".length - "--b".length;
+    await expect(collect(streamOf(bytes, bytes.length), "b")).rejects.toMatchObject({
+      status: 413,
+      detail: `Expected the headers of a multipart part to take at most 16384 bytes but they take ${headerBytes}`,
+    });
+    await expect(collect(streamOf(bytes, 1000), "b")).rejects.toMatchObject({
+      status: 413,
+      detail: expect.stringMatching(/at most 16384 bytes but they take over 16\d{3}$/),
+    });
+    // Just under the limit passes.
+    const fits = new TextEncoder().encode(
+      `--b\r\nContent-Disposition: form-data; name="f"\r\nX-P: ${"p".repeat(16_000)}\r\n\r\nok\r\n--b--\r\n`,
+    );
+    const parts = await collect(streamOf(fits, fits.length), "b");
+    expect(parts.map((p) => new TextDecoder().decode(p.bytes))).toEqual(["ok"]);
+  });
+
   test("reads the boundary only from multipart/form-data types", () => {
     expect(multipartBoundary("multipart/form-data; boundary=abc")).toBe("abc");
     expect(multipartBoundary('multipart/form-data; charset=utf-8; boundary="a b"')).toBe("a b");

@@ -2,6 +2,9 @@ import { createApp } from "../../app.ts";
 import { type Config, ConfigError } from "../../config.ts";
 import { connectPostgres, type Database } from "../../db/database.ts";
 import { migrate } from "../../db/migrate.ts";
+import { ApiError } from "../../errors.ts";
+import { problemResponse } from "../../http/problem.ts";
+import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { createJsonLogger } from "../../logger.ts";
 import { openEmbeddedDatabase } from "../embedded-postgres.ts";
 import { createServices } from "../services.ts";
@@ -59,17 +62,29 @@ export async function startServer(config: Config) {
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
   const app = createApp({ services, readDocsAsset });
-  const { maxUploadBytes, maxBatchFiles } = config.limits;
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
     // The connection's address, for the per-address signup and login limits.
     fetch: (request, server) =>
       app.fetch(request, { clientAddress: server.requestIP(request)?.address }),
-    // Bun refuses bodies over 128 MiB before Hono sees them (honojs/hono#2671): allow a full batch,
-    // plus room for the multipart framing; the per-file limits are enforced while streaming.
-    maxRequestBodySize: maxUploadBytes * maxBatchFiles + 1024 * 1024,
+    // Bun refuses a body over this limit (128 MiB by default) with an empty 413 before the app
+    // runs, on the declared Content-Length or mid-stream (honojs/hono#2671): no limit here, the
+    // app's own (limitParsedBodies) answers with a problem naming it.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     idleTimeout: 120,
+    // Hono answers every error of the app itself; this catches what escapes it (a throw in the
+    // adapter above), which Bun would otherwise answer with its HTML error page (plain text
+    // under NODE_ENV=production).
+    error(err) {
+      logger.error("unhandled server error", { error: err.message, stack: err.stack });
+      const response = problemResponse(
+        new ApiError("internal", "Something went wrong on our side"),
+        undefined,
+      );
+      addSecurityHeaders(response.headers);
+      return response;
+    },
   });
   logger.info("listening", { url: server.url.href, database: db.kind });
   return {
