@@ -87,22 +87,19 @@ async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void
   }
 }
 
-/** Who a rate limit counts: each API key on its own, else the user. */
-const principalKey = (p: Principal): string =>
-  p.via === "api_key" ? `key:${p.keyId}` : `user:${p.userId}`;
-
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
  * Counts write requests (every unsafe method) and compute requests (reads whose path matches
- * `compute`, e.g. renders and analyses) against the principal's budget; other reads, such as
- * polling a job or downloading a file, are free.
+ * `compute`, e.g. renders and analyses) against the user's budget; other reads, such as polling
+ * a job or downloading a file, are free. One budget per user, whichever token or API key the
+ * request carries: keys cost nothing to make, so a budget per key would be no limit at all.
  */
 export function limitWritesAndCompute(options: { compute: RegExp }): MiddlewareHandler<AppEnv> {
   return async function limitRequests(c, next) {
     const principal = c.get("principal") as Principal | undefined;
     if (principal && (!SAFE_METHODS.has(c.req.method) || options.compute.test(c.req.path))) {
-      await enforceRateLimit(c.var.services.rateLimits.requests, principalKey(principal));
+      await enforceRateLimit(c.var.services.rateLimits.requests, `user:${principal.userId}`);
     }
     await next();
   };
