@@ -7,7 +7,7 @@ import { ApiError } from "../errors.ts";
 import type { ColourSpace, Histogram } from "../imaging/histogram.ts";
 import { chartSvg, histogramChart } from "../imaging/histogram-chart.ts";
 import type { Palette } from "../imaging/palette.ts";
-import type { ImageService } from "./images.ts";
+import type { ImageRecord, ImageService } from "./images.ts";
 import {
   computeHistogram,
   computePalette,
@@ -28,9 +28,11 @@ export function createAnalysisService(deps: {
 }) {
   const { sql, images, segmentations, processor, limits } = deps;
 
-  /** The cached result of `kind` with `params` on image `id`, or `compute`d once and cached. */
+  /**
+   * The cached result of `kind` with `params` on `image`, or `compute`d once and cached.
+   */
   async function cached<T>(
-    id: string,
+    image: Pick<ImageRecord, "id" | "owner_id">,
     kind: string,
     params: object,
     compute: () => Promise<T>,
@@ -38,15 +40,25 @@ export function createAnalysisService(deps: {
   ) {
     const key = canonicalJson(params);
     const [hit] = await sql<{ result: T }[]>`
-      SELECT result FROM analysis_cache WHERE image_id = ${id} AND kind = ${kind} AND params = ${key}`;
+      SELECT result FROM analysis_cache WHERE image_id = ${image.id} AND kind = ${kind} AND params = ${key}`;
     if (hit) return { result: hit.result, cached: true };
     const result = await compute();
-    // Cached only while the image exists; a delete in between leaves nothing behind.
-    await sql`
-      INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
-      SELECT ${id}, ${kind}, ${key}, ${sql.json(result as postgres.JSONValue)}, ${segmentationId}
-      WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
-      ON CONFLICT DO NOTHING`;
+    await sql.begin(async (tx) => {
+      // Cached only while the image (and the segmentation) exist: locked like a foreign key
+      // check locks them, and a delete in between leaves nothing behind.
+      const [alive] = await tx`
+        SELECT 1 FROM images WHERE id = ${image.id} FOR KEY SHARE`;
+      if (!alive) return;
+      if (segmentationId) {
+        const [segmented] = await tx`
+          SELECT 1 FROM segmentations WHERE id = ${segmentationId} FOR KEY SHARE`;
+        if (!segmented) return;
+      }
+      await tx`
+        INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
+        VALUES (${image.id}, ${kind}, ${key}, ${tx.json(result as postgres.JSONValue)}, ${segmentationId})
+        ON CONFLICT DO NOTHING`;
+    });
     return { result, cached: false };
   }
 
@@ -89,7 +101,7 @@ export function createAnalysisService(deps: {
         );
       }
       return cached<Histogram>(
-        id,
+        record,
         "histogram",
         params,
         async () =>
@@ -108,7 +120,7 @@ export function createAnalysisService(deps: {
     /** The `colors` dominant colours of image `id` with their shares, largest first. */
     async palette(principal: Principal, id: string, params: { colors: number }) {
       const record = await images.get(principal, id);
-      return cached<Palette>(id, "palette", params, async () =>
+      return cached<Palette>(record, "palette", params, async () =>
         computePalette(processor, {
           bytes: await images.readBytes(record),
           format: record.format,

@@ -207,18 +207,31 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
   }
 
   /**
-   * Writes bytes and record inside `tx`: both land, or neither does. The insert's trigger adds
-   * the image to its owner's usage (locking that row until commit, so one user's concurrent
-   * uploads take turns); over a quota, it throws and the caller's transaction rolls back.
-   * Without `bytes`, they are stored already (a cached rendering) and only held against a
-   * concurrent release, as postgresBlobs.put holds them.
+   * Holds image `id` until commit against a delete (a key-share lock, as a foreign key check
+   * takes), so that a row referring to it can be written; 404 when it is gone. Its owner owns
+   * what is made from it. Taken before blobs and usage: every writer locks image, then blob, then
+   * usage, so none waits in a cycle.
+   */
+  async function hold(tx: Transaction, id: string): Promise<Pick<ImageRecord, "id" | "owner_id">> {
+    const [row] = await tx<Pick<ImageRecord, "id" | "owner_id">[]>`
+      SELECT id, owner_id FROM images WHERE id = ${id} FOR KEY SHARE`;
+    if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+    return row;
+  }
+
+  /**
+   * Writes bytes and record inside `tx`: both land, or neither does. A derived image's source
+   * deleted meanwhile makes it a 404. The insert's trigger adds the image to its owner's usage
+   * (locking that row until commit, so one user's concurrent uploads take turns); over a quota,
+   * it throws and the caller's transaction rolls back. Without `bytes`, they are stored already
+   * (a cached rendering) and only held against a concurrent release.
    */
   async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
+    if (image.sourceId) await hold(tx, image.sourceId);
     if (image.bytes) {
       await postgresBlobs.put(tx, image.sha256, image.bytes);
-    } else {
-      const [blob] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${image.sha256} FOR UPDATE`;
-      if (!blob) throw new Error(`The bytes ${image.sha256} were released before they were stored`);
+    } else if (!(await postgresBlobs.hold(tx, image.sha256))) {
+      throw new Error(`The bytes ${image.sha256} were released before they were stored`);
     }
     const [row] = await tx<Row[]>`
       INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
@@ -287,6 +300,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
 
   return {
     get,
+    hold,
 
     /**
      * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and
@@ -383,14 +397,18 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
 
     async remove(principal: Principal, id: string): Promise<void> {
       await sql.begin(async (tx) => {
+        // Locks in the order writers take them (image, blobs, then the owner's usage, which the
+        // delete's triggers update), so a concurrent upload of the same bytes cannot deadlock.
+        const [row] = await tx<{ sha256: string }[]>`
+          SELECT sha256 FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)} FOR UPDATE`;
+        if (!row) throw new ApiError("not_found", `No image with id ${id}`);
         // Read before the delete, whose cascade takes the cache rows (not their blobs).
         const rendered = await tx<{ sha256: string }[]>`
           SELECT sha256 FROM render_cache WHERE image_id = ${id}`;
-        const [row] = await tx<{ sha256: string }[]>`
-          DELETE FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)}
-          RETURNING sha256`;
-        if (!row) throw new ApiError("not_found", `No image with id ${id}`);
-        await postgresBlobs.release(tx, [row.sha256, ...rendered.map((r) => r.sha256)]);
+        const blobs = [row.sha256, ...rendered.map((r) => r.sha256)];
+        await postgresBlobs.lockForRelease(tx, blobs);
+        await tx`DELETE FROM images WHERE id = ${id}`;
+        await postgresBlobs.release(tx, blobs);
       });
     },
   };

@@ -1,5 +1,4 @@
 import type { Principal } from "../auth/principal.ts";
-import type { Transaction } from "../db/database.ts";
 import { canonicalJson } from "../encoding.ts";
 import { ApiError } from "../errors.ts";
 import type { PipelineSpec } from "../imaging/pipeline-spec.ts";
@@ -35,17 +34,6 @@ export function createJobExecutor(deps: {
   const { images, transforms, analysis, segmentations } = deps;
 
   /**
-   * Holds the source image until commit (as render does), or says it is gone; returns its owner,
-   * who owns what is derived from it (as with a single transform).
-   */
-  async function lockSource(tx: Transaction, id: string): Promise<string | null> {
-    const [source] = await tx<{ owner_id: string | null }[]>`
-      SELECT owner_id FROM images WHERE id = ${id} FOR KEY SHARE`;
-    if (!source) throw new ApiError("not_found", `No image with id ${id}`);
-    return source.owner_id;
-  }
-
-  /**
    * An item runs with its job owner's rights as they are now. A job without owner was made by
    * the operator (a script, a test), never through the API, which always records who asked.
    */
@@ -72,7 +60,7 @@ export function createJobExecutor(deps: {
     return {
       result_kind: "image",
       async store(tx) {
-        const source = { id: item.image_id, owner_id: await lockSource(tx, item.image_id) };
+        const source = await images.hold(tx, item.image_id);
         const { format, width, height, sha256, byteSize } = rendering;
         const output = { format, width, height, sha256, byteSize };
         return (await images.storeDerived(source, output, pipeline, tx)).id;
@@ -86,7 +74,7 @@ export function createJobExecutor(deps: {
       result_kind: "histogram",
       // The histogram is the analysis cache's entry for (image, parameters): its id is the image's.
       async store(tx) {
-        await lockSource(tx, item.image_id);
+        await images.hold(tx, item.image_id);
         return item.image_id;
       },
     };
@@ -97,7 +85,7 @@ export function createJobExecutor(deps: {
     return {
       result_kind: "segmentation",
       async store(tx) {
-        const image = { id: item.image_id, owner_id: await lockSource(tx, item.image_id) };
+        const image = await images.hold(tx, item.image_id);
         return (await segmentations.store(image, spec, out, tx)).id;
       },
     };

@@ -89,16 +89,15 @@ export function createSegmentationService(deps: {
     out: SegmentOutput,
     tx?: Transaction,
   ): Promise<SegmentationRecord> {
-    const db: postgres.ISql = tx ?? sql;
-    const json = (v: unknown) => db.json(v as postgres.JSONValue);
-    const [row] = await db<Row[]>`
+    if (!tx) return sql.begin((own) => store(image, spec, out, own));
+    await images.hold(tx, image.id);
+    const json = (v: unknown) => tx.json(v as postgres.JSONValue);
+    const [row] = await tx<Row[]>`
       INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height, region_count, regions, labels)
-      SELECT ${uuidv7()}, ${image.id}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
-             ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels}
-      WHERE EXISTS (SELECT 1 FROM images WHERE id = ${image.id})
-      RETURNING ${db.unsafe(COLUMNS)}`;
-    if (!row) throw new ApiError("not_found", `No image with id ${image.id}`);
-    return toRecord(row);
+      VALUES (${uuidv7()}, ${image.id}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
+             ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels})
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    return toRecord(row as Row);
   }
 
   return {

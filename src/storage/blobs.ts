@@ -9,17 +9,37 @@ export const BLOB_CHUNK_BYTES = 1024 * 1024;
  */
 export const postgresBlobs = {
   /**
-   * Stores `bytes` under `sha256` unless they are there already (then none is sent); locks the
-   * blob row against a concurrent release either way.
+   * Stores `bytes` under `sha256` unless they are there already (then none is sent), and holds
+   * the blob against a concurrent release either way. Safe when other transactions store the same
+   * bytes at once: the insert that conflicts with an uncommitted one waits for it, and only the
+   * transaction whose insert went through writes the chunks.
    */
   async put(tx: Transaction, sha256: string, bytes: Uint8Array): Promise<void> {
-    const [existing] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
-    if (existing) return;
-    await tx`INSERT INTO blobs (sha256, byte_size) VALUES (${sha256}, ${bytes.length})`;
-    for (let seq = 0; seq * BLOB_CHUNK_BYTES < bytes.length; seq++) {
-      const piece = bytes.subarray(seq * BLOB_CHUNK_BYTES, (seq + 1) * BLOB_CHUNK_BYTES);
-      await tx`INSERT INTO blob_chunks (sha256, seq, bytes) VALUES (${sha256}, ${seq}, ${piece})`;
+    for (;;) {
+      const [inserted] = await tx`
+        INSERT INTO blobs (sha256, byte_size) VALUES (${sha256}, ${bytes.length})
+        ON CONFLICT DO NOTHING RETURNING 1`;
+      if (!inserted) {
+        if (await postgresBlobs.hold(tx, sha256)) return;
+        // Released between the insert and the lock: store it after all.
+        continue;
+      }
+      for (let seq = 0; seq * BLOB_CHUNK_BYTES < bytes.length; seq++) {
+        const piece = bytes.subarray(seq * BLOB_CHUNK_BYTES, (seq + 1) * BLOB_CHUNK_BYTES);
+        await tx`INSERT INTO blob_chunks (sha256, seq, bytes) VALUES (${sha256}, ${seq}, ${piece})`;
+      }
+      return;
     }
+  },
+
+  /**
+   * Holds a stored blob until commit, so that a release cannot take it before the row that will
+   * refer to it is written; false when there is no such blob. A key-share lock: holders do not
+   * wait for each other, only a release (FOR UPDATE) waits for them.
+   */
+  async hold(tx: Transaction, sha256: string): Promise<boolean> {
+    const [held] = await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR KEY SHARE`;
+    return held !== undefined;
   },
 
   /** The bytes as a stream that reads one chunk per pull, or null when there is no such blob. */
@@ -57,10 +77,20 @@ export const postgresBlobs = {
     return out;
   },
 
-  /** Deletes each blob that no image and no cached rendering refers to any more. */
+  /**
+   * Locks blobs about to be released, in one order (so two releases sharing blobs cannot
+   * deadlock). Called before the rows that refer to them are deleted: those deletes lock the
+   * owner's usage row, which writers lock after the blob (put, then insert), never before.
+   */
+  async lockForRelease(tx: Transaction, sha256s: string[]): Promise<void> {
+    for (const sha256 of [...new Set(sha256s)].sort()) {
+      await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
+    }
+  },
+
+  /** Deletes each of the blobs, locked by lockForRelease, that nothing refers to any more. */
   async release(tx: Transaction, sha256s: string[]): Promise<void> {
     for (const sha256 of new Set(sha256s)) {
-      await tx`SELECT 1 FROM blobs WHERE sha256 = ${sha256} FOR UPDATE`;
       await tx`DELETE FROM blobs WHERE sha256 = ${sha256}
                AND NOT EXISTS (SELECT 1 FROM images WHERE sha256 = ${sha256})
                AND NOT EXISTS (SELECT 1 FROM render_cache WHERE sha256 = ${sha256})`;
