@@ -42,7 +42,7 @@ describeEachDatabase(
       expect(over.status).toBe(413);
       const problem = (await over.json()) as { detail: string; errors: { status: number }[] };
       expect(problem.detail).toBe(
-        `Storing ${webp.length} more bytes would bring your images to ${2 * webp.length} bytes; the quota (MAX_USER_BYTES) is ${MAX_BYTES}`,
+        `Storing ${webp.length} more bytes would bring what you store to ${2 * webp.length} bytes; the quota (MAX_USER_BYTES) is ${MAX_BYTES}`,
       );
       expect(problem.errors).toEqual([expect.objectContaining({ index: 0, status: 413 })]);
       expect(await state(c, u.id)).toEqual(before);
@@ -113,6 +113,124 @@ describeEachDatabase(
     });
   },
   { maxUserBytes: MAX_BYTES, maxUserImages: 3 },
+);
+
+/**
+ * The bytes stored for `userId`, summed from what is stored rather than from the accounting
+ * columns: their images' blobs, the blobs of their images' cached renderings, their images'
+ * segmentations (label map and regions) and cached analyses.
+ */
+async function storedBytes(c: TestContext, userId: string): Promise<number> {
+  const [row] = await c.db.sql<{ bytes: string }[]>`
+    WITH mine AS (SELECT id, sha256 FROM images WHERE owner_id = ${userId})
+    SELECT (SELECT coalesce(sum(b.byte_size), 0) FROM mine JOIN blobs b USING (sha256))
+         + (SELECT coalesce(sum(b.byte_size), 0)
+            FROM render_cache r JOIN mine m ON m.id = r.image_id JOIN blobs b ON b.sha256 = r.sha256)
+         + (SELECT coalesce(sum(octet_length(s.labels) + octet_length(s.regions::text)), 0)
+            FROM segmentations s JOIN mine m ON m.id = s.image_id)
+         + (SELECT coalesce(sum(octet_length(a.result::text)), 0)
+            FROM analysis_cache a JOIN mine m ON m.id = a.image_id) AS bytes`;
+  return Number(row?.bytes);
+}
+
+async function reportedBytes(app: App): Promise<number> {
+  const me = (await (await app.request("/v1/me")).json()) as { usage: { bytes: number } };
+  return me.usage.bytes;
+}
+
+// Room for the WebP (8 KB), an Otsu segmentation of it (21 KB), a histogram and a palette (4 KB)
+// and a few WebP renderings (2–4 KB each).
+const SMALL_QUOTA = webp.length + 50_000;
+
+describeEachDatabase(
+  "quotas count everything stored",
+  (ctx) => {
+    test("renders, segmentations and analyses count; past the quota they are refused (413); /v1/me matches what is stored", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      const id = ((await (await upload(u.app, [webp])).json()) as { images: { id: string }[] })
+        .images[0]?.id as string;
+
+      const seg = await u.app.request(`/v1/images/${id}/segmentations`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ method: "otsu" }),
+      });
+      expect(seg.status).toBe(201);
+      expect((await u.app.request(`/v1/images/${id}/histogram?bins=64`)).status).toBe(200);
+      expect((await u.app.request(`/v1/images/${id}/palette?colors=8`)).status).toBe(200);
+      const afterAnalyses = await storedBytes(c, u.id);
+      expect(afterAnalyses).toBeGreaterThan(webp.length);
+      expect(await reportedBytes(u.app)).toBe(afterAnalyses);
+
+      // Renders of distinct widths until the quota refuses one.
+      const statuses: number[] = [];
+      let refused: Response | undefined;
+      for (let w = 60; w <= 240 && !refused; w += 2) {
+        const res = await u.app.request(`/v1/images/${id}/render?w=${w}&format=webp`);
+        statuses.push(res.status);
+        if (res.status !== 200) refused = res;
+      }
+      if (!refused) throw new Error("no render was refused");
+      expect(refused.status).toBe(413);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(2);
+      expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(
+        new RegExp(
+          `^Storing \\d+ more bytes would bring what you store to \\d+ bytes; the quota \\(MAX_USER_BYTES\\) is ${SMALL_QUOTA}$`,
+        ),
+      );
+      const full = await storedBytes(c, u.id);
+      expect(full).toBeLessThanOrEqual(SMALL_QUOTA);
+      expect(await reportedBytes(u.app)).toBe(full);
+
+      // A rendering stored already is served; anything new is refused, and nothing more stored.
+      expect((await u.app.request(`/v1/images/${id}/render?w=60&format=webp`)).status).toBe(200);
+      expect((await u.app.request(`/v1/images/${id}/histogram?bins=64`)).status).toBe(200);
+      const refusals = await Promise.all([
+        u.app.request(`/v1/images/${id}/render?w=77&format=png`),
+        u.app.request(`/v1/images/${id}/histogram?bins=32`),
+        u.app.request(`/v1/images/${id}/segmentations`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ method: "threshold", threshold: 99 }),
+        }),
+        u.app.request(`/v1/images/${id}/transform`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ operations: [{ op: "resize", width: 90 }], format: "png" }),
+        }),
+      ]);
+      expect(refusals.map((r) => r.status)).toEqual([413, 413, 413, 413]);
+      const stored = await storedBytes(c, u.id);
+      expect(stored).toBeLessThanOrEqual(SMALL_QUOTA);
+      expect(await reportedBytes(u.app)).toBe(stored);
+
+      // Deleting the image takes everything made from it, and its bytes from the usage.
+      expect((await u.app.request(`/v1/images/${id}`, { method: "DELETE" })).status).toBe(204);
+      expect(await storedBytes(c, u.id)).toBe(0);
+      expect(await reportedBytes(u.app)).toBe(0);
+    });
+
+    test("concurrent renders cannot together go past the quota", async () => {
+      const c = ctx();
+      const u = await c.createUser();
+      const id = ((await (await upload(u.app, [webp])).json()) as { images: { id: string }[] })
+        .images[0]?.id as string;
+      const responses = await Promise.all(
+        // 15: within the test pool's queue; about twice the room they would take.
+        Array.from({ length: 15 }, (_, i) =>
+          u.app.request(`/v1/images/${id}/render?w=${180 + i}&format=webp`),
+        ),
+      );
+      const statuses = new Set(responses.map((r) => r.status));
+      expect(statuses).toEqual(new Set([200, 413]));
+      const stored = await storedBytes(c, u.id);
+      expect(stored).toBeLessThanOrEqual(SMALL_QUOTA);
+      expect(await reportedBytes(u.app)).toBe(stored);
+    });
+  },
+  { maxUserBytes: SMALL_QUOTA },
 );
 
 describeEachDatabase(

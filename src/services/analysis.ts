@@ -29,7 +29,8 @@ export function createAnalysisService(deps: {
   const { sql, images, segmentations, processor, limits } = deps;
 
   /**
-   * The cached result of `kind` with `params` on `image`, or `compute`d once and cached.
+   * The cached result of `kind` with `params` on `image`, or `compute`d once and cached, counted
+   * against the image owner's bytes quota (413 past it).
    */
   async function cached<T>(
     image: Pick<ImageRecord, "id" | "owner_id">,
@@ -42,6 +43,7 @@ export function createAnalysisService(deps: {
     const [hit] = await sql<{ result: T }[]>`
       SELECT result FROM analysis_cache WHERE image_id = ${image.id} AND kind = ${kind} AND params = ${key}`;
     if (hit) return { result: hit.result, cached: true };
+    await images.quota.ensureRoom(sql, image.owner_id);
     const result = await compute();
     await sql.begin(async (tx) => {
       // Cached only while the image (and the segmentation) exist: locked like a foreign key
@@ -54,10 +56,12 @@ export function createAnalysisService(deps: {
           SELECT 1 FROM segmentations WHERE id = ${segmentationId} FOR KEY SHARE`;
         if (!segmented) return;
       }
-      await tx`
-        INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
-        VALUES (${image.id}, ${kind}, ${key}, ${tx.json(result as postgres.JSONValue)}, ${segmentationId})
-        ON CONFLICT DO NOTHING`;
+      const [inserted] = await tx<{ byte_size: string }[]>`
+        INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id, owner_id)
+        VALUES (${image.id}, ${kind}, ${key}, ${tx.json(result as postgres.JSONValue)}, ${segmentationId},
+                ${image.owner_id})
+        ON CONFLICT DO NOTHING RETURNING byte_size`;
+      if (inserted) await images.quota.check(tx, image.owner_id, Number(inserted.byte_size));
     });
     return { result, cached: false };
   }

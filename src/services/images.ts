@@ -16,6 +16,7 @@ import { postgresBlobs } from "../storage/blobs.ts";
 import type { Spool, SpoolFile } from "../storage/spool.ts";
 import { ownedBy, visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
+import { createQuota } from "./quota.ts";
 
 export type ImageRecord = {
   id: string;
@@ -118,6 +119,7 @@ type Room = { bytes: number; images: number };
  */
 export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limits }) {
   const { sql, spool, limits } = deps;
+  const quota = createQuota(limits);
 
   function checkHeader(header: ImageHeader): void {
     const pixels = header.width * header.height;
@@ -141,13 +143,6 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       case "need-more":
         return new Refusal("unprocessable_image", "File ends inside its image header (truncated?)");
     }
-  }
-
-  function bytesQuotaError(used: number, adding: number): ApiError {
-    return new ApiError(
-      "payload_too_large",
-      `Storing ${adding} more bytes would bring your images to ${used + adding} bytes; the quota (MAX_USER_BYTES) is ${limits.maxUserBytes}`,
-    );
   }
 
   function countQuotaError(images: number): ApiError {
@@ -181,7 +176,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         );
       }
       if (size > left.bytes) {
-        const err = bytesQuotaError(limits.maxUserBytes - left.bytes, size);
+        const err = quota.exceeded(limits.maxUserBytes - left.bytes, size);
         throw new Refusal(err.code, err.detail);
       }
       if (!header) {
@@ -240,12 +235,9 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
               ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
       RETURNING ${tx.unsafe(COLUMNS)}`;
     if (image.ownerId) {
-      const [usage] = await tx<{ bytes: string; images: number }[]>`
-        SELECT bytes, images FROM user_usage WHERE user_id = ${image.ownerId}`;
-      const bytes = Number(usage?.bytes ?? 0);
-      if (bytes > limits.maxUserBytes) {
-        throw bytesQuotaError(bytes - image.byteSize, image.byteSize);
-      }
+      await quota.check(tx, image.ownerId, image.byteSize);
+      const [usage] = await tx<{ images: number }[]>`
+        SELECT images FROM user_usage WHERE user_id = ${image.ownerId}`;
       if ((usage?.images ?? 0) > limits.maxUserImages) throw countQuotaError(limits.maxUserImages);
     }
     return toRecord(row as Row);
@@ -301,6 +293,7 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
   return {
     get,
     hold,
+    quota,
 
     /**
      * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and

@@ -69,6 +69,8 @@ export function createSegmentationService(deps: {
   /** Segments image `imageId` in the workers; stores nothing. */
   async function compute(principal: Principal, imageId: string, spec: SegmentationSpec) {
     const image = await images.get(principal, imageId);
+    // Its label map counts against the image owner's quota: no room, no work.
+    await images.quota.ensureRoom(sql, image.owner_id);
     const out = await computeSegmentation(processor, {
       bytes: await images.readBytes(image),
       format: image.format,
@@ -81,7 +83,8 @@ export function createSegmentationService(deps: {
   /**
    * Stores a computed segmentation of `image`, owned by the image's owner: on its own, or inside
    * `tx` (a job item's result is written in the transaction that marks the item succeeded).
-   * 404 when the image was deleted while the segmentation was computed.
+   * 404 when the image was deleted while the segmentation was computed; 413 past the owner's
+   * bytes quota.
    */
   async function store(
     image: Pick<ImageRecord, "id" | "owner_id">,
@@ -92,12 +95,14 @@ export function createSegmentationService(deps: {
     if (!tx) return sql.begin((own) => store(image, spec, out, own));
     await images.hold(tx, image.id);
     const json = (v: unknown) => tx.json(v as postgres.JSONValue);
-    const [row] = await tx<Row[]>`
+    const [row] = await tx<(Row & { byte_size: string })[]>`
       INSERT INTO segmentations (id, image_id, owner_id, method, params, thresholds, width, height, region_count, regions, labels)
       VALUES (${uuidv7()}, ${image.id}, ${image.owner_id}, ${spec.method}, ${json(spec)}, ${json(out.thresholds)}, ${out.width},
              ${out.height}, ${out.count}, ${json(out.regions)}, ${out.labels})
-      RETURNING ${tx.unsafe(COLUMNS)}`;
-    return toRecord(row as Row);
+      RETURNING ${tx.unsafe(COLUMNS)}, byte_size`;
+    const { byte_size, ...record } = row as Row & { byte_size: string };
+    await images.quota.check(tx, image.owner_id, Number(byte_size));
+    return toRecord(record);
   }
 
   return {

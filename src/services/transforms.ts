@@ -70,6 +70,7 @@ export function createTransformService(deps: {
     ): Promise<ImageRecord> {
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
+      await images.quota.ensureRoom(sql, source.owner_id);
       const output = await run(source, resolved);
       return images.storeDerived(
         source,
@@ -111,6 +112,8 @@ export function createTransformService(deps: {
           return { ...hit, byteSize: Number(hit.byte_size), cached: true, body };
         }
       }
+      // A cached rendering counts against the image owner's quota: no room, no work.
+      await images.quota.ensureRoom(sql, source.owner_id);
       const output = await run(source, resolved);
       const sha256 = await sha256Hex(output.bytes);
       await sql.begin(async (tx) => {
@@ -119,10 +122,12 @@ export function createTransformService(deps: {
         const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
         if (!alive) return;
         await postgresBlobs.put(tx, sha256, output.bytes);
-        await tx`
-          INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256)
-          VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256})
-          ON CONFLICT DO NOTHING`;
+        const [inserted] = await tx`
+          INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256, owner_id, byte_size)
+          VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256},
+                  ${source.owner_id}, ${output.bytes.length})
+          ON CONFLICT DO NOTHING RETURNING 1`;
+        if (inserted) await images.quota.check(tx, source.owner_id, output.bytes.length);
       });
       return {
         format: resolved.format,

@@ -8,6 +8,7 @@ import users from "./0005_users.sql" with { type: "text" };
 import jobs from "./0006_jobs.sql" with { type: "text" };
 import notifications from "./0007_notifications.sql" with { type: "text" };
 import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "text" };
+import usageCountsEverything from "./0009_usage_counts_everything.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0006_jobs", sql: jobs },
   { name: "0007_notifications", sql: notifications },
   { name: "0008_job_items_claim_index", sql: jobItemsClaimIndex },
+  { name: "0009_usage_counts_everything", sql: usageCountsEverything },
 ];

@@ -7,12 +7,19 @@ const MeSchema = UserSchema.extend({
   via: z.enum(["token", "api_key"]).openapi({ description: "How this request authenticated." }),
   usage: z
     .object({
-      bytes: z.number().int(),
+      bytes: z
+        .number()
+        .int()
+        .openapi({
+          description:
+            "Everything stored for you: images (originals and derived), cached renderings and " +
+            "analyses, segmentations; each counted in full, even when identical bytes are shared.",
+        }),
       images: z.number().int(),
       max_bytes: z.number().int().openapi({ description: "MAX_USER_BYTES" }),
       max_images: z.number().int().openapi({ description: "MAX_USER_IMAGES" }),
     })
-    .openapi({ description: "Stored images (originals and derived) against the quotas." }),
+    .openapi({ description: "What you store, against the quotas." }),
 }).openapi("Me");
 
 const route = createRoute({
