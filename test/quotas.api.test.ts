@@ -133,6 +133,12 @@ async function storedBytes(c: TestContext, userId: string): Promise<number> {
   return Number(row?.bytes);
 }
 
+async function uploadedWebp(app: App): Promise<string> {
+  const res = await upload(app, [webp]);
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { images: { id: string }[] }).images[0]?.id as string;
+}
+
 async function reportedBytes(app: App): Promise<number> {
   const me = (await (await app.request("/v1/me")).json()) as { usage: { bytes: number } };
   return me.usage.bytes;
@@ -148,8 +154,7 @@ describeEachDatabase(
     test("renders, segmentations and analyses count; past the quota they are refused (413); /v1/me matches what is stored", async () => {
       const c = ctx();
       const u = await c.createUser();
-      const id = ((await (await upload(u.app, [webp])).json()) as { images: { id: string }[] })
-        .images[0]?.id as string;
+      const id = await uploadedWebp(u.app);
 
       const seg = await u.app.request(`/v1/images/${id}/segmentations`, {
         method: "POST",
@@ -215,8 +220,7 @@ describeEachDatabase(
     test("concurrent renders cannot together go past the quota", async () => {
       const c = ctx();
       const u = await c.createUser();
-      const id = ((await (await upload(u.app, [webp])).json()) as { images: { id: string }[] })
-        .images[0]?.id as string;
+      const id = await uploadedWebp(u.app);
       const responses = await Promise.all(
         // 15: within the test pool's queue; about twice the room they would take.
         Array.from({ length: 15 }, (_, i) =>
