@@ -340,7 +340,7 @@ const SETTINGS = {
       default: 10 * GiB,
       unit: "bytes",
       description:
-        "Quota: bytes of one user's images, originals and derived; an upload or transform past it is refused (413), nothing stored.",
+        "Quota: bytes of everything stored for one user: images (originals and derived), cached renderings and analyses, segmentations. What would store more past it is refused (413), nothing stored; what is stored is still served.",
     }),
     maxUserImages: integer({
       env: "MAX_USER_IMAGES",
@@ -435,7 +435,7 @@ const SETTINGS = {
       max: 1_000_000,
       default: 600,
       description:
-        "Write and compute requests (every POST/PATCH/DELETE; renders, histograms, palettes, masks, `results.zip`) per user or API key per window, 429 + `Retry-After` past it; also login attempts per address. Other reads are never limited. `0`: no limit.",
+        "Write and compute requests (every POST/PATCH/DELETE; renders, histograms, palettes, masks, `results.zip`) per user per window, all of the user's tokens and API keys together; 429 + `Retry-After` past it; also login attempts per address. Other reads are never limited. `0`: no limit.",
     }),
     windowSeconds: integer({
       env: "RATE_LIMIT_WINDOW_SECONDS",
