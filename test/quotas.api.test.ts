@@ -192,9 +192,11 @@ describeEachDatabase(
       // A rendering stored already is served; anything new is refused, and nothing more stored.
       expect((await u.app.request(`/v1/images/${id}/render?w=60&format=webp`)).status).toBe(200);
       expect((await u.app.request(`/v1/images/${id}/histogram?bins=64`)).status).toBe(200);
+      // Each larger than the room left, which is less than one small rendering.
+      expect(SMALL_QUOTA - full).toBeLessThan(4000);
       const refusals = await Promise.all([
         u.app.request(`/v1/images/${id}/render?w=77&format=png`),
-        u.app.request(`/v1/images/${id}/histogram?bins=32`),
+        u.app.request(`/v1/images/${id}/histogram?bins=256`),
         u.app.request(`/v1/images/${id}/segmentations`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
