@@ -4,13 +4,15 @@ import { isHostName, parseCidr, parseIp } from "./notify/address-policy.ts";
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-const integer = (name: string, min: number, max: number, fallback: number) =>
+const anInteger = (name: string, min: number, max: number) =>
   z.coerce
     .number({ error: `Expected an integer between ${min} and ${max} for ${name}` })
     .int(`Expected an integer between ${min} and ${max} for ${name}`)
     .min(min, `Expected an integer between ${min} and ${max} for ${name}`)
-    .max(max, `Expected an integer between ${min} and ${max} for ${name}`)
-    .default(fallback);
+    .max(max, `Expected an integer between ${min} and ${max} for ${name}`);
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  anInteger(name, min, max).default(fallback);
 
 const flag = (name: string) =>
   z
@@ -88,6 +90,12 @@ const EnvSchema = z.object({
   ),
   IMAGE_QUEUE_LIMIT: integer("IMAGE_QUEUE_LIMIT", 0, 100_000, 64),
   IMAGE_TIMEOUT_MS: integer("IMAGE_TIMEOUT_MS", 100, 3_600_000, 30_000),
+  // No default here: it follows IMAGE_WORKERS.
+  IMAGE_WORKERS_PER_USER: anInteger("IMAGE_WORKERS_PER_USER", 1, 64).optional(),
+  IMAGE_QUEUE_PER_USER: integer("IMAGE_QUEUE_PER_USER", 0, 100_000, 16),
+  MAX_INFLIGHT_BYTES: integer("MAX_INFLIGHT_BYTES", 1, Number.MAX_SAFE_INTEGER, 256 * MiB),
+  COMPUTE_BUDGET_SECONDS: integer("COMPUTE_BUDGET_SECONDS", 0, 86_400, 60),
+  SHUTDOWN_TIMEOUT_MS: integer("SHUTDOWN_TIMEOUT_MS", 100, 600_000, 10_000),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `Expected one of ${LOG_LEVELS.join(", ")} for LOG_LEVEL` })
     .default("info"),
@@ -179,6 +187,8 @@ export type Config = {
   notifications: NotificationSettings;
   webhooks: WebhookSettings;
   logLevel: LogLevel;
+  /** After SIGTERM: how long in-flight requests may take before everything is closed anyway. */
+  shutdownTimeoutMs: number;
 };
 
 /** Background jobs: their transport (RabbitMQ or in-process) and retry policy. */
@@ -244,6 +254,17 @@ export type WorkerSettings = {
   /** Jobs that may wait for a worker before the API answers 503. */
   queueLimit: number;
   timeoutMs: number;
+  admission: {
+    /** One user's tasks that run at once; default: half the workers, at least one. */
+    perUser: number;
+    /** One user's tasks that may wait; beyond it 429. */
+    perUserQueue: number;
+    /** Original bytes read or held by running tasks, all together. */
+    maxInflightBytes: number;
+    /** Milliseconds of image work per user per window; 0: no budget. */
+    computeBudgetMs: number;
+    windowMs: number;
+  };
 };
 
 export type Limits = {
@@ -312,6 +333,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       size: e.IMAGE_WORKERS,
       queueLimit: e.IMAGE_QUEUE_LIMIT,
       timeoutMs: e.IMAGE_TIMEOUT_MS,
+      admission: {
+        perUser: e.IMAGE_WORKERS_PER_USER ?? Math.ceil(e.IMAGE_WORKERS / 2),
+        perUserQueue: e.IMAGE_QUEUE_PER_USER,
+        maxInflightBytes: e.MAX_INFLIGHT_BYTES,
+        computeBudgetMs: e.COMPUTE_BUDGET_SECONDS * 1000,
+        windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      },
     },
     auth: {
       jwtKeys: e.JWT_KEYS ?? [],
@@ -357,5 +385,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE ?? [],
     },
     logLevel: e.LOG_LEVEL,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

@@ -15,6 +15,7 @@ import {
   renderChartPng,
 } from "./processor.ts";
 import type { SegmentationService } from "./segmentations.ts";
+import { createSingleFlight } from "./single-flight.ts";
 
 export type AnalysisService = ReturnType<typeof createAnalysisService>;
 
@@ -27,8 +28,12 @@ export function createAnalysisService(deps: {
   limits: Limits;
 }) {
   const { sql, images, segmentations, processor, limits } = deps;
+  const share = createSingleFlight();
 
-  /** The cached result of `kind` with `params` on image `id`, or `compute`d once and cached. */
+  /**
+   * The cached result of `kind` with `params` on image `id`, or `compute`d once and cached;
+   * concurrent misses of one entry share one computation.
+   */
   async function cached<T>(
     id: string,
     kind: string,
@@ -40,13 +45,16 @@ export function createAnalysisService(deps: {
     const [hit] = await sql<{ result: T }[]>`
       SELECT result FROM analysis_cache WHERE image_id = ${id} AND kind = ${kind} AND params = ${key}`;
     if (hit) return { result: hit.result, cached: true };
-    const result = await compute();
-    // Cached only while the image exists; a delete in between leaves nothing behind.
-    await sql`
-      INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
-      SELECT ${id}, ${kind}, ${key}, ${sql.json(result as postgres.JSONValue)}, ${segmentationId}
-      WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
-      ON CONFLICT DO NOTHING`;
+    const result = await share(`${id}:${kind}:${key}`, async () => {
+      const computed = await compute();
+      // Cached only while the image exists; a delete in between leaves nothing behind.
+      await sql`
+        INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id)
+        SELECT ${id}, ${kind}, ${key}, ${sql.json(computed as postgres.JSONValue)}, ${segmentationId}
+        WHERE EXISTS (SELECT 1 FROM images WHERE id = ${id})
+        ON CONFLICT DO NOTHING`;
+      return computed;
+    });
     return { result, cached: false };
   }
 
@@ -92,15 +100,17 @@ export function createAnalysisService(deps: {
         id,
         "histogram",
         params,
-        async () =>
-          computeHistogram(processor, {
-            bytes: await images.readBytes(record),
-            format: record.format,
-            space: params.space,
-            bins: params.bins,
-            maxPixels: limits.maxPixels,
-            mask: seg ? { ...seg.stored, region: params.region } : undefined,
-          }),
+        () =>
+          processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+            computeHistogram(processor, {
+              bytes: await images.readBytes(record),
+              format: record.format,
+              space: params.space,
+              bins: params.bins,
+              maxPixels: limits.maxPixels,
+              mask: seg ? { ...seg.stored, region: params.region } : undefined,
+            }),
+          ),
         seg ? seg.record.id : null,
       );
     },
@@ -108,25 +118,29 @@ export function createAnalysisService(deps: {
     /** The `colors` dominant colours of image `id` with their shares, largest first. */
     async palette(principal: Principal, id: string, params: { colors: number }) {
       const record = await images.get(principal, id);
-      return cached<Palette>(id, "palette", params, async () =>
-        computePalette(processor, {
-          bytes: await images.readBytes(record),
-          format: record.format,
-          colors: params.colors,
-          maxPixels: limits.maxPixels,
-        }),
+      return cached<Palette>(id, "palette", params, () =>
+        processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+          computePalette(processor, {
+            bytes: await images.readBytes(record),
+            format: record.format,
+            colors: params.colors,
+            maxPixels: limits.maxPixels,
+          }),
+        ),
       );
     },
 
     /**
-     * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop. The ETag is
-     * the digest of the bytes, which depend only on the histogram.
+     * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop, in
+     * `principal`'s turn. The ETag is the digest of the bytes, which depend only on the histogram.
      */
-    async drawHistogram(histogram: Histogram, format: "svg" | "png") {
+    async drawHistogram(principal: Principal, histogram: Histogram, format: "svg" | "png") {
       const bytes =
         format === "svg"
           ? new TextEncoder().encode(chartSvg(histogramChart(histogram)))
-          : await renderChartPng(processor, { histogram });
+          : await processor.admit({ owner: principal.userId, bytes: 0 }, () =>
+              renderChartPng(processor, { histogram }),
+            );
       return {
         bytes,
         mediaType: format === "svg" ? "image/svg+xml" : "image/png",

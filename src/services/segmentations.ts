@@ -69,12 +69,16 @@ export function createSegmentationService(deps: {
   /** Segments image `imageId` in the workers; stores nothing. */
   async function compute(principal: Principal, imageId: string, spec: SegmentationSpec) {
     const image = await images.get(principal, imageId);
-    const out = await computeSegmentation(processor, {
-      bytes: await images.readBytes(image),
-      format: image.format,
-      spec,
-      maxPixels: limits.maxPixels,
-    });
+    const out = await processor.admit(
+      { owner: principal.userId, bytes: image.byte_size },
+      async () =>
+        computeSegmentation(processor, {
+          bytes: await images.readBytes(image),
+          format: image.format,
+          spec,
+          maxPixels: limits.maxPixels,
+        }),
+    );
     return { image, out };
   }
 
@@ -146,11 +150,13 @@ export function createSegmentationService(deps: {
       const needsImage =
         options.format === "png" && (options.kind === "overlay" || options.kind === "cutout");
       const image = needsImage ? await images.get(principal, record.image_id) : null;
-      return computeMask(processor, {
-        ...labels,
-        ...options,
-        image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
-      });
+      return processor.admit({ owner: principal.userId, bytes: image?.byte_size ?? 0 }, async () =>
+        computeMask(processor, {
+          ...labels,
+          ...options,
+          image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
+        }),
+      );
     },
 
     async remove(principal: Principal, id: string): Promise<void> {

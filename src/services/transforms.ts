@@ -7,6 +7,7 @@ import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
 import type { ImageRecord, ImageService } from "./images.ts";
 import { type ImageProcessor, processPipeline } from "./processor.ts";
+import { createSingleFlight } from "./single-flight.ts";
 
 export type Rendering = {
   format: EncodableFormat;
@@ -46,15 +47,22 @@ export function createTransformService(deps: {
   limits: Limits;
 }) {
   const { sql, images, processor, limits } = deps;
+  const share = createSingleFlight();
 
-  async function run(record: ImageRecord, spec: PipelineSpec & { format: EncodableFormat }) {
-    const bytes = await images.readBytes(record);
-    return processPipeline(processor, {
-      bytes,
-      format: record.format,
-      spec,
-      maxPixels: limits.maxPixels,
-    });
+  /** Runs `spec` on `record` for `principal`, reading the original once admitted. */
+  function run(
+    principal: Principal,
+    record: ImageRecord,
+    spec: PipelineSpec & { format: EncodableFormat },
+  ) {
+    return processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+      processPipeline(processor, {
+        bytes: await images.readBytes(record),
+        format: record.format,
+        spec,
+        maxPixels: limits.maxPixels,
+      }),
+    );
   }
 
   return {
@@ -70,7 +78,7 @@ export function createTransformService(deps: {
     ): Promise<ImageRecord> {
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
-      const output = await run(source, resolved);
+      const output = await run(principal, source, resolved);
       return images.storeDerived(
         source,
         { ...output, format: resolved.format },
@@ -111,28 +119,31 @@ export function createTransformService(deps: {
           return { ...hit, byteSize: Number(hit.byte_size), cached: true, body };
         }
       }
-      const output = await run(source, resolved);
-      const sha256 = await sha256Hex(output.bytes);
-      await sql.begin(async (tx) => {
-        // The source may have been deleted meanwhile: then there is nothing to cache against, and
-        // the key-share lock keeps it from going before this transaction commits.
-        const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
-        if (!alive) return;
-        await postgresBlobs.put(tx, sha256, output.bytes);
-        await tx`
-          INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256)
-          VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256})
-          ON CONFLICT DO NOTHING`;
+      // Identical renders arriving together (a page's many <img>, a retry storm) share one.
+      return share(`${id}:${key}`, async (): Promise<Rendering> => {
+        const output = await run(principal, source, resolved);
+        const sha256 = await sha256Hex(output.bytes);
+        await sql.begin(async (tx) => {
+          // The source may have been deleted meanwhile: then there is nothing to cache against, and
+          // the key-share lock keeps it from going before this transaction commits.
+          const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
+          if (!alive) return;
+          await postgresBlobs.put(tx, sha256, output.bytes);
+          await tx`
+            INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256)
+            VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256})
+            ON CONFLICT DO NOTHING`;
+        });
+        return {
+          format: resolved.format,
+          width: output.width,
+          height: output.height,
+          sha256,
+          byteSize: output.bytes.length,
+          cached: false,
+          body: output.bytes,
+        };
       });
-      return {
-        format: resolved.format,
-        width: output.width,
-        height: output.height,
-        sha256,
-        byteSize: output.bytes.length,
-        cached: false,
-        body: output.bytes,
-      };
     },
   };
 }
