@@ -77,10 +77,24 @@ export async function startServer(config: Config) {
     db,
     jobs: services.background.jobs,
     async stop() {
+      // New connections are refused at once; requests in flight get SHUTDOWN_TIMEOUT_MS, less
+      // what closing the rest may take, then their connections are cut.
       const stopped = server.stop();
       // Open event streams would hold the stop forever: end them, their clients resume elsewhere.
       services.jobs.closeStreams();
-      await stopped;
+      const graceMs = config.shutdownTimeoutMs - Math.min(2000, config.shutdownTimeoutMs / 4);
+      const drained = await Promise.race([
+        stopped.then(() => true),
+        Bun.sleep(graceMs).then(() => false),
+      ]);
+      if (!drained) {
+        logger.warn("requests still in flight at the shutdown timeout: closing them", {
+          timeout_ms: config.shutdownTimeoutMs,
+        });
+        // Waiting and running image tasks answer 503 first, then the connections go.
+        await processor.close();
+        await server.stop(true);
+      }
       await services.background.stop();
       await processor.close();
       await db.close();
