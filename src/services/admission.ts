@@ -155,15 +155,24 @@ export function createImageAdmission(settings: AdmissionSettings): ImageAdmissio
       return new Promise<T>((resolve, reject) => {
         const start = () => {
           const started = now();
-          work()
-            .then(resolve, reject)
-            .finally(() => {
-              if (settings.computeBudgetMs > 0) spent(owner).ms += now() - started;
-              bump(running, owner, -1);
-              runningTotal--;
-              inflightBytes -= ticket.bytes;
-              dispatch();
-            });
+          // The slot is free (and the time charged) before the caller hears back.
+          const release = () => {
+            if (settings.computeBudgetMs > 0) spent(owner).ms += now() - started;
+            bump(running, owner, -1);
+            runningTotal--;
+            inflightBytes -= ticket.bytes;
+            dispatch();
+          };
+          work().then(
+            (value) => {
+              release();
+              resolve(value);
+            },
+            (err: unknown) => {
+              release();
+              reject(err);
+            },
+          );
         };
         waiting.push({ ticket, start, refuse: reject });
         bump(waitingOf, owner, 1);

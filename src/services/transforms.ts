@@ -2,6 +2,7 @@ import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
 import { canonicalJson, sha256Hex } from "../encoding.ts";
+import { ApiError } from "../errors.ts";
 import type { EncodableFormat } from "../imaging/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
@@ -101,26 +102,33 @@ export function createTransformService(deps: {
       const key = await sha256Hex(
         new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
       );
-      const [hit] = await sql<
-        {
-          format: EncodableFormat;
-          width: number;
-          height: number;
-          sha256: string;
-          byte_size: string;
-        }[]
-      >`
-        SELECT c.format, c.width, c.height, c.sha256, b.byte_size
-        FROM render_cache c JOIN blobs b USING (sha256)
-        WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
-      if (hit) {
-        const body = await postgresBlobs.stream(sql, hit.sha256);
-        if (body) {
-          return { ...hit, byteSize: Number(hit.byte_size), cached: true, body };
+      const fromCache = async (): Promise<Rendering | null> => {
+        const [hit] = await sql<
+          {
+            format: EncodableFormat;
+            width: number;
+            height: number;
+            sha256: string;
+            byte_size: string;
+          }[]
+        >`
+          SELECT c.format, c.width, c.height, c.sha256, b.byte_size
+          FROM render_cache c JOIN blobs b USING (sha256)
+          WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
+        const body = hit ? await postgresBlobs.stream(sql, hit.sha256) : null;
+        return hit && body ? { ...hit, byteSize: Number(hit.byte_size), cached: true, body } : null;
+      };
+      const hit = await fromCache();
+      if (hit) return hit;
+      // Identical renders arriving together (a page's many <img>, a retry storm) share one
+      // computation; each caller streams the cached bytes of its own when it comes late.
+      const made = await share(`${id}:${key}`, async (): Promise<Rendering | null> => {
+        // A flight starting just as the previous one stored this rendering finds it here.
+        const late = await fromCache();
+        if (late) {
+          if (late.body instanceof ReadableStream) await late.body.cancel();
+          return null;
         }
-      }
-      // Identical renders arriving together (a page's many <img>, a retry storm) share one.
-      return share(`${id}:${key}`, async (): Promise<Rendering> => {
         const output = await run(principal, source, resolved);
         const sha256 = await sha256Hex(output.bytes);
         await sql.begin(async (tx) => {
@@ -144,6 +152,9 @@ export function createTransformService(deps: {
           body: output.bytes,
         };
       });
+      const rendering = made ?? (await fromCache());
+      if (!rendering) throw new ApiError("not_found", `No image with id ${id}`);
+      return rendering;
     },
   };
 }
