@@ -26,7 +26,7 @@ describe("loadConfig", () => {
           perUser: Math.ceil(navigator.hardwareConcurrency / 2),
           perUserQueue: 16,
           maxInflightBytes: 256 * 1024 * 1024,
-          computeBudgetMs: 60_000,
+          computeBudgetMs: 120_000,
           windowMs: 60_000,
         },
       },
