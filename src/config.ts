@@ -371,6 +371,46 @@ const SETTINGS = {
       unit: "ms",
       description: "Time limit of one image task; the worker is replaced and the request gets 503.",
     }),
+    admission: {
+      perUser: integer({
+        env: "IMAGE_WORKERS_PER_USER",
+        area: "images",
+        min: 1,
+        max: 64,
+        fallback: (read) => Math.ceil(read(IMAGE_WORKERS) / 2),
+        shownDefault: "half of `IMAGE_WORKERS`",
+        description:
+          "One user's image tasks that run at once (at least 1), so nobody holds every worker; their further tasks wait in line, holding no image bytes while they wait.",
+      }),
+      perUserQueue: integer({
+        env: "IMAGE_QUEUE_PER_USER",
+        area: "images",
+        min: 0,
+        max: 100_000,
+        default: 16,
+        description:
+          "One user's image tasks that may wait for their turn; past that 429 with `Retry-After` (`IMAGE_QUEUE_LIMIT` bounds everyone's together, with 503).",
+      }),
+      maxInflightBytes: integer({
+        env: "MAX_INFLIGHT_BYTES",
+        area: "images",
+        min: 1,
+        max: Number.MAX_SAFE_INTEGER,
+        default: 256 * MiB,
+        unit: "bytes",
+        description:
+          "Original bytes that running image tasks may read and hold at once; the next task waits until it fits (a larger original runs alone).",
+      }),
+      computeBudgetSeconds: integer({
+        env: "COMPUTE_BUDGET_SECONDS",
+        area: "images",
+        min: 0,
+        max: 86_400,
+        default: 120,
+        description:
+          "Seconds of image work (original read included) one user may use per `RATE_LIMIT_WINDOW_SECONDS`; past it 429 with `Retry-After`; 0: no budget. Job items refused by admission (429/503) are retried as failed attempts.",
+      }),
+    },
   },
   auth: {
     jwtKeys: setting({
@@ -679,6 +719,16 @@ const SETTINGS = {
     default: "info",
     allowed: LOG_LEVELS.map((level) => `\`${level}\``).join(", "),
     description: "Logs are JSON lines on stdout.",
+  }),
+  shutdownTimeoutMs: integer({
+    env: "SHUTDOWN_TIMEOUT_MS",
+    area: "server",
+    min: 100,
+    max: 600_000,
+    default: 10_000,
+    unit: "ms",
+    description:
+      "On SIGTERM/SIGINT new connections are refused, requests in flight get this long to finish, then everything is closed and the process exits.",
   }),
 } satisfies Settings;
 

@@ -1,30 +1,47 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import postgres from "postgres";
 import type { Database, Listen } from "../db/database.ts";
 import { removeLeftovers, tempFileName } from "./leftovers.ts";
+import type { PgliteThreadReply, PgliteThreadRequest } from "./pglite-thread.ts";
 
 const SOCKET_PREFIX = "pictor-pglite-";
+const threadUrl = new URL("./pglite-thread.ts", import.meta.url);
+
+/** Asks the database thread for one thing and waits for its answer. */
+function ask(thread: Worker, request: PgliteThreadRequest): Promise<PgliteThreadReply> {
+  return new Promise((resolve, reject) => {
+    thread.onmessage = (event: MessageEvent<PgliteThreadReply>) => {
+      const reply = event.data;
+      if ("failed" in reply) reject(new Error(reply.failed));
+      else resolve(reply);
+    };
+    thread.onerror = (event) => reject(new Error(event.message));
+    thread.postMessage(request);
+  });
+}
 
 /**
- * The zero-setup database: PGlite (Postgres compiled to WASM) in this process, served over a
- * private Unix socket to the same postgres.js client the real server uses, so both run one SQL
- * dialect through one code path.
+ * The zero-setup database: PGlite (Postgres compiled to WASM) in a thread of this process, served
+ * over a private Unix socket to the same postgres.js client the real server uses, so both run one
+ * SQL dialect through one code path, and the HTTP thread only reads and writes a socket.
  *
  * @param dataDir a directory for the data files, or "memory://" for a throwaway database
  */
 export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
   // A socket under /tmp: socket paths are limited to ~100 bytes, and only this process knows it.
   // Those of killed processes stay (a kill -9 runs no cleanup): remove them first.
   removeLeftovers(tmpdir(), SOCKET_PREFIX, ".sock");
   const path = join(tmpdir(), tempFileName(SOCKET_PREFIX, ".sock", 8));
-  const server = new PGLiteSocketServer({ db: pglite, path });
-  await server.start();
+  const thread = new Worker(threadUrl);
+  try {
+    await ask(thread, { open: { dataDir, path } });
+  } catch (err) {
+    thread.terminate();
+    throw err;
+  }
   const listeners = new Map<string, Set<(payload: string) => void>>();
   // The LISTEN of each channel, once: a second subscriber waits for the first one's.
   const listening = new Map<string, Promise<void>>();
@@ -72,8 +89,8 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
     listen,
     async close() {
       await sql.end({ timeout: 5 });
-      await server.stop();
-      await pglite.close();
+      await ask(thread, { close: true });
+      thread.terminate();
       rmSync(path, { force: true });
     },
   };

@@ -15,6 +15,7 @@ import {
   renderChartPng,
 } from "./processor.ts";
 import type { SegmentationService } from "./segmentations.ts";
+import { createSingleFlight } from "./single-flight.ts";
 
 export type AnalysisService = ReturnType<typeof createAnalysisService>;
 
@@ -27,10 +28,12 @@ export function createAnalysisService(deps: {
   limits: Limits;
 }) {
   const { sql, images, segmentations, processor, limits } = deps;
+  const share = createSingleFlight();
 
   /**
    * The cached result of `kind` with `params` on `image`, or `compute`d once and cached, counted
-   * against the image owner's bytes quota (413 past it).
+   * against the image owner's bytes quota (413 past it); concurrent misses of one entry share one
+   * computation.
    */
   async function cached<T>(
     image: Pick<ImageRecord, "id" | "owner_id">,
@@ -44,24 +47,27 @@ export function createAnalysisService(deps: {
       SELECT result FROM analysis_cache WHERE image_id = ${image.id} AND kind = ${kind} AND params = ${key}`;
     if (hit) return { result: hit.result, cached: true };
     await images.quota.ensureRoom(sql, image.owner_id);
-    const result = await compute();
-    await sql.begin(async (tx) => {
-      // Cached only while the image (and the segmentation) exist: locked like a foreign key
-      // check locks them, and a delete in between leaves nothing behind.
-      const [alive] = await tx`
-        SELECT 1 FROM images WHERE id = ${image.id} FOR KEY SHARE`;
-      if (!alive) return;
-      if (segmentationId) {
-        const [segmented] = await tx`
-          SELECT 1 FROM segmentations WHERE id = ${segmentationId} FOR KEY SHARE`;
-        if (!segmented) return;
-      }
-      const [inserted] = await tx<{ byte_size: string }[]>`
-        INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id, owner_id)
-        VALUES (${image.id}, ${kind}, ${key}, ${tx.json(result as postgres.JSONValue)}, ${segmentationId},
-                ${image.owner_id})
-        ON CONFLICT DO NOTHING RETURNING byte_size`;
-      if (inserted) await images.quota.check(tx, image.owner_id, Number(inserted.byte_size));
+    const result = await share(`${image.id}:${kind}:${key}`, async () => {
+      const computed = await compute();
+      await sql.begin(async (tx) => {
+        // Cached only while the image (and the segmentation) exist: locked like a foreign key
+        // check locks them, and a delete in between leaves nothing behind.
+        const [alive] = await tx`
+          SELECT 1 FROM images WHERE id = ${image.id} FOR KEY SHARE`;
+        if (!alive) return;
+        if (segmentationId) {
+          const [segmented] = await tx`
+            SELECT 1 FROM segmentations WHERE id = ${segmentationId} FOR KEY SHARE`;
+          if (!segmented) return;
+        }
+        const [inserted] = await tx<{ byte_size: string }[]>`
+          INSERT INTO analysis_cache (image_id, kind, params, result, segmentation_id, owner_id)
+          VALUES (${image.id}, ${kind}, ${key}, ${tx.json(computed as postgres.JSONValue)}, ${segmentationId},
+                  ${image.owner_id})
+          ON CONFLICT DO NOTHING RETURNING byte_size`;
+        if (inserted) await images.quota.check(tx, image.owner_id, Number(inserted.byte_size));
+      });
+      return computed;
     });
     return { result, cached: false };
   }
@@ -108,15 +114,17 @@ export function createAnalysisService(deps: {
         record,
         "histogram",
         params,
-        async () =>
-          computeHistogram(processor, {
-            bytes: await images.readBytes(record),
-            format: record.format,
-            space: params.space,
-            bins: params.bins,
-            maxPixels: limits.maxPixels,
-            mask: seg ? { ...seg.stored, region: params.region } : undefined,
-          }),
+        () =>
+          processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+            computeHistogram(processor, {
+              bytes: await images.readBytes(record),
+              format: record.format,
+              space: params.space,
+              bins: params.bins,
+              maxPixels: limits.maxPixels,
+              mask: seg ? { ...seg.stored, region: params.region } : undefined,
+            }),
+          ),
         seg ? seg.record.id : null,
       );
     },
@@ -124,25 +132,29 @@ export function createAnalysisService(deps: {
     /** The `colors` dominant colours of image `id` with their shares, largest first. */
     async palette(principal: Principal, id: string, params: { colors: number }) {
       const record = await images.get(principal, id);
-      return cached<Palette>(record, "palette", params, async () =>
-        computePalette(processor, {
-          bytes: await images.readBytes(record),
-          format: record.format,
-          colors: params.colors,
-          maxPixels: limits.maxPixels,
-        }),
+      return cached<Palette>(record, "palette", params, () =>
+        processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+          computePalette(processor, {
+            bytes: await images.readBytes(record),
+            format: record.format,
+            colors: params.colors,
+            maxPixels: limits.maxPixels,
+          }),
+        ),
       );
     },
 
     /**
-     * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop. The ETag is
-     * the digest of the bytes, which depend only on the histogram.
+     * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop, in
+     * `principal`'s turn. The ETag is the digest of the bytes, which depend only on the histogram.
      */
-    async drawHistogram(histogram: Histogram, format: "svg" | "png") {
+    async drawHistogram(principal: Principal, histogram: Histogram, format: "svg" | "png") {
       const bytes =
         format === "svg"
           ? new TextEncoder().encode(chartSvg(histogramChart(histogram)))
-          : await renderChartPng(processor, { histogram });
+          : await processor.admit({ owner: principal.userId, bytes: 0 }, () =>
+              renderChartPng(processor, { histogram }),
+            );
       return {
         bytes,
         mediaType: format === "svg" ? "image/svg+xml" : "image/png",

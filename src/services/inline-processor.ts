@@ -1,6 +1,7 @@
 import type { Codecs } from "../imaging/codecs.ts";
 import { PipelineError } from "../imaging/pipeline.ts";
 import { runTask } from "../imaging/tasks.ts";
+import { unlimitedAdmission } from "./admission.ts";
 import { type ImageProcessor, pipelineFailure } from "./processor.ts";
 
 /**
@@ -25,7 +26,9 @@ export function createInlineProcessor(codecs: Codecs): ImageProcessor {
         completed++;
       }
     },
-    stats: () => ({ queued: 0, running, completed }),
+    // Each request has an isolate of its own: there is no line to wait in.
+    admit: unlimitedAdmission.run,
+    stats: () => ({ queued: 0, running, completed, admission: unlimitedAdmission.stats() }),
     async close() {},
   };
 }

@@ -11,6 +11,7 @@ import type {
   PaletteJob,
   TaskResult,
 } from "../imaging/tasks.ts";
+import type { AdmissionStats, TaskTicket } from "./admission.ts";
 
 /**
  * Runs image tasks (pipelines, analyses) somewhere other than the caller's event loop (a pool of workers under Bun), or
@@ -18,8 +19,14 @@ import type {
  */
 export interface ImageProcessor {
   run(task: ImageTask): Promise<TaskResult>;
-  /** Jobs waiting and running, for tests and metrics. */
-  stats(): { queued: number; running: number; completed: number };
+  /**
+   * Runs `work`, which reads an original and runs tasks here, once this processor admits it
+   * (see ImageAdmission): callers read image bytes inside `work`, never before, so a request
+   * waiting for a worker holds none.
+   */
+  admit<T>(ticket: TaskTicket, work: () => Promise<T>): Promise<T>;
+  /** Jobs waiting and running, and the admission's line, for tests and metrics. */
+  stats(): { queued: number; running: number; completed: number; admission: AdmissionStats };
   close(): Promise<void>;
 }
 

@@ -71,12 +71,16 @@ export function createSegmentationService(deps: {
     const image = await images.get(principal, imageId);
     // Its label map counts against the image owner's quota: no room, no work.
     await images.quota.ensureRoom(sql, image.owner_id);
-    const out = await computeSegmentation(processor, {
-      bytes: await images.readBytes(image),
-      format: image.format,
-      spec,
-      maxPixels: limits.maxPixels,
-    });
+    const out = await processor.admit(
+      { owner: principal.userId, bytes: image.byte_size },
+      async () =>
+        computeSegmentation(processor, {
+          bytes: await images.readBytes(image),
+          format: image.format,
+          spec,
+          maxPixels: limits.maxPixels,
+        }),
+    );
     return { image, out };
   }
 
@@ -150,11 +154,13 @@ export function createSegmentationService(deps: {
       const needsImage =
         options.format === "png" && (options.kind === "overlay" || options.kind === "cutout");
       const image = needsImage ? await images.get(principal, record.image_id) : null;
-      return computeMask(processor, {
-        ...labels,
-        ...options,
-        image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
-      });
+      return processor.admit({ owner: principal.userId, bytes: image?.byte_size ?? 0 }, async () =>
+        computeMask(processor, {
+          ...labels,
+          ...options,
+          image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
+        }),
+      );
     },
 
     async remove(principal: Principal, id: string): Promise<void> {

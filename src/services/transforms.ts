@@ -2,11 +2,13 @@ import type { Principal } from "../auth/principal.ts";
 import type { Limits } from "../config.ts";
 import type { Sql } from "../db/database.ts";
 import { canonicalJson, sha256Hex } from "../encoding.ts";
+import { ApiError } from "../errors.ts";
 import type { EncodableFormat } from "../imaging/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../imaging/pipeline-spec.ts";
 import { postgresBlobs } from "../storage/blobs.ts";
 import type { ImageRecord, ImageService } from "./images.ts";
 import { type ImageProcessor, processPipeline } from "./processor.ts";
+import { createSingleFlight } from "./single-flight.ts";
 
 export type Rendering = {
   format: EncodableFormat;
@@ -46,15 +48,22 @@ export function createTransformService(deps: {
   limits: Limits;
 }) {
   const { sql, images, processor, limits } = deps;
+  const share = createSingleFlight();
 
-  async function run(record: ImageRecord, spec: PipelineSpec & { format: EncodableFormat }) {
-    const bytes = await images.readBytes(record);
-    return processPipeline(processor, {
-      bytes,
-      format: record.format,
-      spec,
-      maxPixels: limits.maxPixels,
-    });
+  /** Runs `spec` on `record` for `principal`, reading the original once admitted. */
+  function run(
+    principal: Principal,
+    record: ImageRecord,
+    spec: PipelineSpec & { format: EncodableFormat },
+  ) {
+    return processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>
+      processPipeline(processor, {
+        bytes: await images.readBytes(record),
+        format: record.format,
+        spec,
+        maxPixels: limits.maxPixels,
+      }),
+    );
   }
 
   return {
@@ -71,7 +80,7 @@ export function createTransformService(deps: {
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
       await images.quota.ensureRoom(sql, source.owner_id);
-      const output = await run(source, resolved);
+      const output = await run(principal, source, resolved);
       return images.storeDerived(
         source,
         { ...output, format: resolved.format },
@@ -94,50 +103,63 @@ export function createTransformService(deps: {
       const key = await sha256Hex(
         new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
       );
-      const [hit] = await sql<
-        {
-          format: EncodableFormat;
-          width: number;
-          height: number;
-          sha256: string;
-          byte_size: string;
-        }[]
-      >`
-        SELECT c.format, c.width, c.height, c.sha256, b.byte_size
-        FROM render_cache c JOIN blobs b USING (sha256)
-        WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
-      if (hit) {
-        const body = await postgresBlobs.stream(sql, hit.sha256);
-        if (body) {
-          return { ...hit, byteSize: Number(hit.byte_size), cached: true, body };
-        }
-      }
+      const fromCache = async (): Promise<Rendering | null> => {
+        const [hit] = await sql<
+          {
+            format: EncodableFormat;
+            width: number;
+            height: number;
+            sha256: string;
+            byte_size: string;
+          }[]
+        >`
+          SELECT c.format, c.width, c.height, c.sha256, b.byte_size
+          FROM render_cache c JOIN blobs b USING (sha256)
+          WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
+        const body = hit ? await postgresBlobs.stream(sql, hit.sha256) : null;
+        return hit && body ? { ...hit, byteSize: Number(hit.byte_size), cached: true, body } : null;
+      };
+      const hit = await fromCache();
+      if (hit) return hit;
       // A cached rendering counts against the image owner's quota: no room, no work.
       await images.quota.ensureRoom(sql, source.owner_id);
-      const output = await run(source, resolved);
-      const sha256 = await sha256Hex(output.bytes);
-      await sql.begin(async (tx) => {
-        // The source may have been deleted meanwhile: then there is nothing to cache against, and
-        // the key-share lock keeps it from going before this transaction commits.
-        const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
-        if (!alive) return;
-        await postgresBlobs.put(tx, sha256, output.bytes);
-        const [inserted] = await tx`
-          INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256, owner_id, byte_size)
-          VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256},
-                  ${source.owner_id}, ${output.bytes.length})
-          ON CONFLICT DO NOTHING RETURNING 1`;
-        if (inserted) await images.quota.check(tx, source.owner_id, output.bytes.length);
+      // Identical renders arriving together (a page's many <img>, a retry storm) share one
+      // computation; each caller streams the cached bytes of its own when it comes late.
+      const made = await share(`${id}:${key}`, async (): Promise<Rendering | null> => {
+        // A flight starting just as the previous one stored this rendering finds it here.
+        const late = await fromCache();
+        if (late) {
+          if (late.body instanceof ReadableStream) await late.body.cancel();
+          return null;
+        }
+        const output = await run(principal, source, resolved);
+        const sha256 = await sha256Hex(output.bytes);
+        await sql.begin(async (tx) => {
+          // The source may have been deleted meanwhile: then there is nothing to cache against, and
+          // the key-share lock keeps it from going before this transaction commits.
+          const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
+          if (!alive) return;
+          await postgresBlobs.put(tx, sha256, output.bytes);
+          const [inserted] = await tx`
+            INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256, owner_id, byte_size)
+            VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256},
+                    ${source.owner_id}, ${output.bytes.length})
+            ON CONFLICT DO NOTHING RETURNING 1`;
+          if (inserted) await images.quota.check(tx, source.owner_id, output.bytes.length);
+        });
+        return {
+          format: resolved.format,
+          width: output.width,
+          height: output.height,
+          sha256,
+          byteSize: output.bytes.length,
+          cached: false,
+          body: output.bytes,
+        };
       });
-      return {
-        format: resolved.format,
-        width: output.width,
-        height: output.height,
-        sha256,
-        byteSize: output.bytes.length,
-        cached: false,
-        body: output.bytes,
-      };
+      const rendering = made ?? (await fromCache());
+      if (!rendering) throw new ApiError("not_found", `No image with id ${id}`);
+      return rendering;
     },
   };
 }

@@ -63,16 +63,22 @@ export const postgresBlobs = {
     );
   },
 
-  /** The whole blob in one buffer, for the pipelines that need every byte at once. */
+  /**
+   * The whole blob in one buffer, for the pipelines that need every byte at once. One query per
+   * chunk: the embedded database has a single connection, which must not stay taken while a
+   * whole original goes through it (other requests, /readyz among them, queue behind it).
+   */
   async read(sql: Sql, sha256: string): Promise<Uint8Array | null> {
-    const rows = await sql<{ bytes: Uint8Array }[]>`
-      SELECT bytes FROM blob_chunks WHERE sha256 = ${sha256} ORDER BY seq`;
-    if (rows.length === 0) return null;
-    const out = new Uint8Array(rows.reduce((n, r) => n + r.bytes.length, 0));
-    let at = 0;
-    for (const r of rows) {
-      out.set(r.bytes, at);
-      at += r.bytes.length;
+    const [blob] = await sql<{ byte_size: string }[]>`
+      SELECT byte_size FROM blobs WHERE sha256 = ${sha256}`;
+    if (!blob) return null;
+    const out = new Uint8Array(Number(blob.byte_size));
+    for (let seq = 0, at = 0; at < out.length; seq++) {
+      const [row] = await sql<{ bytes: Uint8Array }[]>`
+        SELECT bytes FROM blob_chunks WHERE sha256 = ${sha256} AND seq = ${seq}`;
+      if (!row) return null;
+      out.set(row.bytes, at);
+      at += row.bytes.length;
     }
     return out;
   },

@@ -19,7 +19,17 @@ describe("loadConfig", () => {
         maxUserBytes: 10 * 1024 ** 3,
         maxUserImages: 100_000,
       },
-      workers: { size: navigator.hardwareConcurrency, queueLimit: 64, timeoutMs: 30_000 },
+      workers: {
+        size: navigator.hardwareConcurrency,
+        queueLimit: 64,
+        timeoutMs: 30_000,
+        admission: {
+          perUser: Math.ceil(navigator.hardwareConcurrency / 2),
+          perUserQueue: 16,
+          maxInflightBytes: 256 * 1024 * 1024,
+          computeBudgetSeconds: 120,
+        },
+      },
       auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },
       rateLimits: { requests: 600, windowSeconds: 60, signups: 10, signupWindowSeconds: 3600 },
       publicUrl: "http://localhost:8000",
@@ -48,6 +58,7 @@ describe("loadConfig", () => {
         messageMaxAgeMs: 86_400_000,
       },
       logLevel: "info",
+      shutdownTimeoutMs: 10_000,
     });
   });
 

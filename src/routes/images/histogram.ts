@@ -106,7 +106,7 @@ export function registerImageHistogram(app: App) {
     });
     const headers: Record<string, string> = { "X-Analysis-Cache": cached ? "hit" : "miss" };
     if (format === "json") return c.json(result, 200, headers);
-    const chart = await c.var.services.analysis.drawHistogram(result, format);
+    const chart = await c.var.services.analysis.drawHistogram(c.var.principal, result, format);
     headers.ETag = chart.etag;
     headers["Cache-Control"] = "private, no-cache";
     if (matchesEtag(c.req.header("if-none-match"), chart.etag)) return c.body(null, 304, headers);

@@ -9,7 +9,7 @@ import { createTransformService } from "../../services/transforms.ts";
 import { memorySpool } from "../../storage/spool.ts";
 import { createJobRuntime } from "../jobs.ts";
 import { runProcess } from "./main.ts";
-import { createWorkerPool } from "./worker-pool.ts";
+import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
 /**
  * A job worker process (`npm run worker`): the same code as the API, without HTTP. With AMQP_URL
@@ -26,7 +26,7 @@ export async function startJobWorker(config: Config) {
   }
   const db = connectPostgres(config.databaseUrl);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool({ ...config.workers, logger });
+  const processor = createWorkerPool(workerPoolOptions(config, logger));
   const { limits } = config;
   // Workers never receive uploads: the spool is there because the image service takes one.
   const images = createImageService({ sql: db.sql, spool: memorySpool, limits });

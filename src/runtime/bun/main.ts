@@ -5,7 +5,8 @@ import { createJsonLogger } from "../../logger.ts";
  * Runs a Pictor process (the API server, a job worker) as its entry point: a bad configuration
  * exits 1 with its message, a failed start (most often an unreachable DATABASE_URL) exits 1 with
  * one log line so the supervisor retries, and SIGINT/SIGTERM stop it once (`name stopping`,
- * `name stopped`) and exit 0; a second signal while stopping, or a failed stop, exits 1.
+ * `name stopped`) and exit 0; a second signal while stopping, a failed stop, or one that takes
+ * longer than SHUTDOWN_TIMEOUT_MS exits 1.
  *
  * @example
  * if (import.meta.main) await runProcess("worker", startJobWorker);
@@ -38,6 +39,13 @@ export async function runProcess<T extends { stop(): Promise<void> }>(
       }
       stopping = true;
       logger.info(`${name} stopping`, { signal, ...describeStop(running) });
+      // Whatever hangs in the stop (a database that does not answer), the process still goes.
+      setTimeout(() => {
+        logger.error(`${name} did not stop within SHUTDOWN_TIMEOUT_MS`, {
+          timeout_ms: config.shutdownTimeoutMs,
+        });
+        process.exit(1);
+      }, config.shutdownTimeoutMs).unref();
       try {
         await running.stop();
       } catch (err) {

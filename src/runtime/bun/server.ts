@@ -11,7 +11,7 @@ import { createServices } from "../services.ts";
 import { createFileSpool } from "./file-spool.ts";
 import { runProcess } from "./main.ts";
 import { bunPasswordHasher } from "./password.ts";
-import { createWorkerPool } from "./worker-pool.ts";
+import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
 const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);
 
@@ -34,7 +34,7 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool({ ...config.workers, logger });
+  const processor = createWorkerPool(workerPoolOptions(config, logger));
   const services = createServices({
     db,
     spool: createFileSpool(config.tempImageDir),
@@ -92,10 +92,24 @@ export async function startServer(config: Config) {
     db,
     jobs: services.background.jobs,
     async stop() {
+      // New connections are refused at once; requests in flight get SHUTDOWN_TIMEOUT_MS, less
+      // what closing the rest may take, then their connections are cut.
       const stopped = server.stop();
       // Open event streams would hold the stop forever: end them, their clients resume elsewhere.
       services.jobs.closeStreams();
-      await stopped;
+      const graceMs = config.shutdownTimeoutMs - Math.min(2000, config.shutdownTimeoutMs / 4);
+      const drained = await Promise.race([
+        stopped.then(() => true),
+        Bun.sleep(graceMs).then(() => false),
+      ]);
+      if (!drained) {
+        logger.warn("requests still in flight at the shutdown timeout: closing them", {
+          timeout_ms: config.shutdownTimeoutMs,
+        });
+        // Waiting and running image tasks answer 503 first, then the connections go.
+        await processor.close();
+        await server.stop(true);
+      }
       await services.background.stop();
       await processor.close();
       await db.close();

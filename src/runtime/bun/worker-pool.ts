@@ -1,6 +1,8 @@
+import type { Config } from "../../config.ts";
 import { ApiError } from "../../errors.ts";
 import type { ImageTask, TaskResult } from "../../imaging/tasks.ts";
 import type { Logger } from "../../logger.ts";
+import { type AdmissionSettings, createImageAdmission } from "../../services/admission.ts";
 import { type ImageProcessor, pipelineFailure } from "../../services/processor.ts";
 import type { WorkerReply, WorkerRequest } from "./image-worker.ts";
 
@@ -10,7 +12,22 @@ export type WorkerPoolOptions = {
   queueLimit: number;
   timeoutMs: number;
   logger: Logger;
+  /**
+   * Fairness and budgets of the admission in front of the pool; unset: no per-user limits, no
+   * byte or compute budget (the pool's size and queue limit still apply).
+   */
+  admission?: Omit<AdmissionSettings, "concurrency" | "queueLimit">;
 };
+
+/** The pool a process of `config` runs: the compute budget's window is the rate limits'. */
+export function workerPoolOptions(config: Config, logger: Logger): WorkerPoolOptions {
+  const { admission, ...pool } = config.workers;
+  return {
+    ...pool,
+    logger,
+    admission: { ...admission, windowSeconds: config.rateLimits.windowSeconds },
+  };
+}
 
 type Task = {
   id: number;
@@ -33,6 +50,17 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
   let nextId = 1;
   let completed = 0;
   let closed = false;
+  // One admitted task per worker: it reads its original only when a worker is free for it.
+  const admission = createImageAdmission({
+    concurrency: options.size,
+    queueLimit: options.queueLimit,
+    perUser: options.size,
+    perUserQueue: options.queueLimit,
+    maxInflightBytes: Number.POSITIVE_INFINITY,
+    computeBudgetSeconds: 0,
+    windowSeconds: 60,
+    ...options.admission,
+  });
 
   const replaceWorker = (slot: Slot) => {
     const worker = new Worker(workerUrl);
@@ -123,9 +151,16 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
         dispatch();
       });
     },
-    stats: () => ({ queued: queue.length, running: slots.filter((s) => s.task).length, completed }),
+    admit: (ticket, work) => admission.run(ticket, work),
+    stats: () => ({
+      queued: queue.length,
+      running: slots.filter((s) => s.task).length,
+      completed,
+      admission: admission.stats(),
+    }),
     async close() {
       closed = true;
+      admission.close();
       for (const task of queue.splice(0)) task.reject(new ApiError("unavailable", "Shutting down"));
       for (const slot of slots) {
         fail(slot, new ApiError("unavailable", "Shutting down"));
