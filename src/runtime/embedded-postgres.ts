@@ -18,7 +18,14 @@ const SOCKET_PREFIX = "pictor-pglite-";
  */
 export async function openEmbeddedDatabase(dataDir: string): Promise<Database> {
   if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  return serveEmbeddedDatabase(await PGlite.create(dataDir));
+}
+
+/**
+ * Serves an open PGlite as a Database (closing the database closes it). The tests start theirs
+ * from a migrated template's data (`PGlite.create({ loadDataDir })`), which skips initdb.
+ */
+export async function serveEmbeddedDatabase(pglite: PGlite): Promise<Database> {
   // A socket under /tmp: socket paths are limited to ~100 bytes, and only this process knows it.
   // Those of killed processes stay (a kill -9 runs no cleanup): remove them first.
   removeLeftovers(tmpdir(), SOCKET_PREFIX, ".sock");
