@@ -80,7 +80,7 @@ describe("the HTTP event loop while a 50 MP image is processed", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "pictor-pool-"));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  test("/healthz answers in under 50 ms throughout", async () => {
+  test("/healthz keeps answering while the render runs, never held for a sizeable part of it", async () => {
     const server = await spawnServer({ DATA_DIR: dataDir, IMAGE_WORKERS: "1", ...SERVER_ADMIN });
     try {
       const headers = await serverAuth(server.url);
@@ -90,6 +90,7 @@ describe("the HTTP event loop while a 50 MP image is processed", () => {
       expect(up.status).toBe(201);
       const { images } = (await up.json()) as { images: { id: string }[] };
       let done = false;
+      const started = performance.now();
       const render = fetch(`${server.url}/v1/images/${images[0]?.id}/render?w=300&format=jpeg`, {
         headers,
       }).then(async (r) => {
@@ -97,15 +98,21 @@ describe("the HTTP event loop while a 50 MP image is processed", () => {
         return r;
       });
       const latencies: number[] = [];
+      let answeredDuring = 0;
       while (!done) {
         const t = performance.now();
         expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
         latencies.push(performance.now() - t);
+        if (!done) answeredDuring++;
         await Bun.sleep(5);
       }
       expect((await render).status).toBe(200);
-      expect(latencies.length).toBeGreaterThan(5); // the render took a while: we measured during it
-      expect(Math.max(...latencies)).toBeLessThan(50);
+      const renderMs = performance.now() - started;
+      // Relative to the render, not in absolute milliseconds, so a busy machine (which slows
+      // both) cannot break it: a decode or resize on the event loop would hold one probe for
+      // most of the render, and leave few answered before it ends.
+      expect(answeredDuring).toBeGreaterThanOrEqual(5);
+      expect(Math.max(...latencies)).toBeLessThan(renderMs / 4);
     } finally {
       server.proc.kill("SIGTERM");
       await server.proc.exited;

@@ -1,5 +1,6 @@
 import type { PasswordHasher } from "../auth/password.ts";
 import { createMemoryRateLimiter, noopRateLimiter, type RateLimiter } from "../auth/rate-limit.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import type { AuthSettings, Limits, RateLimitSettings } from "../config.ts";
 import type { Database, Transaction } from "../db/database.ts";
 import type { Services } from "../http/env.ts";
@@ -40,6 +41,8 @@ export type ServiceDeps = {
    * ones from `rateLimits`.
    */
   limiters?: Services["rateLimits"];
+  /** What rate-limit windows and token times are read from; the system clock unless given. */
+  clock?: Clock;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -60,10 +63,14 @@ export type JobWiring = {
   webhooks: WebhookService;
 };
 
-const limiter = (requests: number, windowSeconds: number): RateLimiter =>
+const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLimiter =>
   requests === 0
     ? noopRateLimiter
-    : createMemoryRateLimiter({ limit: requests, windowMs: windowSeconds * 1000 });
+    : createMemoryRateLimiter({
+        limit: requests,
+        windowMs: windowSeconds * 1000,
+        now: () => clock.now(),
+      });
 
 /**
  * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
@@ -72,10 +79,13 @@ const limiter = (requests: number, windowSeconds: number): RateLimiter =>
  * @example
  * const rateLimits = createRateLimiters(config.rateLimits);
  */
-export function createRateLimiters(settings: RateLimitSettings): Services["rateLimits"] {
+export function createRateLimiters(
+  settings: RateLimitSettings,
+  clock: Clock = systemClock,
+): Services["rateLimits"] {
   return {
-    requests: limiter(settings.requests, settings.windowSeconds),
-    signups: limiter(settings.signups, settings.signupWindowSeconds),
+    requests: limiter(settings.requests, settings.windowSeconds, clock),
+    signups: limiter(settings.signups, settings.signupWindowSeconds, clock),
   };
 }
 
@@ -118,12 +128,13 @@ export function assembleServices<Background>(
   deps: ServiceDeps,
   wireJobs: (useCases: ImageUseCases) => { jobs: JobWiring; background: Background },
 ): Services & { background: Background } {
-  const { db, spool, processor, hasher, limits, auth, logger } = deps;
+  const { db, spool, processor, hasher, limits, auth, logger, clock = systemClock } = deps;
   const tokens = createTokenService({
     sql: db.sql,
     keys: auth.jwtKeys,
     ttlSeconds: auth.tokenTtlSeconds,
     logger,
+    clock,
   });
   const images = createImageService({ sql: db.sql, spool, limits });
   const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
@@ -150,7 +161,7 @@ export function assembleServices<Background>(
     users: createUserService({ sql: db.sql, hasher, tokens, limits }),
     apiKeys: createApiKeyService({ sql: db.sql }),
     auth: createAuthService({ sql: db.sql, tokens }),
-    rateLimits: deps.limiters ?? createRateLimiters(deps.rateLimits),
+    rateLimits: deps.limiters ?? createRateLimiters(deps.rateLimits, clock),
     trustProxy: auth.trustProxy,
     limits,
     logger,

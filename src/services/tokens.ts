@@ -4,6 +4,7 @@ import {
   type SigningKey,
   verifyAccessToken,
 } from "../auth/jwt.ts";
+import { type Clock, systemClock } from "../clock.ts";
 import type { Sql } from "../db/database.ts";
 import { toBase64Url } from "../encoding.ts";
 import type { Logger } from "../logger.ts";
@@ -24,8 +25,10 @@ export function createTokenService(deps: {
   keys: readonly SigningKey[];
   ttlSeconds: number;
   logger: Logger;
+  /** What tokens' issue and expiry times are set and checked against. */
+  clock?: Clock;
 }) {
-  const { sql, ttlSeconds, logger } = deps;
+  const { sql, ttlSeconds, logger, clock = systemClock } = deps;
   let keyring: Promise<readonly SigningKey[]> | null =
     deps.keys.length > 0 ? Promise.resolve(deps.keys) : null;
 
@@ -57,12 +60,12 @@ export function createTokenService(deps: {
     async issue(userId: string): Promise<TokenResponse> {
       const [signing] = await keys();
       if (!signing) throw new Error("no signing key");
-      const { token } = await issueAccessToken(signing, userId, ttlSeconds);
+      const { token } = await issueAccessToken(signing, userId, ttlSeconds, clock.now());
       return { access_token: token, token_type: "bearer", expires_in: ttlSeconds };
     },
 
     async verify(token: string): Promise<AccessClaims | null> {
-      return verifyAccessToken(token, await keys());
+      return verifyAccessToken(token, await keys(), clock.now());
     },
   };
 }

@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createJobRuntime, type JobRuntime } from "../../src/runtime/jobs.ts";
 import { waitFor } from "../notify/support.ts";
-import { closeAll, postgresAvailable } from "../support/database.ts";
+import {
+  closeAll,
+  postgresAvailable,
+  TEST_JOB_SETTINGS,
+  TEST_NOTIFY_SETTINGS,
+} from "../support/database.ts";
 import { RABBITMQ_URL, rabbitAvailable, testTopology } from "../support/rabbitmq.ts";
 import {
   type ApiEnv,
   openApiEnv,
   openSse,
   submitJob,
-  TEST_JOB_SETTINGS,
-  TEST_NOTIFY_SETTINGS,
   uploadImages,
   waitForJobApi,
 } from "./api-support.ts";

@@ -1,130 +1,36 @@
-import { createApp } from "../../src/app.ts";
-import type { JobSettings, NotificationSettings } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
-import type { App } from "../../src/http/env.ts";
-import { createJsonLogger } from "../../src/logger.ts";
-import { bunPasswordHasher } from "../../src/runtime/bun/password.ts";
-import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
-import { createServices, type ServicesWithBackground } from "../../src/runtime/services.ts";
-import type { ImageProcessor } from "../../src/services/processor.ts";
-import { memorySpool } from "../../src/storage/spool.ts";
 import {
-  closeAll,
-  createTestUser,
   type DatabaseKind,
-  openTestDatabase,
-  TEST_AUTH,
-  TEST_RATE_LIMITS,
+  openTestEnv,
+  type TestEnv,
+  type TestEnvOptions,
   type TestUser,
 } from "../support/database.ts";
 import { JOB_LIMITS, seededPng } from "./helpers.ts";
 
-export const TEST_JOB_SETTINGS: JobSettings = {
-  amqpUrl: undefined,
-  workerSecret: "a test worker secret of at least 32 characters",
-  queuePrefix: "pictor",
-  maxAttempts: 3,
-  concurrency: 2,
-  retryBaseMs: 50,
-  leaseMs: 60_000,
-  pollMs: 50,
-  messageMaxAgeMs: 86_400_000,
-};
-
-export const TEST_NOTIFY_SETTINGS: NotificationSettings = {
-  smtpUrl: undefined,
-  mailFrom: "Pictor <pictor@pictor.test>",
-  maxAttempts: 3,
-  backoffMs: 50,
-  backoffMaxMs: 200,
-  timeoutMs: 3000,
-  pollMs: 50,
-  attachMaxFiles: 5,
-  attachMaxBytes: 5 * 1024 * 1024,
-};
-
-export type ApiEnv = {
-  db: Database;
-  services: ServicesWithBackground;
-  /** The app itself, without credentials (what a server serves). */
-  rawApp: App;
-  /** The job owner; `other` is a second, unrelated user. */
-  user: TestUser;
+export type ApiEnv = TestEnv & {
+  /** A second user, unrelated to the job owner `user`. */
   other: TestUser;
-  createUser(options?: { role?: "user" | "admin" }): Promise<TestUser>;
-  logs: string[];
-  close(): Promise<void>;
 };
 
 /**
- * The whole app over a fresh database, with jobs running in-process (the zero-setup transport)
- * and notifications delivered by its dispatcher, both started: what `npm start` runs, in the test
- * process.
+ * The test environment with jobs running in-process (the zero-setup transport) and notifications
+ * delivered by its dispatcher, both started, and no request budget: what `npm start` runs, in
+ * the test process.
  */
 export async function openApiEnv(
   kind: DatabaseKind,
-  options: {
-    jobs?: Partial<JobSettings>;
-    notify?: Partial<NotificationSettings>;
-    allowLoopbackWebhooks?: boolean;
-    heartbeatMs?: number;
-    db?: Database;
-    start?: boolean;
-  } = {},
+  options: Omit<TestEnvOptions, "limits" | "rateLimits"> = {},
 ): Promise<ApiEnv> {
-  const db = options.db ?? (await openTestDatabase(kind));
-  const logs: string[] = [];
-  const logger = createJsonLogger("debug", (line) => logs.push(line));
-  const processor: ImageProcessor = createWorkerPool({
-    size: 2,
-    queueLimit: 256,
-    timeoutMs: 60_000,
-    logger,
-  });
-  const loopback = options.allowLoopbackWebhooks ?? false;
-  const services = createServices({
-    db,
-    spool: memorySpool,
-    processor,
-    hasher: bunPasswordHasher(),
+  const env = await openTestEnv(kind, {
     limits: JOB_LIMITS,
-    auth: TEST_AUTH,
-    rateLimits: { ...TEST_RATE_LIMITS, requests: 0 },
-    logger,
-    jobs: { ...TEST_JOB_SETTINGS, ...options.jobs },
-    notify: {
-      publicUrl: "https://pictor.test",
-      settings: { ...TEST_NOTIFY_SETTINGS, ...options.notify },
-      webhooks: loopback
-        ? { allowHttpHosts: ["127.0.0.1"], allowPrivate: ["127.0.0.1"] }
-        : { allowHttpHosts: [], allowPrivate: [] },
-    },
-    heartbeatMs: options.heartbeatMs ?? 15_000,
+    rateLimits: { requests: 0 },
+    start: true,
+    ...options,
   });
-  const app = createApp({ services });
-  const close = () =>
-    closeAll(
-      () => services.background.stop(),
-      () => processor.close(),
-      () => (options.db ? undefined : db.close()),
-    );
   try {
-    if (options.start ?? true) await services.background.start();
-    const user = await createTestUser(services, app);
-    const other = await createTestUser(services, app);
-    return {
-      db,
-      services,
-      rawApp: app,
-      user,
-      other,
-      createUser: (opts) => createTestUser(services, app, opts),
-      logs,
-      close,
-    };
+    return { ...env, other: await env.createUser() };
   } catch (err) {
-    // The caller gets no env to close: this is the only chance to drop the schema.
-    await close().catch(() => {});
+    await env.close().catch(() => {});
     throw err;
   }
 }

@@ -5,21 +5,10 @@ import type { Database } from "../../src/db/database.ts";
 import type { JobStore } from "../../src/jobs/store.ts";
 import { TaskSpecSchema } from "../../src/jobs/task-spec.ts";
 import type { JobRecord } from "../../src/jobs/types.ts";
-import { createJsonLogger, type Logger } from "../../src/logger.ts";
-import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
-import { createAnalysisService } from "../../src/services/analysis.ts";
-import { uuidv7 } from "../../src/services/ids.ts";
-import { createImageService } from "../../src/services/images.ts";
+import type { Logger } from "../../src/logger.ts";
 import { createJobExecutor } from "../../src/services/job-executor.ts";
-import { createSegmentationService } from "../../src/services/segmentations.ts";
-import { createTransformService } from "../../src/services/transforms.ts";
-import { memorySpool } from "../../src/storage/spool.ts";
-import {
-  closeAll,
-  type DatabaseKind,
-  openTestDatabase,
-  POSTGRES_URL,
-} from "../support/database.ts";
+import type { createTransformService } from "../../src/services/transforms.ts";
+import { type DatabaseKind, openTestEnv, POSTGRES_URL } from "../support/database.ts";
 import { makePng } from "../support/fixtures.ts";
 import { RABBITMQ_URL } from "../support/rabbitmq.ts";
 
@@ -84,47 +73,25 @@ export type JobTestEnv = {
 };
 
 /**
- * A migrated test database with a user, the real image services on a small worker pool, and the
- * real job executor over them.
+ * The test environment (the production wiring, jobs not started) seen from the job executor:
+ * the real one over the real image services, for a user who uploads directly through them.
  */
-export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<JobTestEnv> {
-  const db = await openTestDatabase(kind);
-  const logs: string[] = [];
-  const logger = createJsonLogger("debug", (line) => logs.push(line));
-  const processor = createWorkerPool({
-    size: poolSize,
-    queueLimit: 256,
-    timeoutMs: 60_000,
-    logger,
+export async function openJobTestEnv(kind: DatabaseKind, poolSize?: number): Promise<JobTestEnv> {
+  const env = await openTestEnv(kind, {
+    limits: JOB_LIMITS,
+    ...(poolSize === undefined ? {} : { poolSize }),
   });
-  const close = () =>
-    closeAll(
-      () => processor.close(),
-      () => db.close(),
-    );
-  const ownerId = uuidv7();
   let schema: string | null = null;
   try {
-    await db.sql`INSERT INTO users (id, email, password_hash)
-                 VALUES (${ownerId}, ${`jobs-${ownerId}@example.com`}, 'not a hash: never logs in')`;
-    [{ schema } = { schema: null }] = await db.sql<{ schema: string | null }[]>`
+    [{ schema } = { schema: null }] = await env.db.sql<{ schema: string | null }[]>`
       SELECT current_schema() AS schema`;
   } catch (err) {
     // The caller gets no env to close: this is the only chance to drop the schema.
-    await close().catch(() => {});
+    await env.close().catch(() => {});
     throw err;
   }
-  const principal: Principal = { userId: ownerId, role: "user", via: "token", keyId: null };
-  const limits = JOB_LIMITS;
-  const images = createImageService({ sql: db.sql, spool: memorySpool, limits });
-  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
-  const transforms = createTransformService({ sql: db.sql, images, processor, limits });
-  const executor = createJobExecutor({
-    images,
-    transforms,
-    analysis: createAnalysisService({ sql: db.sql, images, segmentations, processor, limits }),
-    segmentations,
-  });
+  const { images, transforms, analysis, segmentations, logger } = env.services;
+  const principal: Principal = { userId: env.user.id, role: "user", via: "token", keyId: null };
 
   async function upload(files: Uint8Array[]): Promise<string[]> {
     const result = await images.upload(
@@ -140,18 +107,18 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
   }
 
   return {
-    db,
+    db: env.db,
     schema: kind === "postgres" ? schema : null,
-    ownerId,
+    ownerId: env.user.id,
     principal,
     logger,
-    logs,
-    executor,
+    logs: env.logs,
+    executor: createJobExecutor({ images, transforms, analysis, segmentations }),
     transforms,
     upload,
     uploadSeeded: (count, firstSeed = 0) =>
       upload(Array.from({ length: count }, (_, i) => seededPng(firstSeed + i))),
-    close,
+    close: env.close,
   };
 }
 

@@ -10,9 +10,9 @@ import {
   type NotificationsRuntime,
 } from "../../src/runtime/notifications.ts";
 import { uuidv7 } from "../../src/services/ids.ts";
+import { describeEachDatabase } from "../support/database.ts";
 import {
   captureLogger,
-  describeEachNotifyDatabase,
   freePort,
   jobSummary,
   PUBLIC_URL,
@@ -31,7 +31,7 @@ const result = (file: string, type: string, bytes: number | null): JobResultFile
   bytes,
 });
 
-describeEachNotifyDatabase("email notifications", (ctx) => {
+describeEachDatabase("email notifications", (ctx) => {
   let smtp: TestSmtpServer;
   const runtimes: NotificationsRuntime[] = [];
   const reads: string[] = [];
@@ -84,7 +84,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
   test("a finished job sends exactly one email: recipient, subject, counts, links, small results attached", async () => {
     const { rt } = runtime();
     const { rt: other } = runtime();
-    const to = `ada-${ctx().kind}@example.com`;
+    const to = `ada-${ctx().db.kind}@example.com`;
     const job = jobSummary(uuidv7(), {
       results: [
         result("landscape-240.webp", "image/webp", 8328),
@@ -134,7 +134,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
 
   test("many or large results are linked, never attached (and not even read)", async () => {
     const { rt } = runtime();
-    const to = `many-${ctx().kind}@example.com`;
+    const to = `many-${ctx().db.kind}@example.com`;
     const six = [1, 2, 3, 4, 5, 6].map((i) => result(`r${i}.webp`, "image/webp", 100));
     const big = [result("huge.png", "image/png", 6 * MiB)];
     const unknown = [result("landscape-240.webp", "image/webp", null)];
@@ -156,7 +156,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
 
   test("a partial failure lists the failed items and their reasons, escaped in HTML", async () => {
     const { rt } = runtime();
-    const to = `partial-${ctx().kind}@example.com`;
+    const to = `partial-${ctx().db.kind}@example.com`;
     const job = jobSummary(uuidv7(), {
       status: "partially_failed",
       counts: { total: 3, succeeded: 1, failed: 2, canceled: 0 },
@@ -188,7 +188,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
   test("preferences: never sends nothing, failure only for failures, a job's notify wins", async () => {
     const { rt } = runtime();
     const owner = uuidv7();
-    const to = `prefs-${ctx().kind}@example.com`;
+    const to = `prefs-${ctx().db.kind}@example.com`;
     expect(await rt.notifications.getPreferences(owner)).toEqual({ email: "always" });
 
     expect(await rt.notifications.updatePreferences(owner, { email: "never" })).toEqual({
@@ -233,7 +233,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
   test("SMTP down: the job is not held up; the email is retried with backoff and arrives once the server is back", async () => {
     const port = await freePort();
     const { rt, lines } = runtime({ maxAttempts: 10, backoffMs: 100, backoffMaxMs: 800 }, port);
-    const to = `later-${ctx().kind}@example.com`;
+    const to = `later-${ctx().db.kind}@example.com`;
     const job = jobSummary(uuidv7());
     rt.dispatcher.start();
 
@@ -281,7 +281,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
     const port = await freePort();
     const { rt } = runtime({ maxAttempts: 3, backoffMs: 20, backoffMaxMs: 40 }, port);
     const job = jobSummary(uuidv7());
-    await rt.notifications.enqueueForJob({ job, recipient: `never-${ctx().kind}@example.com` });
+    await rt.notifications.enqueueForJob({ job, recipient: `never-${ctx().db.kind}@example.com` });
     rt.dispatcher.start();
     const failed = await waitFor("the email to fail", async () => {
       const row = await only(rt, job.id);
@@ -307,7 +307,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
   test("a dispatcher that died mid-send: its lease expires and another one delivers", async () => {
     const { rt } = runtime({ maxAttempts: 2 });
     const { sql } = ctx().db;
-    const to = `lease-${ctx().kind}@example.com`;
+    const to = `lease-${ctx().db.kind}@example.com`;
     const crashed = jobSummary(uuidv7());
     const exhausted = jobSummary(uuidv7());
     await rt.notifications.enqueueForJob({ job: crashed, recipient: to });
@@ -340,7 +340,7 @@ describeEachNotifyDatabase("email notifications", (ctx) => {
     const { rt, lines } = runtime({}, null);
     expect(rt.mailer.kind).toBe("outbox");
     const owner = uuidv7();
-    const to = `outbox-${ctx().kind}@example.com`;
+    const to = `outbox-${ctx().db.kind}@example.com`;
     const job = jobSummary(owner, {
       results: [result("landscape-300.avif", "image/avif", 5994)],
     });

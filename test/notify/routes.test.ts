@@ -12,7 +12,8 @@ import {
   type NotificationsRuntime,
 } from "../../src/runtime/notifications.ts";
 import { uuidv7 } from "../../src/services/ids.ts";
-import { captureLogger, describeEachNotifyDatabase, jobSummary, PUBLIC_URL } from "./support.ts";
+import { describeEachDatabase } from "../support/database.ts";
+import { captureLogger, jobSummary, PUBLIC_URL } from "./support.ts";
 
 /**
  * The routes mounted as createApp mounts them, over the notification services alone, with the
@@ -42,7 +43,7 @@ function hostApp(rt: NotificationsRuntime): App {
   return app;
 }
 
-describeEachNotifyDatabase("notification routes", (ctx) => {
+describeEachDatabase("notification routes", (ctx) => {
   let rt: NotificationsRuntime;
   let app: App;
   const ada = uuidv7();

@@ -1,44 +1,9 @@
-import { afterAll, beforeAll, describe } from "bun:test";
 import { createServer } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import type { Database } from "../../src/db/database.ts";
 import { createJsonLogger, type Logger } from "../../src/logger.ts";
 import type { JobSummary } from "../../src/notify/job-summary.ts";
 import { uuidv7 } from "../../src/services/ids.ts";
-import { openTestDatabase, postgresAvailable } from "../support/database.ts";
-
-/**
- * Runs `body` against the embedded database and against the real Postgres server (skipped, with
- * the warning test/support/database.ts prints, when that server is unreachable and services are
- * not required), each in a fresh migrated database or schema.
- */
-export function describeEachNotifyDatabase(
-  title: string,
-  body: (ctx: () => { db: Database; kind: "embedded" | "postgres" }) => void,
-) {
-  for (const kind of ["embedded", "postgres"] as const) {
-    const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
-    run(`${title} [${kind}]`, () => {
-      let db: Database | undefined;
-      let opening: Promise<Database> | undefined;
-      beforeAll(async () => {
-        opening = openTestDatabase(kind);
-        db = await opening;
-      });
-      body(() => {
-        if (!db) throw new Error("database used before beforeAll ran");
-        return { db, kind };
-      });
-      // After body's hooks (bun runs afterAll hooks in registration order): the runtimes a body
-      // starts stop polling before their schema is dropped. Through `opening`, so a beforeAll
-      // still pending when bun gives up on it still gets its schema dropped.
-      afterAll(async () => {
-        await (await opening?.catch(() => undefined))?.close();
-      });
-    });
-  }
-}
 
 export type ReceivedMail = { envelopeTo: string[]; mail: ParsedMail };
 

@@ -15,7 +15,8 @@ import {
   type NotificationsRuntime,
 } from "../../src/runtime/notifications.ts";
 import { uuidv7 } from "../../src/services/ids.ts";
-import { captureLogger, describeEachNotifyDatabase, jobSummary, PUBLIC_URL } from "./support.ts";
+import { describeEachDatabase } from "../support/database.ts";
+import { captureLogger, jobSummary, PUBLIC_URL } from "./support.ts";
 
 /**
  * The verification procedure of docs/jobs-and-notifications.md, word for word: a receiver written from the docs.
@@ -92,7 +93,7 @@ function receiver(secrets: Map<string, string>, hits: Hit[]) {
   };
 }
 
-describeEachNotifyDatabase("webhooks", (ctx) => {
+describeEachDatabase("webhooks", (ctx) => {
   const secrets = new Map<string, string>();
   const hits: Hit[] = [];
   const posted: string[] = [];

@@ -5,7 +5,13 @@ import postgres from "postgres";
 import { createApp } from "../../src/app.ts";
 import { wasmPasswordHasher } from "../../src/auth/password.ts";
 import type { Role } from "../../src/auth/principal.ts";
-import type { AuthSettings, Limits, RateLimitSettings } from "../../src/config.ts";
+import type {
+  AuthSettings,
+  JobSettings,
+  Limits,
+  NotificationSettings,
+  RateLimitSettings,
+} from "../../src/config.ts";
 import { connectPostgres, type Database } from "../../src/db/database.ts";
 import { migrate } from "../../src/db/migrate.ts";
 import type { App, Services } from "../../src/http/env.ts";
@@ -14,9 +20,10 @@ import { createFileSpool } from "../../src/runtime/bun/file-spool.ts";
 import { bunPasswordHasher } from "../../src/runtime/bun/password.ts";
 import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
 import { openEmbeddedDatabase } from "../../src/runtime/embedded-postgres.ts";
-import { createServices } from "../../src/runtime/services.ts";
+import { createServices, type ServicesWithBackground } from "../../src/runtime/services.ts";
 import type { ImageProcessor } from "../../src/services/processor.ts";
 import { memorySpool } from "../../src/storage/spool.ts";
+import { createTestClock, type TestClock } from "./clock.ts";
 
 /** The real server CI uses; DATABASE_URL overrides it. */
 export const POSTGRES_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -49,36 +56,52 @@ export const postgresAvailable = unreachable === null;
 export type DatabaseKind = "embedded" | "postgres";
 
 /**
+ * The data directory of a migrated embedded database, made once per test process as the suites
+ * load (the first PGlite of a process compiles its WebAssembly, which takes longer than a test
+ * hook may on a busy machine): every embedded test database starts as a copy of it, which skips
+ * initdb and the migrations (a copy opens in a fraction of a second, a fresh PGlite in seconds).
+ */
+const migratedTemplate = await (async () => {
+  const db = await openEmbeddedDatabase("memory://");
+  try {
+    await migrate(db.sql);
+    return await db.dumpDataDir();
+  } finally {
+    await db.close();
+  }
+})();
+
+/**
  * A fresh, migrated database: an in-memory PGlite, or a schema of its own on the real server
  * (dropped by `close`), so test files never see each other's rows.
  */
 export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
-  const db =
-    kind === "embedded"
-      ? await openEmbeddedDatabase("memory://")
-      : await (async () => {
-          const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-          const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-          await admin.unsafe(`CREATE SCHEMA ${schema}`);
-          await admin.end();
-          const inner = connectPostgres(POSTGRES_URL, { schema, max: 4 });
-          // Once only: a second close would find the pool ended; the pool ends even when the
-          // drop fails, so a failed drop is reported instead of hanging the run.
-          let closing: Promise<void> | undefined;
-          return {
-            ...inner,
-            close() {
-              closing ??= (async () => {
-                try {
-                  await inner.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-                } finally {
-                  await inner.close();
-                }
-              })();
-              return closing;
-            },
-          };
-        })();
+  // A copy of the migrated template is already migrated.
+  if (kind === "embedded") {
+    // A copy each time: the thread takes the buffer it is handed.
+    return openEmbeddedDatabase("memory://", { loadDataDir: migratedTemplate.slice(0) });
+  }
+  const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const inner = connectPostgres(POSTGRES_URL, { schema, max: 4 });
+  // Once only: a second close would find the pool ended; the pool ends even when the drop
+  // fails, so a failed drop is reported instead of hanging the run.
+  let closing: Promise<void> | undefined;
+  const db: Database = {
+    ...inner,
+    close() {
+      closing ??= (async () => {
+        try {
+          await inner.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        } finally {
+          await inner.close();
+        }
+      })();
+      return closing;
+    },
+  };
   try {
     await migrate(db.sql);
   } catch (err) {
@@ -155,10 +178,12 @@ export type TestContext = {
   user: TestUser;
   /** One more account (`role` "user" unless told), with its own token and app. */
   createUser(options?: { role?: Role; email?: string }): Promise<TestUser>;
-  services: Services;
+  services: ServicesWithBackground;
   db: Database;
   logs: string[];
   processor: ImageProcessor;
+  /** The services' clock: move it instead of sleeping through a rate-limit window. */
+  clock: TestClock;
 };
 
 /**
@@ -207,71 +232,164 @@ export async function createTestUser(
   };
 }
 
+export const TEST_JOB_SETTINGS: JobSettings = {
+  amqpUrl: undefined,
+  workerSecret: "a test worker secret of at least 32 characters",
+  queuePrefix: "pictor",
+  maxAttempts: 3,
+  concurrency: 2,
+  retryBaseMs: 50,
+  leaseMs: 60_000,
+  pollMs: 50,
+  messageMaxAgeMs: 86_400_000,
+};
+
+export const TEST_NOTIFY_SETTINGS: NotificationSettings = {
+  smtpUrl: undefined,
+  mailFrom: "Pictor <pictor@pictor.test>",
+  maxAttempts: 3,
+  backoffMs: 50,
+  backoffMaxMs: 200,
+  timeoutMs: 3000,
+  pollMs: 50,
+  attachMaxFiles: 5,
+  attachMaxBytes: 5 * 1024 * 1024,
+};
+
+let sharedPool: ImageProcessor | undefined;
+
+/**
+ * The worker pool of the test process, shared by every environment that brings none: each
+ * worker compiles the codecs' WebAssembly on its first task, about a second a pool, which ~30
+ * suites would otherwise pay again. Its logs go nowhere: the suites' logs are their services'.
+ */
+function sharedProcessor(): ImageProcessor {
+  sharedPool ??= createWorkerPool({
+    size: 2,
+    queueLimit: 256,
+    timeoutMs: 60_000,
+    logger: createJsonLogger("silent"),
+  });
+  return sharedPool;
+}
+
+export type TestEnvOptions = {
+  limits?: Partial<Limits>;
+  auth?: Partial<AuthSettings>;
+  rateLimits?: Partial<RateLimitSettings>;
+  jobs?: Partial<JobSettings>;
+  notify?: Partial<NotificationSettings>;
+  /** Lets webhooks go to a receiver of the test on 127.0.0.1. */
+  allowLoopbackWebhooks?: boolean;
+  heartbeatMs?: number;
+  /** A worker pool of this size, closed with the environment, instead of the shared one. */
+  poolSize?: number;
+  /** Starts the job runner and the notification dispatcher, as the server does. */
+  start?: boolean;
+};
+
+export type TestEnv = TestContext & {
+  /** Stops what the environment started, then closes its database (dropping its schema). */
+  close(): Promise<void>;
+};
+
+/**
+ * The app on the production wiring (`createServices`, `createApp`) over a fresh database of
+ * `kind`, with a default user: what the server runs, in the test process. Both kinds exercise a
+ * different adapter of each pair the server may pick: the embedded run the memory spool and
+ * Bun's argon2id, the real server the file spool and the WebAssembly hasher.
+ */
+export async function openTestEnv(
+  kind: DatabaseKind,
+  options: TestEnvOptions = {},
+): Promise<TestEnv> {
+  const db = await openTestDatabase(kind);
+  const logs: string[] = [];
+  const logger = createJsonLogger("debug", (line) => logs.push(line));
+  const clock = createTestClock();
+  const ownPool =
+    options.poolSize === undefined
+      ? undefined
+      : createWorkerPool({ size: options.poolSize, queueLimit: 256, timeoutMs: 60_000, logger });
+  const processor = ownPool ?? sharedProcessor();
+  const services = createServices({
+    processor,
+    db,
+    spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
+    hasher: kind === "embedded" ? bunPasswordHasher() : wasmPasswordHasher(),
+    limits: { ...TEST_LIMITS, ...options.limits },
+    auth: { ...TEST_AUTH, ...options.auth },
+    rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
+    logger,
+    clock,
+    jobs: { ...TEST_JOB_SETTINGS, ...options.jobs },
+    notify: {
+      publicUrl: "https://pictor.test",
+      settings: { ...TEST_NOTIFY_SETTINGS, ...options.notify },
+      webhooks: options.allowLoopbackWebhooks
+        ? { allowHttpHosts: ["127.0.0.1"], allowPrivate: ["127.0.0.1"] }
+        : { allowHttpHosts: [], allowPrivate: [] },
+    },
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
+  const rawApp = createApp({ services });
+  const close = () =>
+    closeAll(
+      () => services.background.stop(),
+      () => ownPool?.close(),
+      () => db.close(),
+    );
+  try {
+    if (options.start) await services.background.start();
+    const user = await createTestUser(services, rawApp);
+    return {
+      app: user.app,
+      rawApp,
+      user,
+      createUser: (opts) => createTestUser(services, rawApp, opts),
+      services,
+      db,
+      logs,
+      processor,
+      clock,
+      close,
+    };
+  } catch (err) {
+    // The caller gets no env to close: this is the only chance to drop the schema.
+    await close().catch(() => {});
+    throw err;
+  }
+}
+
 /**
  * Runs `body` once against the embedded database and once against the real Postgres server,
- * each with its own app. The real-server run is skipped, loudly, when the server is unreachable
- * and REQUIRE_SERVICES is not set.
+ * each in an environment of its own (`openTestEnv`). The real-server run is skipped, loudly,
+ * when the server is unreachable and REQUIRE_SERVICES is not set.
  */
 export function describeEachDatabase(
   title: string,
   body: (ctx: () => TestContext) => void,
   limits: Partial<Limits> = {},
-  options: { auth?: Partial<AuthSettings>; rateLimits?: Partial<RateLimitSettings> } = {},
+  options: Omit<TestEnvOptions, "limits"> = {},
 ) {
   for (const kind of ["embedded", "postgres"] as const) {
     const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
     run(`${title} [${kind}]`, () => {
-      let ctx: TestContext | undefined;
-      let processor: ImageProcessor | undefined;
-      // Kept apart from ctx: a beforeAll that fails (or times out, when bun runs afterAll while
-      // it is still pending) after the database opened must not leave its schema behind.
-      let opening: Promise<Database> | undefined;
+      // Kept as the promise: a beforeAll that times out (bun then runs afterAll while it is
+      // still pending) must not leave its schema behind.
+      let opening: Promise<TestEnv> | undefined;
+      let env: TestEnv | undefined;
       beforeAll(async () => {
-        opening = openTestDatabase(kind);
-        const db = await opening;
-        const logs: string[] = [];
-        const logger = createJsonLogger("debug", (line) => logs.push(line));
-        processor = createWorkerPool({ size: 2, queueLimit: 16, timeoutMs: 60_000, logger });
-        const services = createServices({
-          processor,
-          db,
-          // Both spools get exercised: memory (edge runtimes) and files (Bun).
-          spool:
-            kind === "embedded"
-              ? memorySpool
-              : createFileSpool(join(tmpdir(), "pictor-test-spool")),
-          // Both password adapters too: Bun's native argon2id and the portable WebAssembly one.
-          hasher: kind === "embedded" ? bunPasswordHasher() : wasmPasswordHasher(),
-          limits: { ...TEST_LIMITS, ...limits },
-          auth: { ...TEST_AUTH, ...options.auth },
-          rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
-          logger,
-        });
-        const rawApp = createApp({ services });
-        const user = await createTestUser(services, rawApp);
-        ctx = {
-          app: user.app,
-          rawApp,
-          user,
-          createUser: (opts) => createTestUser(services, rawApp, opts),
-          services,
-          db,
-          logs,
-          processor,
-        };
+        opening = openTestEnv(kind, { ...options, limits });
+        env = await opening;
       });
       body(() => {
-        if (!ctx) throw new Error("test context used before beforeAll ran");
-        return ctx;
+        if (!env) throw new Error("test context used before beforeAll ran");
+        return env;
       });
       // Registered after body's own hooks, so it runs after them (bun runs afterAll hooks in
       // registration order): whatever the body started is stopped before its database goes.
-      afterAll(() =>
-        closeAll(
-          () => processor?.close(),
-          async () => (await opening?.catch(() => undefined))?.close(),
-        ),
-      );
+      afterAll(async () => (await opening?.catch(() => undefined))?.close());
     });
   }
 }

@@ -39,6 +39,17 @@ describe("access tokens", () => {
     expect(await verifyAccessToken(token, [current])).toBeNull();
   });
 
+  test("issue and expiry are checked against the clock the caller passes, to the second", async () => {
+    const issuedAt = Date.UTC(2031, 0, 1, 12, 0, 0, 500);
+    const { token, claims } = await issueAccessToken(current, user, 60, issuedAt);
+    // Far from the system's time, as a test clock may be: only the passed clock counts.
+    expect(await verifyAccessToken(token, keys, issuedAt)).toEqual(claims);
+    expect(await verifyAccessToken(token, keys, issuedAt + 59_499)).toEqual(claims);
+    expect(await verifyAccessToken(token, keys, issuedAt + 59_500)).toBeNull();
+    expect(await verifyAccessToken(token, keys, issuedAt - 501)).toBeNull();
+    expect(await verifyAccessToken(token, keys)).toBeNull();
+  });
+
   test("tampered, unsigned, expired, foreign and malformed tokens are refused", async () => {
     const { token, claims } = await issueAccessToken(current, user, 3600);
     const [header, payload, signature] = parts(token);
