@@ -16,6 +16,7 @@ import { postgresBlobs } from "../storage/blobs.ts";
 import type { Spool, SpoolFile } from "../storage/spool.ts";
 import { ownedBy, visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
+import { type ImageProcessor, validateDecodable } from "./processor.ts";
 
 export type ImageRecord = {
   id: string;
@@ -116,8 +117,13 @@ type Room = { bytes: number; images: number };
  * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
  * to a user; each method is scoped to what its principal may see (admins: everything).
  */
-export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limits }) {
-  const { sql, spool, limits } = deps;
+export function createImageService(deps: {
+  sql: Sql;
+  spool: Spool;
+  limits: Limits;
+  processor: ImageProcessor;
+}) {
+  const { sql, spool, limits, processor } = deps;
 
   function checkHeader(header: ImageHeader): void {
     const pixels = header.width * header.height;
@@ -255,6 +261,12 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new Refusal("unprocessable_image", broken);
+      // What no operation could decode is refused now, not stored to fail every later request.
+      await validateDecodable(processor, {
+        bytes,
+        format: header.format,
+        maxPixels: limits.maxPixels,
+      });
       const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
         ownerId: principal.userId,

@@ -116,7 +116,7 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
   }
   const principal: Principal = { userId: ownerId, role: "user", via: "token", keyId: null };
   const limits = JOB_LIMITS;
-  const images = createImageService({ sql: db.sql, spool: memorySpool, limits });
+  const images = createImageService({ sql: db.sql, spool: memorySpool, limits, processor });
   const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
   const transforms = createTransformService({ sql: db.sql, images, processor, limits });
   const executor = createJobExecutor({
