@@ -52,6 +52,61 @@ function pngRawSize(width: number, height: number, bitsPerPixel: number, interla
   );
 }
 
+/** From a PNG's IHDR: its image data's inflated size, and the most an encoding of it can take. */
+function pngDataBounds(b: Uint8Array): { raw: number; honest: number } {
+  const depth = b[24] ?? 0;
+  const channels = PNG_CHANNELS[b[25] ?? 0] ?? 1;
+  const raw = pngRawSize(u32be(b, 16), u32be(b, 20), depth * channels, b[28] === 1);
+  // Fixed Huffman codes take at most 9 bits a byte, stored blocks 5 bytes per block, zlib 6.
+  return { raw, honest: raw + Math.ceil(raw / 8) + 5 * Math.ceil(raw / 1024) + 1024 };
+}
+
+const pngDataTooLarge = (compressed: number, width: number, height: number, raw: number) =>
+  new ImageDataError(
+    `PNG image data is ${compressed} bytes, more than any encoding of a ${width}×${height} image takes (${raw} bytes uncompressed)`,
+  );
+
+/**
+ * Follows a PNG's chunks as its bytes arrive (an upload), to refuse image data larger than any
+ * encoding of the declared size as soon as a chunk header says so, before the rest is received.
+ * `head`: the file's first bytes, IHDR included. `push` each piece in order; it throws an
+ * ImageDataError once the IDAT chunks pass the bound.
+ *
+ * @example
+ * const meter = pngDataMeter(head); for await (const piece of body) meter.push(piece);
+ */
+export function pngDataMeter(head: Uint8Array): { push(piece: Uint8Array): void } {
+  const { raw, honest } = pngDataBounds(head);
+  const width = u32be(head, 16);
+  const height = u32be(head, 20);
+  let offset = 0; // of the next piece in the file
+  let next = 8; // offset of the next chunk header
+  let carry: Uint8Array = new Uint8Array(0); // a chunk header's bytes received so far
+  let compressed = 0;
+  return {
+    push(piece) {
+      const end = offset + piece.length;
+      while (next + 8 <= end) {
+        const at = next - offset;
+        const header =
+          at >= 0
+            ? piece.subarray(at, at + 8)
+            : new Uint8Array([...carry, ...piece.subarray(0, 8 + at)]);
+        const length = u32be(header, 0);
+        if (ascii(header, 4, 4) === "IDAT") {
+          compressed += length;
+          if (compressed > honest) throw pngDataTooLarge(compressed, width, height, raw);
+        }
+        next += 12 + length;
+      }
+      if (next >= end) carry = new Uint8Array(0);
+      else if (next >= offset) carry = piece.slice(next - offset);
+      else carry = new Uint8Array([...carry, ...piece]);
+      offset = end;
+    },
+  };
+}
+
 /**
  * A PNG's image data must be an honest encoding of the size IHDR declares: no more compressed
  * bytes than stored (uncompressed) deflate blocks of that size would take, and a zlib stream that
@@ -60,9 +115,7 @@ function pngRawSize(width: number, height: number, bitsPerPixel: number, interla
  * could occupy one for half a minute; here inflation stops at the declared size.
  */
 async function checkPngData(b: Uint8Array, width: number, height: number): Promise<void> {
-  const depth = b[24] ?? 0;
-  const channels = PNG_CHANNELS[b[25] ?? 0] ?? 1;
-  const raw = pngRawSize(width, height, depth * channels, b[28] === 1);
+  const { raw, honest } = pngDataBounds(b);
   const idat: Uint8Array[] = [];
   let compressed = 0;
   for (let at = 8; at + 12 <= b.length; ) {
@@ -75,13 +128,7 @@ async function checkPngData(b: Uint8Array, width: number, height: number): Promi
     if (type === "IEND") break;
     at += 12 + length;
   }
-  // Fixed Huffman codes take at most 9 bits a byte, stored blocks 5 bytes per block, zlib 6.
-  const honest = raw + Math.ceil(raw / 8) + 5 * Math.ceil(raw / 1024) + 1024;
-  if (compressed > honest) {
-    throw new ImageDataError(
-      `PNG image data is ${compressed} bytes, more than any encoding of a ${width}×${height} image takes (${raw} bytes uncompressed)`,
-    );
-  }
+  if (compressed > honest) throw pngDataTooLarge(compressed, width, height, raw);
   const slack = 64 * 1024;
   if ((await inflatedSizeUpTo(idat, raw + slack)) > raw + slack) {
     throw new ImageDataError(

@@ -4,6 +4,7 @@ import type { Limits } from "../config.ts";
 import type { Sql, Transaction } from "../db/database.ts";
 import { sha256Hex } from "../encoding.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
+import { ImageDataError, pngDataMeter } from "../imaging/decode-limits.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../imaging/exif.ts";
 import {
   checkImageStructure,
@@ -173,11 +174,23 @@ export function createImageService(deps: {
     };
   }
 
+  function measure(meter: ReturnType<typeof pngDataMeter>, piece: Uint8Array): void {
+    try {
+      meter.push(piece);
+    } catch (err) {
+      if (err instanceof ImageDataError) throw new Refusal("unprocessable_image", err.message);
+      throw err;
+    }
+  }
+
   /** Streams one file into the spool, refusing it as soon as its bytes or header say no. */
   async function receive(file: IncomingFile, spooled: SpoolFile, left: Room): Promise<ImageHeader> {
     let head = new Uint8Array(0);
     let header: ImageHeader | null = null;
     let size = 0;
+    // A PNG's image data is measured as it arrives: a 24 MB stream for a 1×1 image is refused
+    // from its first chunk header, not after it was received, spooled and hashed.
+    let meter: ReturnType<typeof pngDataMeter> | null = null;
     for await (const chunk of file.body) {
       size += chunk.length;
       if (size > limits.maxUploadBytes) {
@@ -199,11 +212,17 @@ export function createImageService(deps: {
         if (probe.kind === "ok") {
           header = probe;
           checkHeader(header);
+          if (header.format === "png") {
+            meter = pngDataMeter(head);
+            measure(meter, head);
+          }
         } else if (probe.kind !== "need-more") {
           throw refusalOf(probe);
         } else if (head.length > MAX_HEADER_SEARCH) {
           throw new Refusal("unprocessable_image", "No complete image header in the first 1 MiB");
         }
+      } else if (meter) {
+        measure(meter, chunk);
       }
       await spooled.write(chunk);
     }

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { av1MaxFrameSize, itemData, readAvifMeta } from "../../src/imaging/avif.ts";
 import { createCodecs, ImageDataError } from "../../src/imaging/codecs.ts";
-import { checkDecodable } from "../../src/imaging/decode-limits.ts";
+import { checkDecodable, pngDataMeter } from "../../src/imaging/decode-limits.ts";
 import { checkPlannedSizes, PipelineError } from "../../src/imaging/pipeline.ts";
 import { probeImageHeader } from "../../src/imaging/probe.ts";
 import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
-import { fixture } from "../support/fixtures.ts";
+import { fixture, makePng, pngsuite } from "../support/fixtures.ts";
 import {
   avifParts,
   buildAvif,
@@ -137,6 +137,32 @@ describe("checkDecodable: sizes from the bitstream, work bounded by them", () =>
     expect(performance.now() - started).toBeLessThan(1000);
     // The same image with libjpeg's own progression decodes.
     expect((await codecs.decode(await manyScansJpeg(10), "jpeg")).width).toBe(2048);
+  });
+});
+
+describe("pngDataMeter: image data measured as an upload arrives", () => {
+  const feed = (bytes: Uint8Array, step: number) => {
+    const meter = pngDataMeter(bytes.subarray(0, 33));
+    for (let at = 0; at < bytes.length; at += step) meter.push(bytes.subarray(at, at + step));
+  };
+
+  test("honest files pass, whatever the pieces (chunk headers split across them)", async () => {
+    for (const png of [
+      await pngsuite("basn6a08.png"),
+      await pngsuite("basi0g01.png"),
+      makePng(50, 40, (x, y) => [x, y, x ^ y, 255], { level: 0 }),
+    ]) {
+      for (const step of [1, 3, 7, 8, 64, 1 << 20]) expect(() => feed(png, step)).not.toThrow();
+    }
+  });
+
+  test("the 24 GB bomb is refused at its IDAT header, after 41 bytes", () => {
+    const bomb = inflateBombPng(24e9);
+    const meter = pngDataMeter(bomb.subarray(0, 33));
+    meter.push(bomb.subarray(0, 40));
+    expect(() => meter.push(bomb.subarray(40, 41))).toThrow(
+      /more than any encoding of a 1×1 image/,
+    );
   });
 });
 
