@@ -8,15 +8,8 @@ import { fixture } from "./fixtures.ts";
  * would cost a naive decoder far more than its size.
  */
 
-const concat = (parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = (parts: Uint8Array[]): Uint8Array<ArrayBuffer> =>
+  new Uint8Array(Buffer.concat(parts));
 
 const u32 = (v: number) => new Uint8Array([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);
 const u16 = (v: number) => new Uint8Array([(v >>> 8) & 255, v & 255]);
