@@ -169,7 +169,9 @@ function readDimg(b: Uint8Array, box: Box): Map<number, number[]> {
 /**
  * Finds an AVIF's primary item and its size from the `meta` box: the `ispe` property that `ipma`
  * associates with the item `pitm` names. `need-more` while the `meta` box is not entirely in
- * `b` (it normally sits right after `ftyp`). Does not mutate `b`.
+ * `b` (it normally sits right after `ftyp`). Transformations (`irot`, `imir`) are not read: the
+ * decoder (jSquash's libavif build) does not apply them, so the pixels served are `ispe`'s size,
+ * and a rotation would change no pixel count anyway. Does not mutate `b`.
  *
  * @example
  * readAvifMeta(fileStart); // { kind: "ok", primary: { id: 1, type: "av01", width: 300, height: 200, … } }

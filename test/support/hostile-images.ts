@@ -322,3 +322,70 @@ function animatedWebp(still: Uint8Array): Uint8Array<ArrayBuffer> {
   const body = concat([text("WEBP"), vp8x, anim, anmf, anmf]);
   return concat([text("RIFF"), le(body.length, 4), body]);
 }
+
+/**
+ * An AVIF whose primary item (id 1) is a grid of `columns` × `rows` tiles, each a copy of the
+ * fixture's 300×200 AV1 image (items 2…), declaring `output` as its size (in ispe and in the grid).
+ */
+export function buildGridAvif(
+  parts: AvifParts,
+  options: { columns: number; rows: number; output: { width: number; height: number } },
+): Uint8Array<ArrayBuffer> {
+  const { columns, rows, output } = options;
+  const tiles = Array.from({ length: columns * rows }, (_, i) => i + 2);
+  const grid = concat([
+    new Uint8Array([0, 0, rows - 1, columns - 1]),
+    u16(output.width),
+    u16(output.height),
+  ]);
+  const infe = (id: number, type: string) =>
+    fullBox("infe", 2, 0, u16(id), u16(0), text(type), new Uint8Array([0]));
+  const iinf = fullBox(
+    "iinf",
+    0,
+    0,
+    u16(1 + tiles.length),
+    infe(1, "grid"),
+    ...tiles.map((id) => infe(id, "av01")),
+  );
+  const iref = fullBox("iref", 0, 0, box("dimg", u16(1), u16(tiles.length), ...tiles.map(u16)));
+  const ipma = fullBox(
+    "ipma",
+    0,
+    0,
+    u32(1 + tiles.length),
+    concat([u16(1), new Uint8Array([2, 0x80 | 1, 4])]),
+    ...tiles.map((id) => concat([u16(id), new Uint8Array([3, 0x80 | 2, 0x80 | 3, 4])])),
+  );
+  const iprp = box(
+    "iprp",
+    box("ipco", ispe(output.width, output.height), parts.av1C, ispe(300, 200), parts.pixi),
+    ipma,
+  );
+  const entry = (id: number, offset: number, length: number) =>
+    concat([u16(id), u16(0), u16(1), u32(offset), u32(length)]);
+  const ilocFor = (data: number) =>
+    fullBox(
+      "iloc",
+      0,
+      0,
+      new Uint8Array([0x44, 0x00]),
+      u16(1 + tiles.length),
+      entry(1, data, grid.length),
+      ...tiles.map((id) => entry(id, data + grid.length, parts.av1.length)),
+    );
+  const metaFor = (data: number) =>
+    fullBox(
+      "meta",
+      0,
+      0,
+      parts.hdlr,
+      fullBox("pitm", 0, 0, u16(1)),
+      ilocFor(data),
+      iinf,
+      iref,
+      iprp,
+    );
+  const data = parts.ftyp.length + metaFor(0).length + 8;
+  return concat([parts.ftyp, metaFor(data), box("mdat", grid, parts.av1)]);
+}

@@ -8,7 +8,9 @@ import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
 import { fixture, makePng, pngsuite } from "../support/fixtures.ts";
 import {
   avifParts,
+  box,
   buildAvif,
+  buildGridAvif,
   inflateBombPng,
   ispe,
   manyScansJpeg,
@@ -62,6 +64,15 @@ describe("AVIF probe: the primary item's size", () => {
     expect(probeImageHeader(avif)).toMatchObject({ width: 640, height: 480 });
   });
 
+  test("irot is not applied by the decoder: the size served is ispe's", async () => {
+    const rotated = buildAvif(parts, {
+      properties: [parts.av1C, ispe(300, 200), parts.pixi, box("irot", new Uint8Array([1]))],
+      associations: [[1, [1, 2, 3, 4]]],
+    });
+    expect(probeImageHeader(rotated)).toMatchObject({ width: 300, height: 200 });
+    expect(await codecs.decode(rotated, "avif")).toMatchObject({ width: 300, height: 200 });
+  });
+
   test("a primary item without ispe is refused, in words", () => {
     const avif = buildAvif(parts, {
       properties: [parts.av1C, ispe(300, 200), parts.pixi],
@@ -94,6 +105,20 @@ describe("checkDecodable: sizes from the bitstream, work bounded by them", () =>
     expect(probeImageHeader(avif)).toMatchObject({ width: 1, height: 1 });
     await expect(checkDecodable(avif, "avif", 50e6)).rejects.toThrow(
       new ImageDataError("AVIF declares 1×1 but its AV1 data is 300×200"),
+    );
+  });
+
+  test("a grid: its tiles' AV1 data must cover the declared size with less than a tile to spare", async () => {
+    const honest = buildGridAvif(parts, {
+      columns: 2,
+      rows: 1,
+      output: { width: 600, height: 200 },
+    });
+    expect(probeImageHeader(honest)).toMatchObject({ width: 600, height: 200 });
+    expect(await codecs.decode(honest, "avif")).toMatchObject({ width: 600, height: 200 });
+    const lying = buildGridAvif(parts, { columns: 2, rows: 1, output: { width: 2, height: 1 } });
+    await expect(checkDecodable(lying, "avif", 50e6)).rejects.toThrow(
+      "AVIF declares 2×1 but its AV1 data is 600×200",
     );
   });
 
