@@ -9,7 +9,7 @@ import { createJsonLogger, type Logger } from "../../src/logger.ts";
 import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
 import { createAnalysisService } from "../../src/services/analysis.ts";
 import { uuidv7 } from "../../src/services/ids.ts";
-import { createImageService } from "../../src/services/images.ts";
+import { createImageService, type ImageService } from "../../src/services/images.ts";
 import { createJobExecutor } from "../../src/services/job-executor.ts";
 import { createSegmentationService } from "../../src/services/segmentations.ts";
 import { createTransformService } from "../../src/services/transforms.ts";
@@ -64,6 +64,27 @@ export function poisonedPng(): Uint8Array<ArrayBuffer> {
   return good;
 }
 
+/**
+ * Stores the poisoned PNG as an upload made before uploads were decoded was stored (they now
+ * refuse it): written as a derived image of `source`, which nothing decodes on the way in, then
+ * made an original named `filename`. Returns its id.
+ */
+export async function storePoisoned(
+  db: Database,
+  images: ImageService,
+  source: { id: string; owner_id: string },
+  filename: string,
+): Promise<string> {
+  const bytes = poisonedPng();
+  const { id } = await images.storeDerived(
+    source,
+    { format: "png", width: 64, height: 64, bytes },
+    null,
+  );
+  await db.sql`UPDATE images SET source_id = NULL, filename = ${filename} WHERE id = ${id}`;
+  return id;
+}
+
 const streamOf = async function* (bytes: Uint8Array) {
   yield bytes;
 };
@@ -80,6 +101,8 @@ export type JobTestEnv = {
   transforms: ReturnType<typeof createTransformService>;
   upload(bytes: Uint8Array[]): Promise<string[]>;
   uploadSeeded(count: number, firstSeed?: number): Promise<string[]>;
+  /** The poisoned PNG, stored as an upload from before uploads were decoded (storePoisoned). */
+  uploadPoisoned(): Promise<string>;
   close(): Promise<void>;
 };
 
@@ -151,6 +174,10 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize = 2): Promise<
     upload,
     uploadSeeded: (count, firstSeed = 0) =>
       upload(Array.from({ length: count }, (_, i) => seededPng(firstSeed + i))),
+    async uploadPoisoned() {
+      const [source] = await upload([seededPng(9999)]);
+      return storePoisoned(db, images, { id: source as string, owner_id: ownerId }, "0.png");
+    },
     close,
   };
 }
