@@ -140,7 +140,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
     const runner = createServices({
       db,
       spool: memorySpool,
-      processor: createInlineProcessor(createCodecs(loadLocalWasm)),
+      processor: createInlineProcessor(createCodecs(loadLocalWasm), createJsonLogger("silent")),
       hasher: wasmPasswordHasher(),
       limits: TEST_LIMITS,
       auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },

@@ -19,7 +19,7 @@ test("/readyz answers 503 problem while the database is unreachable; /healthz st
   const logs: string[] = [];
   const services = createServices({
     db,
-    processor: createInlineProcessor(createCodecs(loadLocalWasm)),
+    processor: createInlineProcessor(createCodecs(loadLocalWasm), createJsonLogger("silent")),
     spool: memorySpool,
     hasher: wasmPasswordHasher(),
     limits: TEST_LIMITS,

@@ -6,14 +6,16 @@ import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import resize, { initResize } from "@jsquash/resize";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
-import { instantiateJpegTurbo, type JpegScaleDenom, type JpegTurbo } from "./jpeg-turbo.ts";
-import { probeImageHeader } from "./probe.ts";
+import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
+import {
+  instantiateJpegTurbo,
+  JpegCodecError,
+  type JpegScaleDenom,
+  type JpegTurbo,
+} from "./jpeg-turbo.ts";
 import type { RgbaImage } from "./raster.ts";
 
-/** The file is valid but uses a feature the codec cannot read. */
-export class UnsupportedImageError extends Error {
-  override readonly name = "UnsupportedImageError";
-}
+export { ImageDataError, UnsupportedImageError };
 
 /**
  * The WebAssembly files the codecs need: package paths (in node_modules), and `wasm/…` paths of
@@ -51,7 +53,14 @@ export type DecodeOptions = {
    * (libjpeg's scale_denom; sharp's shrink-on-load). Other formats ignore it.
    */
   scaleDenom?: JpegScaleDenom;
+  /**
+   * Refuse, before decoding, an image of more pixels than this (MAX_PIXELS); default: what an
+   * RGBA buffer under 2 GiB holds.
+   */
+  maxPixels?: number;
 };
+
+const RGBA_MAX_PIXELS = Math.floor((2 ** 31 - 1) / 4);
 
 export type EncodeOptions =
   | {
@@ -110,47 +119,66 @@ export function createCodecs(load: WasmLoader) {
     return jpeg;
   };
 
+  async function decodeWith(
+    format: DecodableFormat,
+    bytes: Uint8Array,
+    scaleDenom: JpegScaleDenom,
+    maxPixels: number,
+  ): Promise<RgbaImage> {
+    if (format === "jpeg") {
+      const { data, width, height } = (await jpegCodec()).decode(bytes, { scaleDenom, maxPixels });
+      return { data, width, height };
+    }
+    // The decoders take an ArrayBuffer of exactly the file.
+    const buffer = bytes.slice().buffer;
+    switch (format) {
+      case "png":
+        await init("png", initPngDecode, initPngEncode);
+        return fromImageData(await pngDecode(buffer));
+      case "webp":
+        await init("webpDecode", initWebpDecode);
+        return fromImageData(await webpDecode(buffer));
+      case "avif": {
+        await init("avifDecode", initAvifDecode);
+        const img = await avifDecode(buffer);
+        if (!img) throw new Error("AVIF decoding failed");
+        return fromImageData(img);
+      }
+    }
+  }
+
   return {
     /**
      * Decodes to 8-bit RGBA as stored: EXIF orientation is not applied here (see exif.ts), so
-     * every format is oriented by the same code. 16-bit PNGs are rounded to 8 bits.
+     * every format is oriented by the same code. 16-bit PNGs are rounded to 8 bits. Before any
+     * decoder runs, the bitstream's own header must declare the size the container does, within
+     * `maxPixels`, with work bounded by that size (checkDecodable); a decoder's failure becomes
+     * an ImageDataError in plain words, its own message kept as the `cause`.
      */
     async decode(
       bytes: Uint8Array,
       format: DecodableFormat,
       options: DecodeOptions = {},
     ): Promise<RgbaImage> {
-      if (format === "jpeg") {
-        // The decoder reads CMYK, but only converts it naively (no colour management): measured
-        // 11 levels of mean absolute difference from sharp's profile-based conversion. Refused
-        // until a profile can be applied.
-        const header = probeImageHeader(bytes);
-        if (header.kind === "ok" && header.components === 4) {
-          throw new UnsupportedImageError(
-            "CMYK JPEGs cannot be decoded yet; convert the file to RGB",
-          );
-        }
-        const { data, width, height } = (await jpegCodec()).decode(bytes, {
-          scaleDenom: options.scaleDenom ?? 1,
-        });
-        return { data, width, height };
+      const maxPixels = options.maxPixels ?? RGBA_MAX_PIXELS;
+      const size = await checkDecodable(bytes, format, maxPixels);
+      const scale = format === "jpeg" ? (options.scaleDenom ?? 1) : 1;
+      let img: RgbaImage;
+      try {
+        img = await decodeWith(format, bytes, scale, maxPixels);
+      } catch (err) {
+        throw decodeFailure(format, err);
       }
-      // The decoders take an ArrayBuffer of exactly the file.
-      const buffer = bytes.slice().buffer;
-      switch (format) {
-        case "png":
-          await init("png", initPngDecode, initPngEncode);
-          return fromImageData(await pngDecode(buffer));
-        case "webp":
-          await init("webpDecode", initWebpDecode);
-          return fromImageData(await webpDecode(buffer));
-        case "avif": {
-          await init("avifDecode", initAvifDecode);
-          const img = await avifDecode(buffer);
-          if (!img) throw new Error("AVIF decoding failed");
-          return fromImageData(img);
-        }
+      // libjpeg rounds reduced sides up; every decoder must give what the header declared.
+      if (
+        img.width !== Math.ceil(size.width / scale) ||
+        img.height !== Math.ceil(size.height / scale)
+      ) {
+        throw new ImageDataError(
+          `${format.toUpperCase()} declares ${size.width}×${size.height} but decodes to ${img.width * scale}×${img.height * scale}`,
+        );
       }
+      return img;
     },
 
     async encode(img: RgbaImage, options: EncodeOptions): Promise<Uint8Array> {
@@ -234,6 +262,23 @@ export function createCodecs(load: WasmLoader) {
       return fromImageData(out);
     },
   };
+}
+
+/**
+ * libjpeg's refusals worth telling in their own terms; every other codec message (Rust panics
+ * such as "unwrap_throw failed", libjpeg's internals) stays in the log, never in a response.
+ */
+function decodeFailure(format: DecodableFormat, err: unknown): Error {
+  if (err instanceof ImageDataError || err instanceof UnsupportedImageError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  // The wrapper's own refusals of progressive scan bombs (pictor_jpeg.c check_scan_limit).
+  if (err instanceof JpegCodecError && /^JPEG('s progressive scans| has more than)/.test(message)) {
+    return new ImageDataError(`${message}; such files cannot be decoded`, { cause: err });
+  }
+  return new ImageDataError(
+    `The ${format.toUpperCase()} image data is corrupt or uses a feature that cannot be decoded`,
+    { cause: err },
+  );
 }
 
 /** Nearest-neighbour resampling: jSquash's resizer has no such filter. */

@@ -21,7 +21,15 @@ export type JpegDecodeOptions = {
    * JDCT_ISLOW (the reduced-size IDCTs are the same either way).
    */
   fastIdct?: boolean;
+  /** Refuse a frame of more pixels than this, before allocating for it (default: 2³¹ − 1). */
+  maxPixels?: number;
 };
+
+/**
+ * Progressive scans read before a decode is refused: libjpeg-turbo's guidance for untrusted
+ * input (djpeg -maxscans, TJPARAM_SCANLIMIT); encoders write about 10.
+ */
+export const JPEG_MAX_SCANS = 500;
 
 export type JpegEncodeOptions = {
   quality: number;
@@ -45,7 +53,14 @@ type Exports = {
   pj_reset: () => void;
   pj_release_pixels: () => void;
   pj_release_encoded: () => void;
-  pj_decode: (input: number, length: number, scaleDenom: number, fastIdct: number) => number;
+  pj_decode: (
+    input: number,
+    length: number,
+    scaleDenom: number,
+    fastIdct: number,
+    maxPixels: number,
+    scanLimit: number,
+  ) => number;
   pj_encode: (
     rgba: number,
     width: number,
@@ -128,7 +143,14 @@ export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<
       const input = copyIn(bytes);
       try {
         return guarded(() => {
-          const at = x.pj_decode(input, bytes.length, scaleDenom, options.fastIdct ? 1 : 0);
+          const at = x.pj_decode(
+            input,
+            bytes.length,
+            scaleDenom,
+            options.fastIdct ? 1 : 0,
+            options.maxPixels ?? 0x7fffffff,
+            JPEG_MAX_SCANS,
+          );
           const [pixels, width, height, warnings] = result(at, 4) as [
             number,
             number,

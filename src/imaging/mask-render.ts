@@ -80,7 +80,13 @@ export async function renderMask(codecs: Codecs, job: MaskJob): Promise<MaskOutp
     case "overlay":
     case "cutout": {
       if (!job.image) throw new Error("overlay and cutout need the image");
-      const img = await decodeUpright(codecs, job.image.bytes, job.image.format);
+      // The image was segmented at the labels' size: anything larger is not that image.
+      const img = await decodeUpright(
+        codecs,
+        job.image.bytes,
+        job.image.format,
+        job.width * job.height,
+      );
       const out =
         job.kind === "overlay" ? overlayRgba(img, labels, job.count) : cutoutRgba(img, labels);
       return { format: "png", bytes: await codecs.encode(out, { format: "png" }) };

@@ -1,3 +1,4 @@
+import { readAvifMeta } from "./avif.ts";
 import { ascii, matches, PNG_SIGNATURE, u16be, u16le, u24le, u32be, u32le } from "./bytes.ts";
 import { crc32 } from "./crc32.ts";
 
@@ -17,6 +18,10 @@ export type ImageHeader = {
   height: number;
   /** JPEG only: colour components in the frame (1 grey, 3 YCbCr, 4 CMYK/YCCK). */
   components?: number;
+  /** JPEG only: bits per sample (8, or 12 and 16 in extended and lossless files). */
+  precision?: number;
+  /** JPEG only: the frame marker's code, 0xC0–0xCF: the coding process (baseline, progressive…). */
+  sof?: number;
 };
 
 /**
@@ -109,7 +114,15 @@ function probeJpeg(b: Uint8Array): ProbeResult {
       const width = u16be(b, at + 7);
       if (width === 0 || height === 0)
         return corrupt(`JPEG has invalid dimensions ${width}×${height}`);
-      return { kind: "ok", format: "jpeg", width, height, components: b[at + 9] as number };
+      return {
+        kind: "ok",
+        format: "jpeg",
+        width,
+        height,
+        components: b[at + 9] as number,
+        precision: b[at + 4] as number,
+        sof: marker,
+      };
     }
     at += 2 + length;
   }
@@ -149,21 +162,10 @@ function isAvifBrand(b: Uint8Array): boolean {
 }
 
 function probeAvif(b: Uint8Array): ProbeResult {
-  // The image spatial extents ('ispe') property sits in meta/iprp/ipco, near the start; every
-  // item of an AVIF (colour, alpha) shares the canvas size, so the first one is the size.
-  const limit = Math.min(b.length, 64 * 1024);
-  for (let at = 8; at + 20 <= limit; at++) {
-    if (b[at] === 0x69 && ascii(b, at, 4) === "ispe") {
-      const width = u32be(b, at + 8);
-      const height = u32be(b, at + 12);
-      if (width === 0 || height === 0)
-        return corrupt(`AVIF has invalid dimensions ${width}×${height}`);
-      return { kind: "ok", format: "avif", width, height };
-    }
-  }
-  return b.length >= 64 * 1024
-    ? corrupt("AVIF has no image size (ispe) near its start")
-    : { kind: "need-more" };
+  const meta = readAvifMeta(b);
+  if (meta.kind !== "ok") return meta;
+  const { width, height } = meta.primary;
+  return { kind: "ok", format: "avif", width, height };
 }
 
 /**

@@ -49,14 +49,15 @@ export type SegmentOutput = {
  * Decodes with the EXIF orientation applied: seeds and masks are in the coordinates people see.
  *
  * @example
- * const img = await decodeUpright(codecs, bytes, "jpeg"); // a 6-oriented 4000×3000 → 3000×4000
+ * const img = await decodeUpright(codecs, bytes, "jpeg", 50e6); // a 6-oriented 4000×3000 → 3000×4000
  */
 export async function decodeUpright(
   codecs: Codecs,
   bytes: Uint8Array,
   format: DecodableFormat,
+  maxPixels: number,
 ): Promise<RgbaImage> {
-  let img = await codecs.decode(bytes, format);
+  let img = await codecs.decode(bytes, format, { maxPixels });
   const { rotate, flop } = orientationSteps(readExifOrientation(bytes, format));
   if (rotate) img = rotateRightAngle(img, rotate);
   if (flop) img = flopRgba(img);
@@ -137,11 +138,8 @@ function segmentImage(
  * await runSegmentation(codecs, { bytes, format: "png", maxPixels, spec: { method: "otsu", … } });
  */
 export async function runSegmentation(codecs: Codecs, job: SegmentJob): Promise<SegmentOutput> {
-  const img = await decodeUpright(codecs, job.bytes, job.format);
+  const img = await decodeUpright(codecs, job.bytes, job.format, job.maxPixels);
   const { width, height } = img;
-  if (width * height > job.maxPixels) {
-    throw new PipelineError(`The image has more than ${job.maxPixels} pixels (MAX_PIXELS)`);
-  }
   let spec = job.spec;
   if (spec.method === "region-growing") {
     for (const s of spec.seeds ?? []) {

@@ -1,4 +1,9 @@
-import type { Codecs, DecodableFormat } from "./codecs.ts";
+import {
+  type Codecs,
+  type DecodableFormat,
+  ImageDataError,
+  UnsupportedImageError,
+} from "./codecs.ts";
 import { type ColourSpace, type Histogram, histogramRgba } from "./histogram.ts";
 import { chartRgba, histogramChart } from "./histogram-chart.ts";
 import {
@@ -32,6 +37,9 @@ export type PaletteJob = {
 /** A histogram's chart, rasterised and encoded as PNG. */
 export type ChartJob = { histogram: Histogram };
 
+/** An upload to decode once, cheaply, so that what no operation could decode is never stored. */
+export type ValidateJob = { bytes: Uint8Array; format: DecodableFormat; maxPixels: number };
+
 /** Everything the image workers do, as plain data that can cross a thread or a queue. */
 export type ImageTask =
   | { kind: "pipeline"; job: PipelineJob }
@@ -39,7 +47,8 @@ export type ImageTask =
   | { kind: "segment"; job: SegmentJob }
   | { kind: "mask"; job: MaskJob }
   | { kind: "palette"; job: PaletteJob }
-  | { kind: "chart"; job: ChartJob };
+  | { kind: "chart"; job: ChartJob }
+  | { kind: "validate"; job: ValidateJob };
 
 export type TaskResult =
   | { kind: "pipeline"; output: PipelineOutput }
@@ -47,7 +56,42 @@ export type TaskResult =
   | { kind: "segment"; segmentation: SegmentOutput }
   | { kind: "mask"; mask: MaskOutput }
   | { kind: "palette"; palette: Palette }
-  | { kind: "chart"; png: Uint8Array };
+  | { kind: "chart"; png: Uint8Array }
+  | { kind: "validate" };
+
+/**
+ * Why a task failed, in words that may be shown: `request` (a parameter at fault, `path` naming
+ * it), `image` (the image cannot be decoded, or is over a limit), or `internal` (anything else:
+ * `message` is for the log only, never for a response).
+ */
+export type TaskFailure = {
+  kind: "request" | "image" | "internal";
+  message: string;
+  path?: string | undefined;
+  /** The codec's own message behind an `image` failure, for the log. */
+  cause?: string | undefined;
+};
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Classifies a task's error as plain data (it crosses a thread).
+ *
+ * @example
+ * describeFailure(new PipelineError("Expected …", "operations.0")); // { kind: "request", … }
+ */
+export function describeFailure(err: unknown): TaskFailure {
+  if (err instanceof PipelineError)
+    return { kind: "request", message: err.message, path: err.path };
+  if (err instanceof ImageDataError || err instanceof UnsupportedImageError) {
+    return {
+      kind: "image",
+      message: err.message,
+      cause: err.cause === undefined ? undefined : messageOf(err.cause),
+    };
+  }
+  return { kind: "internal", message: messageOf(err) };
+}
 
 /**
  * Runs one task with the given codecs.
@@ -65,11 +109,8 @@ export async function runTask(codecs: Codecs, task: ImageTask): Promise<TaskResu
       const { job } = task;
       // Masks are in upright coordinates; without one, orientation changes nothing to count.
       const img = job.mask
-        ? await decodeUpright(codecs, job.bytes, job.format)
-        : await codecs.decode(job.bytes, job.format);
-      if (img.width * img.height > job.maxPixels) {
-        throw new PipelineError(`The image has more than ${job.maxPixels} pixels (MAX_PIXELS)`);
-      }
+        ? await decodeUpright(codecs, job.bytes, job.format, job.maxPixels)
+        : await codecs.decode(job.bytes, job.format, { maxPixels: job.maxPixels });
       let mask: Uint8Array | undefined;
       if (job.mask) {
         if (job.mask.width !== img.width || job.mask.height !== img.height) {
@@ -91,15 +132,20 @@ export async function runTask(codecs: Codecs, task: ImageTask): Promise<TaskResu
       return { kind: "mask", mask: await renderMask(codecs, task.job) };
     case "palette": {
       const { job } = task;
-      const img = await codecs.decode(job.bytes, job.format);
-      if (img.width * img.height > job.maxPixels) {
-        throw new PipelineError(`The image has more than ${job.maxPixels} pixels (MAX_PIXELS)`);
-      }
+      const img = await codecs.decode(job.bytes, job.format, { maxPixels: job.maxPixels });
       return { kind: "palette", palette: paletteRgba(img, job.colors) };
     }
     case "chart": {
       const img = chartRgba(histogramChart(task.job.histogram));
       return { kind: "chart", png: await codecs.encode(img, { format: "png" }) };
+    }
+    case "validate": {
+      const { job } = task;
+      // A JPEG at 1/8 scale still reads every scan and every coefficient (the corruption and
+      // scan-count checks) for 1/64 of the pixels; the other formats have no reduced decode.
+      const scaleDenom = job.format === "jpeg" ? 8 : 1;
+      await codecs.decode(job.bytes, job.format, { scaleDenom, maxPixels: job.maxPixels });
+      return { kind: "validate" };
     }
   }
 }

@@ -136,7 +136,7 @@ export function assembleServices<Background>(
     logger,
     clock,
   });
-  const images = createImageService({ sql: db.sql, spool, limits });
+  const images = createImageService({ sql: db.sql, spool, limits, processor });
   const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
   const transforms = createTransformService({ sql: db.sql, images, processor, limits });
   const analysis = createAnalysisService({ sql: db.sql, images, segmentations, processor, limits });

@@ -4,6 +4,7 @@ import type { Limits } from "../config.ts";
 import type { Sql, Transaction } from "../db/database.ts";
 import { sha256Hex } from "../encoding.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../errors.ts";
+import { ImageDataError, pngDataMeter } from "../imaging/decode-limits.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../imaging/exif.ts";
 import {
   checkImageStructure,
@@ -16,6 +17,7 @@ import { postgresBlobs } from "../storage/blobs.ts";
 import type { Spool, SpoolFile } from "../storage/spool.ts";
 import { ownedBy, visibleTo } from "./access.ts";
 import { uuidv7 } from "./ids.ts";
+import { type ImageProcessor, validateDecodable } from "./processor.ts";
 import { createQuota } from "./quota.ts";
 
 export type ImageRecord = {
@@ -117,8 +119,13 @@ type Room = { bytes: number; images: number };
  * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
  * to a user; each method is scoped to what its principal may see (admins: everything).
  */
-export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limits }) {
-  const { sql, spool, limits } = deps;
+export function createImageService(deps: {
+  sql: Sql;
+  spool: Spool;
+  limits: Limits;
+  processor: ImageProcessor;
+}) {
+  const { sql, spool, limits, processor } = deps;
   const quota = createQuota(limits);
 
   function checkHeader(header: ImageHeader): void {
@@ -162,11 +169,23 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
     };
   }
 
+  function measure(meter: ReturnType<typeof pngDataMeter>, piece: Uint8Array): void {
+    try {
+      meter.push(piece);
+    } catch (err) {
+      if (err instanceof ImageDataError) throw new Refusal("unprocessable_image", err.message);
+      throw err;
+    }
+  }
+
   /** Streams one file into the spool, refusing it as soon as its bytes or header say no. */
   async function receive(file: IncomingFile, spooled: SpoolFile, left: Room): Promise<ImageHeader> {
     let head = new Uint8Array(0);
     let header: ImageHeader | null = null;
     let size = 0;
+    // A PNG's image data is measured as it arrives: a 24 MB stream for a 1×1 image is refused
+    // from its first chunk header, not after it was received, spooled and hashed.
+    let meter: ReturnType<typeof pngDataMeter> | null = null;
     for await (const chunk of file.body) {
       size += chunk.length;
       if (size > limits.maxUploadBytes) {
@@ -188,11 +207,17 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
         if (probe.kind === "ok") {
           header = probe;
           checkHeader(header);
+          if (header.format === "png") {
+            meter = pngDataMeter(head);
+            measure(meter, head);
+          }
         } else if (probe.kind !== "need-more") {
           throw refusalOf(probe);
         } else if (head.length > MAX_HEADER_SEARCH) {
           throw new Refusal("unprocessable_image", "No complete image header in the first 1 MiB");
         }
+      } else if (meter) {
+        measure(meter, chunk);
       }
       await spooled.write(chunk);
     }
@@ -260,6 +285,12 @@ export function createImageService(deps: { sql: Sql; spool: Spool; limits: Limit
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new Refusal("unprocessable_image", broken);
+      // What no operation could decode is refused now, not stored to fail every later request.
+      await validateDecodable(processor, {
+        bytes,
+        format: header.format,
+        maxPixels: limits.maxPixels,
+      });
       const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
         ownerId: principal.userId,

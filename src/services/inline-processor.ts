@@ -1,6 +1,6 @@
 import type { Codecs } from "../imaging/codecs.ts";
-import { PipelineError } from "../imaging/pipeline.ts";
-import { runTask } from "../imaging/tasks.ts";
+import { describeFailure, runTask } from "../imaging/tasks.ts";
+import type { Logger } from "../logger.ts";
 import { unlimitedAdmission } from "./admission.ts";
 import { type ImageProcessor, pipelineFailure } from "./processor.ts";
 
@@ -8,7 +8,7 @@ import { type ImageProcessor, pipelineFailure } from "./processor.ts";
  * Runs pipelines on the calling thread: for edge runtimes, where each request has an isolate of
  * its own and there are no worker threads. Never use it in a long-lived HTTP server.
  */
-export function createInlineProcessor(codecs: Codecs): ImageProcessor {
+export function createInlineProcessor(codecs: Codecs, logger: Logger): ImageProcessor {
   let running = 0;
   let completed = 0;
   return {
@@ -17,10 +17,7 @@ export function createInlineProcessor(codecs: Codecs): ImageProcessor {
       try {
         return await runTask(codecs, task);
       } catch (err) {
-        throw pipelineFailure(
-          err instanceof PipelineError,
-          err instanceof Error ? err.message : String(err),
-        );
+        throw pipelineFailure(describeFailure(err), logger);
       } finally {
         running--;
         completed++;

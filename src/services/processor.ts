@@ -9,8 +9,11 @@ import type {
   HistogramJob,
   ImageTask,
   PaletteJob,
+  TaskFailure,
   TaskResult,
+  ValidateJob,
 } from "../imaging/tasks.ts";
+import type { Logger } from "../logger.ts";
 import type { AdmissionStats, TaskTicket } from "./admission.ts";
 
 /**
@@ -31,13 +34,30 @@ export interface ImageProcessor {
 }
 
 /**
- * The ApiError for a pipeline that failed: a PipelineError (`refusal`) is the request's fault,
- * anything else the image's (a codec that cannot read it); both are 422s, in their own words.
+ * The ApiError for a task that failed, logging what must not reach a client: a request at fault
+ * is a 422 naming the parameter; an image that cannot be decoded a 422 in plain words (the
+ * codec's own message logged); anything else a 422 without details (the error logged).
  */
-export function pipelineFailure(refusal: boolean, message: string): ApiError {
-  return refusal
-    ? new ApiError("validation_failed", message)
-    : new ApiError("unprocessable_image", `The image could not be processed: ${message}`);
+export function pipelineFailure(failure: TaskFailure, logger: Logger): ApiError {
+  switch (failure.kind) {
+    case "request":
+      return new ApiError(
+        "validation_failed",
+        failure.message,
+        failure.path ? { errors: [{ path: failure.path, message: failure.message }] } : {},
+      );
+    case "image":
+      if (failure.cause) {
+        logger.info("image refused by its codec", {
+          reason: failure.message,
+          error: failure.cause,
+        });
+      }
+      return new ApiError("unprocessable_image", failure.message);
+    case "internal":
+      logger.error("image task failed", { error: failure.message });
+      return new ApiError("unprocessable_image", "The image could not be processed");
+  }
 }
 
 /** Runs a pipeline on a processor. */
@@ -96,4 +116,15 @@ export async function renderChartPng(
   job: ChartJob,
 ): Promise<Uint8Array> {
   return (await runTaskOf(processor, { kind: "chart", job })).png;
+}
+
+/**
+ * Decodes an upload once, cheaply (a JPEG at 1/8 scale), on a processor: rejects with a 422 in
+ * plain words when no operation could decode it.
+ */
+export async function validateDecodable(
+  processor: ImageProcessor,
+  job: ValidateJob,
+): Promise<void> {
+  await runTaskOf(processor, { kind: "validate", job });
 }

@@ -6,6 +6,7 @@ import type { JobStore } from "../../src/jobs/store.ts";
 import { TaskSpecSchema } from "../../src/jobs/task-spec.ts";
 import type { JobRecord } from "../../src/jobs/types.ts";
 import type { Logger } from "../../src/logger.ts";
+import type { ImageService } from "../../src/services/images.ts";
 import { createJobExecutor } from "../../src/services/job-executor.ts";
 import type { createTransformService } from "../../src/services/transforms.ts";
 import { type DatabaseKind, openTestEnv, POSTGRES_URL } from "../support/database.ts";
@@ -53,6 +54,27 @@ export function poisonedPng(): Uint8Array<ArrayBuffer> {
   return good;
 }
 
+/**
+ * Stores the poisoned PNG as an upload made before uploads were decoded was stored (they now
+ * refuse it): written as a derived image of `source`, which nothing decodes on the way in, then
+ * made an original named `filename`. Returns its id.
+ */
+export async function storePoisoned(
+  db: Database,
+  images: ImageService,
+  source: { id: string; owner_id: string },
+  filename: string,
+): Promise<string> {
+  const bytes = poisonedPng();
+  const { id } = await images.storeDerived(
+    source,
+    { format: "png", width: 64, height: 64, bytes },
+    null,
+  );
+  await db.sql`UPDATE images SET source_id = NULL, filename = ${filename} WHERE id = ${id}`;
+  return id;
+}
+
 const streamOf = async function* (bytes: Uint8Array) {
   yield bytes;
 };
@@ -69,6 +91,8 @@ export type JobTestEnv = {
   transforms: ReturnType<typeof createTransformService>;
   upload(bytes: Uint8Array[]): Promise<string[]>;
   uploadSeeded(count: number, firstSeed?: number): Promise<string[]>;
+  /** The poisoned PNG, stored as an upload from before uploads were decoded (storePoisoned). */
+  uploadPoisoned(): Promise<string>;
   close(): Promise<void>;
 };
 
@@ -118,6 +142,15 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize?: number): Pro
     upload,
     uploadSeeded: (count, firstSeed = 0) =>
       upload(Array.from({ length: count }, (_, i) => seededPng(firstSeed + i))),
+    async uploadPoisoned() {
+      const [source] = await upload([seededPng(9999)]);
+      return storePoisoned(
+        env.db,
+        images,
+        { id: source as string, owner_id: env.user.id },
+        "0.png",
+      );
+    },
     close: env.close,
   };
 }

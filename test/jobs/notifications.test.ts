@@ -3,7 +3,7 @@ import { verifyWebhookSignature } from "../../src/notify/signature.ts";
 import { startSmtpServer, type TestSmtpServer, waitFor } from "../notify/support.ts";
 import { closeAll, postgresAvailable } from "../support/database.ts";
 import { type ApiEnv, openApiEnv, submitJob, uploadImages, waitForJobApi } from "./api-support.ts";
-import { poisonedPng } from "./helpers.ts";
+import { storePoisoned } from "./helpers.ts";
 
 const THUMBNAIL = { transform: { operations: [{ op: "resize", width: 16 }], format: "png" } };
 
@@ -92,13 +92,12 @@ for (const kind of ["embedded", "postgres"] as const) {
       expect(created.status).toBe(201);
       const hook = (await created.json()) as { id: string; secret: string };
       const images = await uploadImages(user, 2, 2100);
-      const form = new FormData();
-      form.append("file", new File([poisonedPng()], "broken.png"));
-      const [poisoned] = (
-        (await (await user.app.request("/v1/images", { method: "POST", body: form })).json()) as {
-          images: { id: string }[];
-        }
-      ).images.map((i) => i.id);
+      const poisoned = await storePoisoned(
+        env.db,
+        env.services.images,
+        { id: images[0] as string, owner_id: user.id },
+        "broken.png",
+      );
       // A job whose email is off: the webhook still goes.
       const { job } = await submitJob(user, {
         image_ids: [...images, poisoned],

@@ -23,6 +23,8 @@ describe("probeImageHeader", () => {
       width: 1800,
       height: 1200,
       components: 3,
+      precision: 8,
+      sof: 0xc0,
     });
     expect(probeImageHeader(await pngsuite("basn0g01.png"))).toMatchObject({
       format: "png",

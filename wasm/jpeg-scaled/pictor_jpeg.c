@@ -58,6 +58,51 @@ static char *put_number(char *out, char *limit, unsigned long v, unsigned base, 
 }
 
 /*
+ * A progressive JPEG may hold any number of scans, each a pass over the blocks of its components:
+ * 20 000 cheap scans in a few hundred KB kept a decoder busy for minutes. libjpeg-turbo's own
+ * guidance (djpeg -maxscans, TJPARAM_SCANLIMIT) is to refuse past a few hundred scans; but on a
+ * large image even 500 scans take a minute (measured: 20 ms a scan at 2048×2048 here), so the
+ * blocks the scans cover are budgeted too, at `MAX_PASSES` times the image's blocks: libjpeg's
+ * own progression (jpeg_simple_progression) covers each block about 4 times, MozJPEG's about 6.
+ * Both are checked by libjpeg's progress monitor, which runs before each scan's data is read.
+ */
+#define MAX_PASSES 16
+
+static struct jpeg_progress_mgr progress;
+static int max_scans;
+static int counted_scan;
+static uint64_t scan_blocks;
+static char refusal[128];
+
+static void refuse_scans(const char *before, unsigned long count, const char *after)
+{
+  char *out = refusal, *limit = refusal + sizeof refusal - 1;
+  while (*before && out < limit) *out++ = *before++;
+  out = put_number(out, limit, count, 10, 0, 0);
+  while (*after && out < limit) *out++ = *after++;
+  *out = 0;
+  pj_fail(refusal);
+}
+
+static void check_scan_limit(j_common_ptr c)
+{
+  if (!c->is_decompressor) return;
+  j_decompress_ptr d = (j_decompress_ptr)c;
+  if (d->input_scan_number == counted_scan || d->comps_in_scan == 0) return;
+  counted_scan = d->input_scan_number;
+  if (counted_scan > max_scans)
+    refuse_scans("JPEG has more than ", (unsigned long)max_scans, " progressive scans");
+  uint64_t image_blocks = 0;
+  for (int i = 0; i < d->num_components; i++)
+    image_blocks += (uint64_t)d->comp_info[i].width_in_blocks * d->comp_info[i].height_in_blocks;
+  for (int i = 0; i < d->comps_in_scan; i++)
+    scan_blocks += (uint64_t)d->cur_comp_info[i]->width_in_blocks *
+                   d->cur_comp_info[i]->height_in_blocks;
+  if (scan_blocks > MAX_PASSES * image_blocks)
+    refuse_scans("JPEG's progressive scans pass over the image more than ", MAX_PASSES, " times");
+}
+
+/*
  * libjpeg's messages use only %d %u %x %c %s with a width and zero flag; formatting them here
  * keeps printf, whose stdio state drags in WASI fd_write/fd_seek/fd_close imports, out of the
  * module.
@@ -199,19 +244,29 @@ static void cmyk_to_rgba(const uint8_t *in, uint8_t *out, JDIMENSION width, int 
 /*
  * Decodes `len` bytes at `input` to RGBA at 1/`scale_denom` of the size (1, 2, 4 or 8; each side
  * rounded up, as libjpeg does). `fast_idct` picks JDCT_IFAST over JDCT_ISLOW for full-size
- * decodes (the reduced IDCTs are the same either way). Returns a pointer to
- * [pixels, width, height, warnings, components]; the pixels stay allocated until
- * pj_release_pixels().
+ * decodes (the reduced IDCTs are the same either way). Refuses, before allocating anything of
+ * the image's size, a frame of more than `max_pixels` pixels, and stops reading at scan
+ * `scan_limit` + 1 or when the scans would pass over the image more than MAX_PASSES times. Returns a pointer to [pixels, width, height, warnings, components]; the
+ * pixels stay allocated until pj_release_pixels().
  */
 EXPORT(pj_decode)
-int32_t *pj_decode(const uint8_t *input, uint32_t len, int scale_denom, int fast_idct)
+int32_t *pj_decode(const uint8_t *input, uint32_t len, int scale_denom, int fast_idct,
+                   uint32_t max_pixels, int scan_limit)
 {
   pj_reset();
   dinfo.err = error_manager();
   jpeg_create_decompress(&dinfo);
   dinfo_live = 1;
+  max_scans = scan_limit;
+  counted_scan = 0;
+  scan_blocks = 0;
+  progress.progress_monitor = check_scan_limit;
+  dinfo.progress = &progress;
   jpeg_mem_src(&dinfo, input, len);
   jpeg_read_header(&dinfo, TRUE);
+  if ((uint64_t)dinfo.image_width * dinfo.image_height > max_pixels) {
+    pj_fail("JPEG frame has more pixels than allowed");
+  }
 
   dinfo.scale_num = 1;
   dinfo.scale_denom = (unsigned)scale_denom;

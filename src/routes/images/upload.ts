@@ -34,9 +34,11 @@ const route = createRoute({
   summary: "Upload one image or a batch",
   description:
     "Multipart body with one or more `file` parts. Each file's format is judged from its content " +
-    "(JPEG, PNG, WebP), its size from its header; each is stored in its own transaction. " +
+    "(JPEG, PNG, WebP, AVIF), its size from its header, and it is decoded once (a JPEG at 1/8 " +
+    "scale) so that nothing is stored that no operation could read; each is stored in its own " +
+    "transaction. " +
     "201 when all are stored, 207 when some were refused (see `errors`), and the refusal's status " +
-    "(403, 413, 415, 422) as a problem with the same `errors` when none was. Files count " +
+    "(403, 413, 415, 422, 503) as a problem with the same `errors` when none was. Files count " +
     "against the account's quotas (MAX_USER_BYTES: 413, MAX_USER_IMAGES: 403).",
   request: {
     body: {
@@ -66,7 +68,10 @@ const route = createRoute({
     403: refused("No file stored: the account's image count quota (MAX_USER_IMAGES) is reached"),
     413: refused("No file stored: too large, too many files, or over the bytes quota"),
     415: refused("No file stored: not multipart, or not an image format Pictor reads"),
-    422: refused("No file stored: empty, truncated, corrupt or over MAX_PIXELS; or no file part"),
+    422: refused(
+      "No file stored: empty, truncated, corrupt, not decodable (12-bit or CMYK JPEG, animated WebP…) or over MAX_PIXELS; or no file part",
+    ),
+    503: refused("No file stored: the image workers are busy; try again shortly"),
   },
 });
 
@@ -75,6 +80,7 @@ const STATUS_CODES: Record<number, ProblemCode> = {
   413: "payload_too_large",
   415: "unsupported_media_type",
   422: "unprocessable_image",
+  503: "unavailable",
 };
 
 export function registerUploadImages(app: App) {

@@ -1,7 +1,12 @@
 // A worker thread of the pool: its codecs are initialised once and reused for every task.
 import { createCodecs } from "../../imaging/codecs.ts";
-import { PipelineError } from "../../imaging/pipeline.ts";
-import { type ImageTask, runTask, type TaskResult } from "../../imaging/tasks.ts";
+import {
+  describeFailure,
+  type ImageTask,
+  runTask,
+  type TaskFailure,
+  type TaskResult,
+} from "../../imaging/tasks.ts";
 import { loadLocalWasm } from "./wasm.ts";
 
 declare const self: Worker;
@@ -9,7 +14,7 @@ declare const self: Worker;
 export type WorkerRequest = { id: number; task: ImageTask };
 export type WorkerReply =
   | { id: number; ok: true; result: TaskResult }
-  | { id: number; ok: false; refusal: boolean; message: string; fatal: boolean };
+  | { id: number; ok: false; failure: TaskFailure; fatal: boolean };
 
 const codecs = createCodecs(loadLocalWasm);
 
@@ -28,8 +33,7 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     self.postMessage({
       id,
       ok: false,
-      refusal: err instanceof PipelineError,
-      message: err instanceof Error ? err.message : String(err),
+      failure: describeFailure(err),
       // An Emscripten codec that called exit() is dead for every later image: replace the worker.
       fatal: err instanceof Error && err.name === "ExitStatus",
     } satisfies WorkerReply);

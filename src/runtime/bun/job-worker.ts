@@ -29,7 +29,7 @@ export async function startJobWorker(config: Config) {
   const processor = createWorkerPool(workerPoolOptions(config, logger));
   const { limits } = config;
   // Workers never receive uploads: the spool is there because the image service takes one.
-  const images = createImageService({ sql: db.sql, spool: memorySpool, limits });
+  const images = createImageService({ sql: db.sql, spool: memorySpool, limits, processor });
   const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
   const runtime = createJobRuntime({
     db,

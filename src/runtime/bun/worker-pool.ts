@@ -93,9 +93,11 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
     if (reply.ok) {
       task.resolve(reply.result);
     } else {
-      task.reject(pipelineFailure(reply.refusal, reply.message));
+      task.reject(pipelineFailure(reply.failure, options.logger));
       if (reply.fatal) {
-        options.logger.warn("image worker replaced after a codec exited", { error: reply.message });
+        options.logger.warn("image worker replaced after a codec exited", {
+          error: reply.failure.message,
+        });
         slot.worker.terminate();
         replaceWorker(slot);
       }

@@ -9,6 +9,7 @@ import { createCodecs, type WasmLoader, type WasmName } from "../../imaging/code
 import { createJsonLogger, type Logger } from "../../logger.ts";
 import type { ResolveHost } from "../../notify/webhook-target.ts";
 import { createInlineProcessor } from "../../services/inline-processor.ts";
+import type { ImageProcessor } from "../../services/processor.ts";
 import { memorySpool } from "../../storage/spool.ts";
 import { assembleServices, createRateLimiters } from "../assemble-services.ts";
 import { dohResolver } from "./doh.ts";
@@ -41,6 +42,7 @@ type IsolateState = {
   config: Config & { databaseUrl: string };
   logger: Logger;
   limiters: Services["rateLimits"];
+  processor: ImageProcessor;
 };
 
 function wasmLoader(wasm: EdgeAppOptions["wasm"]): WasmLoader {
@@ -81,7 +83,7 @@ function readConfig(env: EdgeEnv): Config & { databaseUrl: string } {
  * export default createEdgeApp({ wasm: { png, ... } });
  */
 export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
-  const processor = createInlineProcessor(createCodecs(wasmLoader(options.wasm)));
+  const codecs = createCodecs(wasmLoader(options.wasm));
   const hasher = wasmPasswordHasher();
   const resolve = options.resolve ?? dohResolver();
   let isolate: IsolateState | undefined;
@@ -89,10 +91,12 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
   function state(env: EdgeEnv): IsolateState {
     if (!isolate) {
       const config = readConfig(env);
+      const logger = options.logger ?? createJsonLogger(config.logLevel);
       isolate = {
         config,
-        logger: options.logger ?? createJsonLogger(config.logLevel),
+        logger,
         limiters: createRateLimiters(config.rateLimits),
+        processor: createInlineProcessor(codecs, logger),
       };
     }
     return isolate;
@@ -113,7 +117,7 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
           crypto.randomUUID(),
         );
       }
-      const { config, logger, limiters } = current;
+      const { config, logger, limiters, processor } = current;
       const db = connectPostgres(config.databaseUrl, { max: 1 });
       const services = assembleServices(
         {
