@@ -32,7 +32,7 @@ ENV NODE_ENV=production \
 
 # node_modules and wasm/ must sit beside src/: files are found relative to the source files,
 # not the working directory. The server reads swagger-ui-dist from ../../../node_modules
-# relative to src/runtime/bun/server.ts; src/runtime/bun/wasm.ts compiles the jSquash codecs
+# relative to src/adapters/bun/server.ts; src/adapters/bun/wasm.ts compiles the jSquash codecs
 # from node_modules/ and Pictor's own libjpeg-turbo build from wasm/jpeg-scaled/pictor_jpeg.wasm
 # (with its licences, LICENSE and README.ijg) under the same root.
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
@@ -52,4 +52,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # Bun answers header sets over its limit with a bodiless 431 before the app runs: raised here so
 # that the app's own 16 KiB limit refuses them with a problem naming the offending header.
-CMD ["bun", "--max-http-header-size=65536", "src/runtime/bun/server.ts"]
+CMD ["bun", "--max-http-header-size=65536", "src/adapters/bun/server.ts"]

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { sign } from "hono/jwt";
-import { issueAccessToken } from "../src/auth/jwt.ts";
-import { toBase64Url } from "../src/encoding.ts";
+import { toBase64Url } from "../src/core/lib/encoding.ts";
+import { issueAccessToken } from "../src/features/accounts/jwt.ts";
 import type { App } from "../src/http/env.ts";
 import { describeEachDatabase, TEST_JWT_KEYS, TEST_PASSWORD } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";

@@ -2,16 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { builtinModules } from "node:module";
 import postgres from "postgres";
 import sharp from "sharp";
-import { wasmPasswordHasher } from "../src/auth/password.ts";
-import { connectPostgres, type Database } from "../src/db/database.ts";
-import { migrate } from "../src/db/migrate.ts";
-import { createCodecs } from "../src/imaging/codecs.ts";
-import { createJsonLogger } from "../src/logger.ts";
-import { loadLocalWasm } from "../src/runtime/bun/wasm.ts";
-import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/runtime/edge/app.ts";
-import { createServices } from "../src/runtime/services.ts";
-import { createInlineProcessor } from "../src/services/inline-processor.ts";
-import { memorySpool } from "../src/storage/spool.ts";
+import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
+import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/adapters/edge/edge-app.ts";
+import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
+import { migrate } from "../src/adapters/postgres/migrate.ts";
+import { createCodecs } from "../src/core/formats/codecs.ts";
+import { wasmPasswordHasher } from "../src/features/accounts/password-policy.ts";
+import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
+import { createJsonLogger } from "../src/platform/logger.ts";
+import { memorySpool } from "../src/platform/spool.ts";
+import { createServices } from "../src/wiring/create-services.ts";
 import {
   POSTGRES_URL,
   postgresAvailable,
@@ -181,7 +181,7 @@ describe("edge bundle", () => {
     const builtins = new Set(builtinModules);
     const imported = new Map<string, Set<string>>();
     const result = await Bun.build({
-      entrypoints: [new URL("../src/runtime/edge/worker.ts", import.meta.url).pathname],
+      entrypoints: [new URL("../src/adapters/edge/worker.ts", import.meta.url).pathname],
       target: "browser",
       // What wrangler resolves for Workers: postgres.js's cf/ build.
       conditions: ["workerd", "worker", "browser"],

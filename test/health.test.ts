@@ -1,13 +1,13 @@
 import { expect, test } from "bun:test";
-import { createApp } from "../src/app.ts";
-import { wasmPasswordHasher } from "../src/auth/password.ts";
-import { connectPostgres } from "../src/db/database.ts";
-import { createCodecs } from "../src/imaging/codecs.ts";
-import { createJsonLogger } from "../src/logger.ts";
-import { loadLocalWasm } from "../src/runtime/bun/wasm.ts";
-import { createServices } from "../src/runtime/services.ts";
-import { createInlineProcessor } from "../src/services/inline-processor.ts";
-import { memorySpool } from "../src/storage/spool.ts";
+import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
+import { connectPostgres } from "../src/adapters/postgres/database.ts";
+import { createCodecs } from "../src/core/formats/codecs.ts";
+import { wasmPasswordHasher } from "../src/features/accounts/password-policy.ts";
+import { createApp } from "../src/http/app.ts";
+import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
+import { createJsonLogger } from "../src/platform/logger.ts";
+import { memorySpool } from "../src/platform/spool.ts";
+import { createServices } from "../src/wiring/create-services.ts";
 import { TEST_AUTH, TEST_LIMITS, TEST_RATE_LIMITS } from "./support/database.ts";
 import { spawnServer } from "./support/server.ts";
 

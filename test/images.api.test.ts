@@ -35,7 +35,7 @@ const png = await pngsuite("basn6a08.png");
 const webp = await fixture("generated/landscape-240.webp");
 const webpLossless = await fixture("generated/landscape-120-lossless.webp");
 
-async function counts(ctx: { db: { sql: import("../src/db/database.ts").Sql } }) {
+async function counts(ctx: { db: { sql: import("../src/adapters/postgres/database.ts").Sql } }) {
   const [row] = await ctx.db.sql<{ images: string; blobs: string }[]>`
     SELECT (SELECT count(*) FROM images) AS images, (SELECT count(*) FROM blobs) AS blobs`;
   return { images: Number(row?.images), blobs: Number(row?.blobs) };

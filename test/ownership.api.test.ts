@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { PUBLIC_ROUTES } from "../src/app.ts";
+import { PUBLIC_ROUTES } from "../src/http/app.ts";
 import { describeEachDatabase, TEST_PASSWORD, type TestUser } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 

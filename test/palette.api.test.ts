@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import sharp from "sharp";
+import { rgbToLab } from "../src/core/analysis/histogram.ts";
 import type { App } from "../src/http/env.ts";
-import { rgbToLab } from "../src/imaging/histogram.ts";
 import { describeEachDatabase } from "./support/database.ts";
 import { makePng } from "./support/fixtures.ts";
 

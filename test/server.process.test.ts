@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { MIGRATIONS } from "../src/db/migrations/index.ts";
+import { MIGRATIONS } from "../src/adapters/postgres/migrations/index.ts";
 import { POSTGRES_URL, postgresAvailable } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { type RunningServer, spawnServer } from "./support/server.ts";
 
-const entry = new URL("../src/runtime/bun/server.ts", import.meta.url).pathname;
-const cli = new URL("../src/runtime/bun/cli.ts", import.meta.url).pathname;
+const entry = new URL("../src/adapters/bun/server.ts", import.meta.url).pathname;
+const cli = new URL("../src/adapters/bun/cli.ts", import.meta.url).pathname;
 
 async function token(url: string, email: string, password: string): Promise<string> {
   const res = await fetch(`${url}/v1/auth/token`, {

@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import sharp from "sharp";
+import { hasExif, readExifBlock, readExifOrientation } from "../src/core/formats/exif.ts";
 import type { App } from "../src/http/env.ts";
-import { hasExif, readExifBlock, readExifOrientation } from "../src/imaging/exif.ts";
 import { describeEachDatabase } from "./support/database.ts";
 import { fixture, pngsuite } from "./support/fixtures.ts";
 

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { ApiError } from "../src/errors.ts";
-import type { PipelineJob } from "../src/imaging/pipeline.ts";
-import { PipelineSpecSchema } from "../src/imaging/pipeline-spec.ts";
-import { createJsonLogger } from "../src/logger.ts";
-import { createWorkerPool } from "../src/runtime/bun/worker-pool.ts";
-import { processPipeline } from "../src/services/processor.ts";
+import { createWorkerPool } from "../src/adapters/bun/worker-pool.ts";
+import type { PipelineJob } from "../src/core/pipeline/pipeline.ts";
+import { PipelineSpecSchema } from "../src/core/pipeline/pipeline-spec.ts";
+import { ApiError } from "../src/platform/api-error.ts";
+import { processPipeline } from "../src/platform/image-processor.ts";
+import { createJsonLogger } from "../src/platform/logger.ts";
 import { noise, pngsuite } from "./support/fixtures.ts";
 import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../platform/api-error.ts";
 import type { AppEnv } from "./env.ts";
 import { multipartBoundary } from "./multipart.ts";
 

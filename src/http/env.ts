@@ -1,19 +1,19 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
-import type { Principal } from "../auth/principal.ts";
-import type { RateLimiter } from "../auth/rate-limit.ts";
-import type { Limits } from "../config.ts";
-import type { Logger } from "../logger.ts";
-import type { NotificationService } from "../notify/notifications.ts";
-import type { WebhookService } from "../notify/webhooks.ts";
-import type { AnalysisService } from "../services/analysis.ts";
-import type { ApiKeyService } from "../services/api-keys.ts";
-import type { AuthService } from "../services/auth.ts";
-import type { ImageService } from "../services/images.ts";
-import type { JobService } from "../services/jobs.ts";
-import type { SegmentationService } from "../services/segmentations.ts";
-import type { TransformService } from "../services/transforms.ts";
-import type { UserService } from "../services/users.ts";
+import type { Limits } from "../config/config.ts";
+import type { ApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
+import type { AuthService } from "../features/accounts/authentication-service.ts";
+import type { Principal } from "../features/accounts/principal.ts";
+import type { UserService } from "../features/accounts/user-service.ts";
+import type { AnalysisService } from "../features/analysis/analysis-service.ts";
+import type { ImageService } from "../features/images/image-service.ts";
+import type { JobService } from "../features/jobs/job-service.ts";
+import type { NotificationService } from "../features/notifications/notification-service.ts";
+import type { WebhookService } from "../features/notifications/webhooks/webhook-service.ts";
+import type { TransformService } from "../features/renders/render-service.ts";
+import type { SegmentationService } from "../features/segmentations/segmentation-service.ts";
+import type { Logger } from "../platform/logger.ts";
+import type { RateLimiter } from "../platform/rate-limiter.ts";
 
 /** What the routes get from the process that hosts them; built once from the config. */
 export type Services = {

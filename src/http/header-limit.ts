@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../platform/api-error.ts";
 import type { AppEnv } from "./env.ts";
 
 /**

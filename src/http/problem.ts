@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { type ApiError, PROBLEMS, type ProblemCode, problemType } from "../errors.ts";
+import { type ApiError, PROBLEMS, type ProblemCode, problemType } from "../platform/api-error.ts";
 
 export const PROBLEM_MEDIA_TYPE = "application/problem+json";
 

@@ -1,6 +1,6 @@
 import type { Hook } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
-import { ApiError } from "../errors.ts";
+import { ApiError } from "../platform/api-error.ts";
 import type { AppEnv } from "./env.ts";
 
 /**

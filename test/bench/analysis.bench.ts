@@ -6,10 +6,11 @@
  *   BENCH_RUNS=3 npm run bench:analysis
  */
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { histogramRgba } from "../../src/imaging/histogram.ts";
-import { chartRgba, chartSvg, histogramChart } from "../../src/imaging/histogram-chart.ts";
-import { paletteRgba } from "../../src/imaging/palette.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { histogramRgba } from "../../src/core/analysis/histogram.ts";
+import { chartRgba, chartSvg, histogramChart } from "../../src/core/analysis/histogram-chart.ts";
+import { paletteRgba } from "../../src/core/analysis/palette.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
 import {
   adaptiveThresholdMask,
   growRegions,
@@ -19,8 +20,7 @@ import {
   regionGrow,
   regionStats,
   thresholdMask,
-} from "../../src/imaging/segmentation/index.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+} from "../../src/core/segmentation/kernels/index.ts";
 import { fixture } from "../support/fixtures.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

@@ -9,13 +9,16 @@
  */
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
-import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { createJsonLogger } from "../../src/logger.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
-import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
-import { processPipeline } from "../../src/services/processor.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { createWorkerPool } from "../../src/adapters/bun/worker-pool.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
+import { type PipelineJob, runPipeline } from "../../src/core/pipeline/pipeline.ts";
+import {
+  type PipelineSpecInput,
+  PipelineSpecSchema,
+} from "../../src/core/pipeline/pipeline-spec.ts";
+import { processPipeline } from "../../src/platform/image-processor.ts";
+import { createJsonLogger } from "../../src/platform/logger.ts";
 import { fixture } from "../support/fixtures.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

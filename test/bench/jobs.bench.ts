@@ -10,10 +10,11 @@
  * item fetching or storing meanwhile); the direct run uses one image thread and two loops too,
  * so the 1-worker row and the direct row do the same pixel work on the same resources.
  */
-import { PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { createOutboxRelay } from "../../src/jobs/outbox.ts";
-import { createMessageSigner } from "../../src/jobs/signing.ts";
-import { createJobStore } from "../../src/jobs/store.ts";
+
+import { createOutboxRelay } from "../../src/adapters/rabbitmq/outbox-relay.ts";
+import { PipelineSpecSchema } from "../../src/core/pipeline/pipeline-spec.ts";
+import { createJobStore } from "../../src/features/jobs/job-store.ts";
+import { createMessageSigner } from "../../src/features/jobs/message-signing.ts";
 import { openJobTestEnv, seededPng, spawnWorker, waitForJob } from "../jobs/helpers.ts";
 import { RABBITMQ_URL, testTopology } from "../support/rabbitmq.ts";
 

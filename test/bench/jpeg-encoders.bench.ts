@@ -9,10 +9,13 @@
  * the decoded output against the pixels that went into the encoder.
  */
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { type PipelineJob, runPipeline } from "../../src/imaging/pipeline.ts";
-import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
+import { type PipelineJob, runPipeline } from "../../src/core/pipeline/pipeline.ts";
+import {
+  type PipelineSpecInput,
+  PipelineSpecSchema,
+} from "../../src/core/pipeline/pipeline-spec.ts";
 import { fixture } from "../support/fixtures.ts";
 import { psnr } from "../support/similarity.ts";
 

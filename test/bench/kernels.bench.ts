@@ -12,8 +12,8 @@ import {
   grayscaleRgba,
   rotateRgba,
   rotateRightAngle,
-} from "../../src/imaging/kernels.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
+} from "../../src/core/imaging/kernels.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 

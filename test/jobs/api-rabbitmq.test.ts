@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createJobRuntime, type JobRuntime } from "../../src/runtime/jobs.ts";
+import { createJobRuntime, type JobRuntime } from "../../src/wiring/job-runtime.ts";
 import { waitFor } from "../notify/support.ts";
 import {
   closeAll,

@@ -1,14 +1,14 @@
 import type { Subprocess } from "bun";
-import type { Principal } from "../../src/auth/principal.ts";
-import type { Limits } from "../../src/config.ts";
-import type { Database } from "../../src/db/database.ts";
-import type { JobStore } from "../../src/jobs/store.ts";
-import { TaskSpecSchema } from "../../src/jobs/task-spec.ts";
-import type { JobRecord } from "../../src/jobs/types.ts";
-import type { Logger } from "../../src/logger.ts";
-import type { ImageService } from "../../src/services/images.ts";
-import { createJobExecutor } from "../../src/services/job-executor.ts";
-import type { createTransformService } from "../../src/services/transforms.ts";
+import type { Database } from "../../src/adapters/postgres/database.ts";
+import type { Limits } from "../../src/config/config.ts";
+import { TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
+import type { Principal } from "../../src/features/accounts/principal.ts";
+import type { ImageService } from "../../src/features/images/image-service.ts";
+import { createJobExecutor } from "../../src/features/jobs/job-executor.ts";
+import type { JobStore } from "../../src/features/jobs/job-store.ts";
+import type { JobRecord } from "../../src/features/jobs/types.ts";
+import type { createTransformService } from "../../src/features/renders/render-service.ts";
+import type { Logger } from "../../src/platform/logger.ts";
 import { type DatabaseKind, openTestEnv, POSTGRES_URL } from "../support/database.ts";
 import { makePng } from "../support/fixtures.ts";
 import { RABBITMQ_URL } from "../support/rabbitmq.ts";
@@ -211,7 +211,7 @@ export async function jobOutcome(db: Database, jobId: string) {
   };
 }
 
-const entry = new URL("../../src/runtime/bun/job-worker.ts", import.meta.url).pathname;
+const entry = new URL("../../src/adapters/bun/job-worker.ts", import.meta.url).pathname;
 
 export type WorkerProcess = {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -220,7 +220,7 @@ export type WorkerProcess = {
 };
 
 /**
- * `bun src/runtime/bun/job-worker.ts` on a test schema and queue prefix, over RabbitMQ; resolves
+ * `bun src/adapters/bun/job-worker.ts` on a test schema and queue prefix, over RabbitMQ; resolves
  * once it consumes.
  */
 export async function spawnWorker(options: {

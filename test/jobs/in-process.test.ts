@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createInProcessTransport } from "../../src/jobs/in-process.ts";
-import { createItemRunner } from "../../src/jobs/runner.ts";
-import { createJobStore, type JobStore } from "../../src/jobs/store.ts";
-import type { ItemRunner, JobTransport } from "../../src/jobs/types.ts";
+import { createInProcessTransport } from "../../src/features/jobs/in-process-transport.ts";
+import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
+import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
+import type { ItemRunner, JobTransport } from "../../src/features/jobs/types.ts";
 import { postgresAvailable } from "../support/database.ts";
 import {
   type JobTestEnv,

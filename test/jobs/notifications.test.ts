@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { verifyWebhookSignature } from "../../src/notify/signature.ts";
+import { verifyWebhookSignature } from "../../src/features/notifications/webhooks/signature.ts";
 import { startSmtpServer, type TestSmtpServer, waitFor } from "../notify/support.ts";
 import { closeAll, postgresAvailable } from "../support/database.ts";
 import { type ApiEnv, openApiEnv, submitJob, uploadImages, waitForJobApi } from "./api-support.ts";

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
-import { createOutboxRelay } from "../../src/jobs/outbox.ts";
-import { createRabbitTransport } from "../../src/jobs/rabbitmq.ts";
-import { createItemRunner } from "../../src/jobs/runner.ts";
-import { createMessageSigner } from "../../src/jobs/signing.ts";
-import { createJobStore, type JobStore } from "../../src/jobs/store.ts";
+import { createOutboxRelay } from "../../src/adapters/rabbitmq/outbox-relay.ts";
+import { createRabbitTransport } from "../../src/adapters/rabbitmq/rabbit-transport.ts";
+import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
+import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
+import { createMessageSigner } from "../../src/features/jobs/message-signing.ts";
 import { postgresAvailable } from "../support/database.ts";
 import {
   drain,

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../src/config.ts";
-import { jobTopology } from "../../src/jobs/amqp.ts";
-import { retryDelay } from "../../src/jobs/runner.ts";
-import { createMessageSigner } from "../../src/jobs/signing.ts";
-import { kindOf, TaskSpecSchema } from "../../src/jobs/task-spec.ts";
+import { jobTopology } from "../../src/adapters/rabbitmq/amqp.ts";
+import { ConfigError, loadConfig } from "../../src/config/config.ts";
+import { kindOf, TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
+import { retryDelay } from "../../src/features/jobs/item-runner.ts";
+import { createMessageSigner } from "../../src/features/jobs/message-signing.ts";
 
 const SECRET = "unit-test-secret-0123456789abcdef0123";
 const ref = {

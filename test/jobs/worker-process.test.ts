@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createOutboxRelay, type OutboxRelay } from "../../src/jobs/outbox.ts";
-import { createMessageSigner } from "../../src/jobs/signing.ts";
-import { createJobStore, type JobStore } from "../../src/jobs/store.ts";
+import { createOutboxRelay, type OutboxRelay } from "../../src/adapters/rabbitmq/outbox-relay.ts";
+import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
+import { createMessageSigner } from "../../src/features/jobs/message-signing.ts";
 import { closeAll, postgresAvailable } from "../support/database.ts";
 import { RABBITMQ_URL, rabbitAvailable, testTopology } from "../support/rabbitmq.ts";
 import {

@@ -6,13 +6,13 @@ import {
   isForbiddenAddress,
   parseAllowList,
   parseIp,
-} from "../../src/notify/address-policy.ts";
+} from "../../src/core/lib/ip-addresses.ts";
 import {
   checkWebhookUrl,
   DEFAULT_WEBHOOK_POLICY,
   resolveTarget,
   webhookPolicy,
-} from "../../src/notify/webhook-target.ts";
+} from "../../src/features/notifications/webhooks/webhook-target.ts";
 
 // Literals only: nothing here resolves a name or opens a connection.
 const TABLE: [string, AddressClass][] = [

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/config.ts";
 
 test("notification settings: defaults", () => {
   const config = loadConfig({ PORT: "8080" });

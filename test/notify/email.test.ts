@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { NotificationSettings } from "../../src/config.ts";
-import type { JobResultFile } from "../../src/notify/job-summary.ts";
-import { createOutboxMailer } from "../../src/notify/mailer.ts";
-import type { NotificationRecord } from "../../src/notify/notifications.ts";
+import type { NotificationSettings } from "../../src/config/config.ts";
+import { uuidv7 } from "../../src/core/lib/uuid.ts";
+import { createOutboxMailer } from "../../src/features/notifications/email/mailer.ts";
+import type { JobResultFile } from "../../src/features/notifications/job-summary.ts";
+import type { NotificationRecord } from "../../src/features/notifications/notification-service.ts";
 import {
   createNotificationsRuntime,
   type NotificationsRuntime,
-} from "../../src/runtime/notifications.ts";
-import { uuidv7 } from "../../src/services/ids.ts";
+} from "../../src/wiring/notification-runtime.ts";
 import { describeEachDatabase } from "../support/database.ts";
 import {
   captureLogger,

@@ -1,14 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { backoffDelay } from "../../src/notify/dispatcher.ts";
+import { backoffDelay } from "../../src/features/notifications/delivery-dispatcher.ts";
 import {
   buildJobEmail,
   escapeHtml,
   formatDuration,
   planAttachments,
-} from "../../src/notify/job-email.ts";
-import type { JobSummary } from "../../src/notify/job-summary.ts";
-import { signWebhook, verifyWebhookSignature } from "../../src/notify/signature.ts";
+} from "../../src/features/notifications/email/job-email.ts";
+import type { JobSummary } from "../../src/features/notifications/job-summary.ts";
+import {
+  signWebhook,
+  verifyWebhookSignature,
+} from "../../src/features/notifications/webhooks/signature.ts";
 
 const MiB = 1024 * 1024;
 const LIMITS = { maxFiles: 5, maxBytes: 5 * MiB };

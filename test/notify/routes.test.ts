@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
-import { ApiError } from "../../src/errors.ts";
+import { uuidv7 } from "../../src/core/lib/uuid.ts";
+import { meNotificationsRoutes } from "../../src/features/notifications/routes/index.ts";
+import { webhooksRoutes } from "../../src/features/notifications/webhooks/routes/index.ts";
 import type { App, AppEnv, Services } from "../../src/http/env.ts";
 import { problemResponse } from "../../src/http/problem.ts";
 import { validationHook } from "../../src/http/validation.ts";
-import { meNotificationsRoutes } from "../../src/routes/me-notifications/index.ts";
-import { webhooksRoutes } from "../../src/routes/webhooks/index.ts";
+import { ApiError } from "../../src/platform/api-error.ts";
 import {
   createNotificationsRuntime,
   type NotificationsRuntime,
-} from "../../src/runtime/notifications.ts";
-import { uuidv7 } from "../../src/services/ids.ts";
+} from "../../src/wiring/notification-runtime.ts";
 import { describeEachDatabase } from "../support/database.ts";
 import { captureLogger, jobSummary, PUBLIC_URL } from "./support.ts";
 

@@ -1,9 +1,9 @@
 import { createServer } from "node:net";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { createJsonLogger, type Logger } from "../../src/logger.ts";
-import type { JobSummary } from "../../src/notify/job-summary.ts";
-import { uuidv7 } from "../../src/services/ids.ts";
+import { uuidv7 } from "../../src/core/lib/uuid.ts";
+import type { JobSummary } from "../../src/features/notifications/job-summary.ts";
+import { createJsonLogger, type Logger } from "../../src/platform/logger.ts";
 
 export type ReceivedMail = { envelopeTo: string[]; mail: ParsedMail };
 

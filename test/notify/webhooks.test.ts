@@ -6,15 +6,15 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ApiError } from "../../src/errors.ts";
-import type { NotificationRecord } from "../../src/notify/notifications.ts";
-import type { PostPinned } from "../../src/notify/webhooks.ts";
-import { createPinnedPost, resolveWithDns } from "../../src/runtime/node-webhook-transport.ts";
+import { createPinnedPost, resolveWithDns } from "../../src/adapters/node/webhook-transport.ts";
+import { uuidv7 } from "../../src/core/lib/uuid.ts";
+import type { NotificationRecord } from "../../src/features/notifications/notification-service.ts";
+import type { PostPinned } from "../../src/features/notifications/webhooks/webhook-service.ts";
+import { ApiError } from "../../src/platform/api-error.ts";
 import {
   createNotificationsRuntime,
   type NotificationsRuntime,
-} from "../../src/runtime/notifications.ts";
-import { uuidv7 } from "../../src/services/ids.ts";
+} from "../../src/wiring/notification-runtime.ts";
 import { describeEachDatabase } from "../support/database.ts";
 import { captureLogger, jobSummary, PUBLIC_URL } from "./support.ts";
 

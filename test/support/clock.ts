@@ -1,4 +1,4 @@
-import type { Clock } from "../../src/clock.ts";
+import type { Clock } from "../../src/platform/clock.ts";
 
 /** A clock the test moves: `advance(ms)` jumps it forward (or back, with a negative `ms`). */
 export type TestClock = Clock & { advance(ms: number): void };

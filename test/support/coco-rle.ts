@@ -1,5 +1,5 @@
 /*
- * A COCO RLE decoder written apart from the service's encoder (src/imaging/rle.ts), after
+ * A COCO RLE decoder written apart from the service's encoder (src/core/segmentation/rle.ts), after
  * pycocotools' maskApi.c rleFrString, so that tests check the encoder against it.
  */
 

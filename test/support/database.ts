@@ -2,27 +2,27 @@ import { afterAll, beforeAll, describe } from "bun:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { createApp } from "../../src/app.ts";
-import { wasmPasswordHasher } from "../../src/auth/password.ts";
-import type { Role } from "../../src/auth/principal.ts";
+import { createFileSpool } from "../../src/adapters/bun/file-spool.ts";
+import { bunPasswordHasher } from "../../src/adapters/bun/password-hasher.ts";
+import { createWorkerPool } from "../../src/adapters/bun/worker-pool.ts";
+import { connectPostgres, type Database } from "../../src/adapters/postgres/database.ts";
+import { openEmbeddedDatabase } from "../../src/adapters/postgres/embedded-postgres.ts";
+import { migrate } from "../../src/adapters/postgres/migrate.ts";
 import type {
   AuthSettings,
   JobSettings,
   Limits,
   NotificationSettings,
   RateLimitSettings,
-} from "../../src/config.ts";
-import { connectPostgres, type Database } from "../../src/db/database.ts";
-import { migrate } from "../../src/db/migrate.ts";
+} from "../../src/config/config.ts";
+import { wasmPasswordHasher } from "../../src/features/accounts/password-policy.ts";
+import type { Role } from "../../src/features/accounts/principal.ts";
+import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
-import { createJsonLogger } from "../../src/logger.ts";
-import { createFileSpool } from "../../src/runtime/bun/file-spool.ts";
-import { bunPasswordHasher } from "../../src/runtime/bun/password.ts";
-import { createWorkerPool } from "../../src/runtime/bun/worker-pool.ts";
-import { openEmbeddedDatabase } from "../../src/runtime/embedded-postgres.ts";
-import { createServices, type ServicesWithBackground } from "../../src/runtime/services.ts";
-import type { ImageProcessor } from "../../src/services/processor.ts";
-import { memorySpool } from "../../src/storage/spool.ts";
+import type { ImageProcessor } from "../../src/platform/image-processor.ts";
+import { createJsonLogger } from "../../src/platform/logger.ts";
+import { memorySpool } from "../../src/platform/spool.ts";
+import { createServices, type ServicesWithBackground } from "../../src/wiring/create-services.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
 
 /** The real server CI uses; DATABASE_URL overrides it. */

@@ -1,6 +1,6 @@
 import { constants, deflateRawSync, deflateSync } from "node:zlib";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
 import { fixture } from "./fixtures.ts";
 
 /*

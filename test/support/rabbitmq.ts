@@ -1,6 +1,6 @@
 import { describe } from "bun:test";
 import { connect } from "amqplib";
-import { deleteTopology, jobTopology, type Topology } from "../../src/jobs/amqp.ts";
+import { deleteTopology, jobTopology, type Topology } from "../../src/adapters/rabbitmq/amqp.ts";
 
 /** The broker CI uses; AMQP_URL overrides it. */
 export const RABBITMQ_URL = process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672";

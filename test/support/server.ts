@@ -1,6 +1,6 @@
 import type { Subprocess } from "bun";
 
-const entry = new URL("../../src/runtime/bun/server.ts", import.meta.url).pathname;
+const entry = new URL("../../src/adapters/bun/server.ts", import.meta.url).pathname;
 
 export type RunningServer = {
   url: string;
@@ -9,7 +9,7 @@ export type RunningServer = {
 };
 
 /**
- * Starts `bun --max-http-header-size=65536 src/runtime/bun/server.ts` as a real process with `env` on top of a minimal
+ * Starts `bun --max-http-header-size=65536 src/adapters/bun/server.ts` as a real process with `env` on top of a minimal
  * environment, and resolves once it logs "listening" (rejects if it exits first).
  */
 export async function spawnServer(env: Record<string, string>): Promise<RunningServer> {

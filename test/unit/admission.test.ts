@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { ApiError } from "../../src/errors.ts";
-import { type AdmissionSettings, createImageAdmission } from "../../src/services/admission.ts";
+import { type AdmissionSettings, createImageAdmission } from "../../src/platform/admission.ts";
+import type { ApiError } from "../../src/platform/api-error.ts";
 
 const base: AdmissionSettings = {
   concurrency: 2,

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import sharp from "sharp";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
 import {
   createCodecs,
   type DecodableFormat,
   UnsupportedImageError,
-} from "../../src/imaging/codecs.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+} from "../../src/core/formats/codecs.ts";
 import { fixture, pngsuite } from "../support/fixtures.ts";
 
 const codecs = createCodecs(loadLocalWasm);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../scripts/config-docs.ts";
-import { AREAS, ConfigError, loadConfig, VARIABLES } from "../../src/config.ts";
+import { AREAS, ConfigError, loadConfig, VARIABLES } from "../../src/config/config.ts";
+import { CONFIGURATION_DOC, renderConfigurationDoc } from "../../src/config/generate-docs.ts";
 
 const documentation = await Bun.file(CONFIGURATION_DOC).text();
 
@@ -196,9 +196,11 @@ describe("loadConfig", () => {
   });
 });
 
-test("docs/configuration.md is what src/config.ts generates", async () => {
+test("docs/configuration.md is what src/config/config.ts generates", async () => {
   const stale = documentation !== renderConfigurationDoc();
   expect(
-    stale ? "docs/configuration.md differs from src/config.ts: run `npm run docs:config`" : "fresh",
+    stale
+      ? "docs/configuration.md differs from src/config/config.ts: run `npm run docs:config`"
+      : "fresh",
   ).toBe("fresh");
 });

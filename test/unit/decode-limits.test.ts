@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { av1MaxFrameSize, itemData, readAvifMeta } from "../../src/imaging/avif.ts";
-import { createCodecs, ImageDataError } from "../../src/imaging/codecs.ts";
-import { checkDecodable, pngDataMeter } from "../../src/imaging/decode-limits.ts";
-import { checkPlannedSizes, PipelineError } from "../../src/imaging/pipeline.ts";
-import { probeImageHeader } from "../../src/imaging/probe.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { av1MaxFrameSize, itemData, readAvifMeta } from "../../src/core/formats/avif.ts";
+import { createCodecs, ImageDataError } from "../../src/core/formats/codecs.ts";
+import { checkDecodable, pngDataMeter } from "../../src/core/formats/decode-limits.ts";
+import { probeImageHeader } from "../../src/core/formats/probe.ts";
+import { checkPlannedSizes, PipelineError } from "../../src/core/pipeline/pipeline.ts";
 import { fixture, makePng, pngsuite } from "../support/fixtures.ts";
 import {
   avifParts,

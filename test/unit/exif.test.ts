@@ -1,14 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { crc32 } from "../../src/imaging/crc32.ts";
 import {
   hasExif,
   type Orientation,
   orientationSteps,
   orientedSize,
   readExifOrientation,
-} from "../../src/imaging/exif.ts";
-import { type ImageFormat, probeImageHeader } from "../../src/imaging/probe.ts";
+} from "../../src/core/formats/exif.ts";
+import { type ImageFormat, probeImageHeader } from "../../src/core/formats/probe.ts";
+import { crc32 } from "../../src/core/lib/crc32.ts";
 import { fixture, pngsuite } from "../support/fixtures.ts";
 
 const ORIENTATIONS: Orientation[] = [1, 2, 3, 4, 5, 6, 7, 8];

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { zlibDeflate, zlibInflate } from "../../src/imaging/deflate.ts";
-import { encodeGreyPng } from "../../src/imaging/grey-png.ts";
-import { checkImageStructure } from "../../src/imaging/probe.ts";
+import { encodeGreyPng } from "../../src/core/formats/grey-png.ts";
+import { checkImageStructure } from "../../src/core/formats/probe.ts";
+import { zlibDeflate, zlibInflate } from "../../src/core/lib/deflate.ts";
 
 describe("encodeGreyPng", () => {
   test("8-bit masks decode (by sharp) to exactly the samples, as one channel", async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { type ColourSpace, histogramRgba } from "../../src/imaging/histogram.ts";
-import { chartRgba, chartSvg, histogramChart } from "../../src/imaging/histogram-chart.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { type ColourSpace, histogramRgba } from "../../src/core/analysis/histogram.ts";
+import { chartRgba, chartSvg, histogramChart } from "../../src/core/analysis/histogram-chart.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
 
 // 64×48: red across, green down, blue falling both ways; the bottom row transparent.
 const width = 64;

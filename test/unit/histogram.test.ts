@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { histogramRgba, luma709, rgbToHsv, rgbToLab } from "../../src/imaging/histogram.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
+import { histogramRgba, luma709, rgbToHsv, rgbToLab } from "../../src/core/analysis/histogram.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
 
 const imageOf = (pixels: [number, number, number, number][]): RgbaImage => ({
   data: new Uint8ClampedArray(pixels.flat()),

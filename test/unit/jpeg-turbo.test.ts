@@ -1,13 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { instantiateJpegTurbo, JpegCodecError } from "../../src/imaging/jpeg-turbo.ts";
-import { boxShrinkRgba } from "../../src/imaging/kernels.ts";
-import { runPipeline } from "../../src/imaging/pipeline.ts";
-import { type PipelineSpecInput, PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
-import { jpegShrinkOnLoad } from "../../src/imaging/resize-plan.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
+import { instantiateJpegTurbo, JpegCodecError } from "../../src/core/formats/jpeg-turbo.ts";
+import { boxShrinkRgba } from "../../src/core/imaging/kernels.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
+import { jpegShrinkOnLoad } from "../../src/core/imaging/resize-plan.ts";
+import { runPipeline } from "../../src/core/pipeline/pipeline.ts";
+import {
+  type PipelineSpecInput,
+  PipelineSpecSchema,
+} from "../../src/core/pipeline/pipeline-spec.ts";
 import { fixture } from "../support/fixtures.ts";
 import { psnr } from "../support/similarity.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { sign } from "hono/jwt";
-import { issueAccessToken, verifyAccessToken } from "../../src/auth/jwt.ts";
-import { toBase64Url } from "../../src/encoding.ts";
+import { toBase64Url } from "../../src/core/lib/encoding.ts";
+import { issueAccessToken, verifyAccessToken } from "../../src/features/accounts/jwt.ts";
 
 const current = { kid: "k2", secret: "current-secret-0123456789abcdefghijkl" };
 const previous = { kid: "k1", secret: "previous-secret-0123456789abcdefghijk" };

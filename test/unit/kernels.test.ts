@@ -9,8 +9,8 @@ import {
   rotateRgba,
   rotateRightAngle,
   shrinkFactorsFor,
-} from "../../src/imaging/kernels.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
+} from "../../src/core/imaging/kernels.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
 
 type Px = [number, number, number, number];
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { removeLeftovers, tempFileName } from "../../src/runtime/leftovers.ts";
+import { removeLeftovers, tempFileName } from "../../src/adapters/node/leftovers.ts";
 
 describe("removeLeftovers", () => {
   const dir = mkdtempSync(join(tmpdir(), "pictor-leftovers-"));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { rgbToLab } from "../../src/imaging/histogram.ts";
-import { paletteRgba } from "../../src/imaging/palette.ts";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
+import { rgbToLab } from "../../src/core/analysis/histogram.ts";
+import { paletteRgba } from "../../src/core/analysis/palette.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
 
 type Rgba = [number, number, number, number];
 

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { passwordProblem, wasmPasswordHasher } from "../../src/auth/password.ts";
-import { bunPasswordHasher } from "../../src/runtime/bun/password.ts";
+import { bunPasswordHasher } from "../../src/adapters/bun/password-hasher.ts";
+import {
+  passwordProblem,
+  wasmPasswordHasher,
+} from "../../src/features/accounts/password-policy.ts";
 
 const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22,43}\$[A-Za-z0-9+/]{43}$/;
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { crc32 } from "../../src/imaging/crc32.ts";
-import { checkImageStructure, probeImageHeader } from "../../src/imaging/probe.ts";
+import { checkImageStructure, probeImageHeader } from "../../src/core/formats/probe.ts";
+import { crc32 } from "../../src/core/lib/crc32.ts";
 import { fixture, makePng, noise, pngsuite } from "../support/fixtures.ts";
 
 describe("crc32", () => {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
-import { createCodecs } from "../../src/imaging/codecs.ts";
-import { runPipeline } from "../../src/imaging/pipeline.ts";
-import { PipelineSpecSchema } from "../../src/imaging/pipeline-spec.ts";
-import { loadLocalWasm } from "../../src/runtime/bun/wasm.ts";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
+import { createCodecs } from "../../src/core/formats/codecs.ts";
+import { runPipeline } from "../../src/core/pipeline/pipeline.ts";
+import { PipelineSpecSchema } from "../../src/core/pipeline/pipeline-spec.ts";
 import { fixture } from "../support/fixtures.ts";
 import { psnr } from "../support/similarity.ts";
 

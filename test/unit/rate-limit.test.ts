@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryRateLimiter, noopRateLimiter } from "../../src/auth/rate-limit.ts";
+import { createMemoryRateLimiter, noopRateLimiter } from "../../src/platform/rate-limiter.ts";
 
 describe("memory rate limiter", () => {
   test("allows `limit` per window per key, says when to retry, and recovers after the window", async () => {

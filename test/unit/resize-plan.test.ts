@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { Fit } from "../../src/imaging/pipeline-spec.ts";
-import { plannedSize, planResize } from "../../src/imaging/resize-plan.ts";
+import { plannedSize, planResize } from "../../src/core/imaging/resize-plan.ts";
+import type { Fit } from "../../src/core/pipeline/pipeline-spec.ts";
 
 // Box 400×300 (4:3). Inputs: larger same aspect, larger other aspect, smaller same aspect,
 // smaller other aspect. Expected output sizes follow sharp's documented fit semantics.

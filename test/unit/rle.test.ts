@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cocoRleOfLabels, encodeCocoRle } from "../../src/imaging/rle.ts";
+import { cocoRleOfLabels, encodeCocoRle } from "../../src/core/segmentation/rle.ts";
 import { decodeCocoCounts, expandCocoCounts } from "../support/coco-rle.ts";
 
 function lcg(seed: number): () => number {

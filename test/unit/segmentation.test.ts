@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import type { RgbaImage } from "../../src/imaging/raster.ts";
-import { EdgeHeap } from "../../src/imaging/segmentation/edge-heap.ts";
+import type { RgbaImage } from "../../src/core/imaging/raster.ts";
+import { EdgeHeap } from "../../src/core/segmentation/kernels/edge-heap.ts";
 import {
   adaptiveThresholdMask,
   type BinaryMask,
@@ -18,7 +18,7 @@ import {
   removeSmallRegions,
   thresholdMask,
   upscaleLabels,
-} from "../../src/imaging/segmentation/index.ts";
+} from "../../src/core/segmentation/kernels/index.ts";
 
 /** The 32-bit LCG of test/fixtures/reference/skimage_thresholds.py (Numerical Recipes' constants). */
 function lcg(seed: number): () => number {

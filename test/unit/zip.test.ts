@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ZipEntry, zipStream } from "../../src/http/zip.ts";
-import { crc32 } from "../../src/imaging/crc32.ts";
+import { crc32 } from "../../src/core/lib/crc32.ts";
+import { type ZipEntry, zipStream } from "../../src/core/lib/zip.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -1,0 +1,74 @@
+import { type Config, ConfigError } from "../../config/config.ts";
+import { createAnalysisService } from "../../features/analysis/analysis-service.ts";
+import { createImageService } from "../../features/images/image-service.ts";
+import { createTransformService } from "../../features/renders/render-service.ts";
+import { createSegmentationService } from "../../features/segmentations/segmentation-service.ts";
+import { createJsonLogger } from "../../platform/logger.ts";
+import { memorySpool } from "../../platform/spool.ts";
+import { createJobRuntime } from "../../wiring/job-runtime.ts";
+import { connectPostgres } from "../postgres/database.ts";
+import { migrate } from "../postgres/migrate.ts";
+import { runProcess } from "./main.ts";
+import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
+
+/**
+ * A job worker process (`npm run worker`): the same code as the API, without HTTP. With AMQP_URL
+ * it consumes items from RabbitMQ; without, it claims them from Postgres like the API's
+ * in-process transport. Either way any number of them may run, on any machine that reaches the
+ * database (and the broker). Each also delivers notifications (emails, webhooks).
+ */
+export async function startJobWorker(config: Config) {
+  const logger = createJsonLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    throw new ConfigError(
+      "A worker needs DATABASE_URL: the embedded database lives inside the API process",
+    );
+  }
+  const db = connectPostgres(config.databaseUrl);
+  await migrate(db.sql, logger);
+  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const { limits } = config;
+  // Workers never receive uploads: the spool is there because the image service takes one.
+  const images = createImageService({ sql: db.sql, spool: memorySpool, limits, processor });
+  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
+  const runtime = createJobRuntime({
+    db,
+    logger,
+    role: "worker",
+    settings: config.jobs,
+    services: {
+      images,
+      segmentations,
+      transforms: createTransformService({ sql: db.sql, images, processor, limits }),
+      analysis: createAnalysisService({ sql: db.sql, images, segmentations, processor, limits }),
+    },
+    notify: {
+      publicUrl: config.publicUrl,
+      settings: config.notifications,
+      webhooks: config.webhooks,
+    },
+  });
+  const { jobs } = runtime;
+  // Items, and the notifications of the jobs that end here.
+  await runtime.start();
+  logger.info("worker ready", {
+    transport: jobs.transport?.name,
+    concurrency: config.jobs.concurrency,
+    pid: process.pid,
+  });
+  return {
+    jobs,
+    async stop() {
+      await runtime.stop();
+      await processor.close();
+      await db.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  // SIGTERM: finish (and acknowledge) the items in hand, take no new ones, then leave.
+  await runProcess("worker", startJobWorker, (running) => ({
+    in_flight: running.jobs.transport?.inFlight(),
+  }));
+}

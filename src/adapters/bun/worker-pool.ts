@@ -1,0 +1,173 @@
+import type { Config } from "../../config/config.ts";
+import type { ImageTask, TaskResult } from "../../core/pipeline/tasks.ts";
+import { type AdmissionSettings, createImageAdmission } from "../../platform/admission.ts";
+import { ApiError } from "../../platform/api-error.ts";
+import { type ImageProcessor, pipelineFailure } from "../../platform/image-processor.ts";
+import type { Logger } from "../../platform/logger.ts";
+import type { WorkerReply, WorkerRequest } from "./image-worker.ts";
+
+export type WorkerPoolOptions = {
+  size: number;
+  /** Jobs that may wait for a worker; beyond this the pool answers 503 instead of growing memory. */
+  queueLimit: number;
+  timeoutMs: number;
+  logger: Logger;
+  /**
+   * Fairness and budgets of the admission in front of the pool; unset: no per-user limits, no
+   * byte or compute budget (the pool's size and queue limit still apply).
+   */
+  admission?: Omit<AdmissionSettings, "concurrency" | "queueLimit">;
+};
+
+/** The pool a process of `config` runs: the compute budget's window is the rate limits'. */
+export function workerPoolOptions(config: Config, logger: Logger): WorkerPoolOptions {
+  const { admission, ...pool } = config.workers;
+  return {
+    ...pool,
+    logger,
+    admission: { ...admission, windowSeconds: config.rateLimits.windowSeconds },
+  };
+}
+
+type Task = {
+  id: number;
+  task: ImageTask;
+  resolve: (out: TaskResult) => void;
+  reject: (err: unknown) => void;
+};
+
+type Slot = { worker: Worker; task: Task | null; timer: ReturnType<typeof setTimeout> | null };
+
+const workerUrl = new URL("./image-worker.ts", import.meta.url);
+
+/**
+ * A fixed pool of Bun Workers running image tasks, so that decoding a 50 MP image never blocks the
+ * HTTP event loop (nor, later, the RabbitMQ heartbeats: amqp-node/amqplib#261).
+ */
+export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
+  const queue: Task[] = [];
+  const slots: Slot[] = [];
+  let nextId = 1;
+  let completed = 0;
+  let closed = false;
+  // One admitted task per worker: it reads its original only when a worker is free for it.
+  const admission = createImageAdmission({
+    concurrency: options.size,
+    queueLimit: options.queueLimit,
+    perUser: options.size,
+    perUserQueue: options.queueLimit,
+    maxInflightBytes: Number.POSITIVE_INFINITY,
+    computeBudgetSeconds: 0,
+    windowSeconds: 60,
+    ...options.admission,
+  });
+
+  const replaceWorker = (slot: Slot) => {
+    const worker = new Worker(workerUrl);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => finish(slot, event.data);
+    worker.onerror = (event) => {
+      options.logger.error("image worker crashed", { error: event.message });
+      worker.terminate();
+      fail(slot, new ApiError("unprocessable_image", "The image could not be processed"));
+      replaceWorker(slot);
+      dispatch();
+    };
+    slot.worker = worker;
+  };
+
+  const fail = (slot: Slot, err: unknown) => {
+    const task = slot.task;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.task = null;
+    slot.timer = null;
+    task?.reject(err);
+  };
+
+  const finish = (slot: Slot, reply: WorkerReply) => {
+    const task = slot.task;
+    if (!task || task.id !== reply.id) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.task = null;
+    slot.timer = null;
+    completed++;
+    if (reply.ok) {
+      task.resolve(reply.result);
+    } else {
+      task.reject(pipelineFailure(reply.failure, options.logger));
+      if (reply.fatal) {
+        options.logger.warn("image worker replaced after a codec exited", {
+          error: reply.failure.message,
+        });
+        slot.worker.terminate();
+        replaceWorker(slot);
+      }
+    }
+    dispatch();
+  };
+
+  const dispatch = () => {
+    for (const slot of slots) {
+      if (slot.task) continue;
+      const task = queue.shift();
+      if (!task) return;
+      slot.task = task;
+      slot.timer = setTimeout(() => {
+        // A stuck codec cannot be interrupted: the worker goes, and a fresh one takes its place.
+        options.logger.warn("image job timed out", { timeout_ms: options.timeoutMs });
+        slot.worker.terminate();
+        fail(
+          slot,
+          new ApiError(
+            "unavailable",
+            `Processing took longer than ${options.timeoutMs} ms (IMAGE_TIMEOUT_MS)`,
+          ),
+        );
+        replaceWorker(slot);
+        dispatch();
+      }, options.timeoutMs);
+      // Structured clone copies the bytes; the caller keeps its own.
+      slot.worker.postMessage({ id: task.id, task: task.task } satisfies WorkerRequest);
+    }
+  };
+
+  for (let i = 0; i < options.size; i++) {
+    const slot = { task: null, timer: null } as unknown as Slot;
+    replaceWorker(slot);
+    slots.push(slot);
+  }
+
+  return {
+    run(task) {
+      if (closed)
+        return Promise.reject(new ApiError("unavailable", "The image worker pool is shut down"));
+      const busy = slots.every((s) => s.task);
+      if (busy && queue.length >= options.queueLimit) {
+        return Promise.reject(
+          new ApiError("unavailable", "Too many images are being processed; try again shortly", {
+            headers: { "Retry-After": "1" },
+          }),
+        );
+      }
+      return new Promise<TaskResult>((resolve, reject) => {
+        queue.push({ id: nextId++, task, resolve, reject });
+        dispatch();
+      });
+    },
+    admit: (ticket, work) => admission.run(ticket, work),
+    stats: () => ({
+      queued: queue.length,
+      running: slots.filter((s) => s.task).length,
+      completed,
+      admission: admission.stats(),
+    }),
+    async close() {
+      closed = true;
+      admission.close();
+      for (const task of queue.splice(0)) task.reject(new ApiError("unavailable", "Shutting down"));
+      for (const slot of slots) {
+        fail(slot, new ApiError("unavailable", "Shutting down"));
+        slot.worker.terminate();
+      }
+    },
+  };
+}

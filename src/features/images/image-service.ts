@@ -1,0 +1,439 @@
+import type postgres from "postgres";
+import { postgresBlobs } from "../../adapters/postgres/blob-store.ts";
+import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
+import type { Limits } from "../../config/config.ts";
+import { ImageDataError, pngDataMeter } from "../../core/formats/decode-limits.ts";
+import { type Orientation, orientedSize, readExifOrientation } from "../../core/formats/exif.ts";
+import {
+  checkImageStructure,
+  type ImageFormat,
+  type ImageHeader,
+  type ProbeResult,
+  probeImageHeader,
+} from "../../core/formats/probe.ts";
+import { sha256Hex } from "../../core/lib/encoding.ts";
+import { uuidv7 } from "../../core/lib/uuid.ts";
+import { ApiError, PROBLEMS, type ProblemCode } from "../../platform/api-error.ts";
+import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
+import type { Spool, SpoolFile } from "../../platform/spool.ts";
+import { ownedBy, visibleTo } from "../accounts/ownership.ts";
+import type { Principal } from "../accounts/principal.ts";
+import { createQuota } from "./quota.ts";
+
+export type ImageRecord = {
+  id: string;
+  owner_id: string | null;
+  filename: string | null;
+  format: ImageFormat;
+  /** Display size: the stored size with the EXIF orientation applied. */
+  width: number;
+  height: number;
+  /** EXIF orientation as stored, 1–8 (1 = upright). */
+  orientation: Orientation;
+  byte_size: number;
+  sha256: string;
+  /** For a derived image: the image it was made from (null once that is deleted) and how. */
+  source_id: string | null;
+  pipeline: unknown;
+  created_at: string;
+};
+
+const COLUMNS = `id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id,
+  pipeline, created_at`;
+
+export type IncomingFile = { filename: string | undefined; body: AsyncIterable<Uint8Array> };
+
+export type UploadError = {
+  index: number;
+  filename: string | null;
+  status: number;
+  title: string;
+  detail: string;
+};
+
+export type UploadResult = { images: ImageRecord[]; errors: UploadError[] };
+
+/** What a pipeline made: its bytes, or the digest and size of bytes already stored. */
+export type DerivedOutput = { format: ImageFormat; width: number; height: number } & (
+  | { bytes: Uint8Array }
+  | { sha256: string; byteSize: number }
+);
+
+type NewImage = {
+  ownerId: string | null;
+  /** Null: the bytes are stored already under `sha256`. */
+  bytes: Uint8Array | null;
+  sha256: string;
+  byteSize: number;
+  filename: string | null;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  orientation: Orientation;
+  sourceId: string | null;
+  pipeline: unknown;
+};
+
+export type Page<T> = { items: T[]; next_cursor: string | null };
+
+/**
+ * One page of a keyset listing whose query asked for `limit + 1` rows: a row past `limit` means
+ * there is a next page, which starts after the last item shown.
+ *
+ * @example
+ * pageOf(await sql`SELECT … WHERE id < ${cursor} ORDER BY id DESC LIMIT ${limit + 1}`, limit, toRecord)
+ */
+export function pageOf<R, T extends { id: string }>(
+  rows: readonly R[],
+  limit: number,
+  toItem: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit).map(toItem);
+  return { items, next_cursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+// Headers sit in the first bytes, but a JPEG may carry large EXIF/ICC segments before its frame.
+const MAX_HEADER_SEARCH = 1024 * 1024;
+
+type Row = Omit<ImageRecord, "byte_size" | "created_at"> & { byte_size: string; created_at: Date };
+
+const toRecord = (r: Row): ImageRecord => ({
+  ...r,
+  byte_size: Number(r.byte_size),
+  created_at: r.created_at.toISOString(),
+});
+
+class Refusal {
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+  ) {}
+}
+
+export type ImageService = ReturnType<typeof createImageService>;
+
+/** What a user may still store under MAX_USER_BYTES and MAX_USER_IMAGES. */
+type Room = { bytes: number; images: number };
+
+/**
+ * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
+ * to a user; each method is scoped to what its principal may see (admins: everything).
+ */
+export function createImageService(deps: {
+  sql: Sql;
+  spool: Spool;
+  limits: Limits;
+  processor: ImageProcessor;
+}) {
+  const { sql, spool, limits, processor } = deps;
+  const quota = createQuota(limits);
+
+  function checkHeader(header: ImageHeader): void {
+    const pixels = header.width * header.height;
+    if (pixels > limits.maxPixels) {
+      throw new Refusal(
+        "unprocessable_image",
+        `Image is ${header.width}×${header.height} = ${pixels} pixels; the limit (MAX_PIXELS) is ${limits.maxPixels}`,
+      );
+    }
+  }
+
+  function refusalOf(probe: Exclude<ProbeResult, { kind: "ok" }>): Refusal {
+    switch (probe.kind) {
+      case "unsupported":
+        return new Refusal(
+          "unsupported_media_type",
+          "Not a JPEG, PNG, WebP or AVIF file (judged by its content)",
+        );
+      case "corrupt":
+        return new Refusal("unprocessable_image", probe.reason);
+      case "need-more":
+        return new Refusal("unprocessable_image", "File ends inside its image header (truncated?)");
+    }
+  }
+
+  function countQuotaError(images: number): ApiError {
+    return new ApiError(
+      "forbidden",
+      `You have ${images} images; the quota (MAX_USER_IMAGES) is ${limits.maxUserImages}`,
+    );
+  }
+
+  /** What `ownerId` may still store under the quotas (checked again inside the transaction). */
+  async function room(ownerId: string): Promise<Room> {
+    const [row] = await sql<{ bytes: string; images: number }[]>`
+      SELECT bytes, images FROM user_usage WHERE user_id = ${ownerId}`;
+    return {
+      bytes: limits.maxUserBytes - Number(row?.bytes ?? 0),
+      images: limits.maxUserImages - (row?.images ?? 0),
+    };
+  }
+
+  function measure(meter: ReturnType<typeof pngDataMeter>, piece: Uint8Array): void {
+    try {
+      meter.push(piece);
+    } catch (err) {
+      if (err instanceof ImageDataError) throw new Refusal("unprocessable_image", err.message);
+      throw err;
+    }
+  }
+
+  /** Streams one file into the spool, refusing it as soon as its bytes or header say no. */
+  async function receive(file: IncomingFile, spooled: SpoolFile, left: Room): Promise<ImageHeader> {
+    let head = new Uint8Array(0);
+    let header: ImageHeader | null = null;
+    let size = 0;
+    // A PNG's image data is measured as it arrives: a 24 MB stream for a 1×1 image is refused
+    // from its first chunk header, not after it was received, spooled and hashed.
+    let meter: ReturnType<typeof pngDataMeter> | null = null;
+    for await (const chunk of file.body) {
+      size += chunk.length;
+      if (size > limits.maxUploadBytes) {
+        throw new Refusal(
+          "payload_too_large",
+          `File is larger than ${limits.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`,
+        );
+      }
+      if (size > left.bytes) {
+        const err = quota.exceeded(limits.maxUserBytes - left.bytes, size);
+        throw new Refusal(err.code, err.detail);
+      }
+      if (!header) {
+        const grown = new Uint8Array(head.length + chunk.length);
+        grown.set(head);
+        grown.set(chunk, head.length);
+        head = grown;
+        const probe = probeImageHeader(head);
+        if (probe.kind === "ok") {
+          header = probe;
+          checkHeader(header);
+          if (header.format === "png") {
+            meter = pngDataMeter(head);
+            measure(meter, head);
+          }
+        } else if (probe.kind !== "need-more") {
+          throw refusalOf(probe);
+        } else if (head.length > MAX_HEADER_SEARCH) {
+          throw new Refusal("unprocessable_image", "No complete image header in the first 1 MiB");
+        }
+      } else if (meter) {
+        measure(meter, chunk);
+      }
+      await spooled.write(chunk);
+    }
+    if (size === 0) throw new Refusal("unprocessable_image", "File is empty");
+    if (!header) throw refusalOf({ kind: "need-more" });
+    return header;
+  }
+
+  /**
+   * Holds image `id` until commit against a delete (a key-share lock, as a foreign key check
+   * takes), so that a row referring to it can be written; 404 when it is gone. Its owner owns
+   * what is made from it. Taken before blobs and usage: every writer locks image, then blob, then
+   * usage, so none waits in a cycle.
+   */
+  async function hold(tx: Transaction, id: string): Promise<Pick<ImageRecord, "id" | "owner_id">> {
+    const [row] = await tx<Pick<ImageRecord, "id" | "owner_id">[]>`
+      SELECT id, owner_id FROM images WHERE id = ${id} FOR KEY SHARE`;
+    if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+    return row;
+  }
+
+  /**
+   * Writes bytes and record inside `tx`: both land, or neither does. A derived image's source
+   * deleted meanwhile makes it a 404. The insert's trigger adds the image to its owner's usage
+   * (locking that row until commit, so one user's concurrent uploads take turns); over a quota,
+   * it throws and the caller's transaction rolls back. Without `bytes`, they are stored already
+   * (a cached rendering) and only held against a concurrent release.
+   */
+  async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
+    if (image.sourceId) await hold(tx, image.sourceId);
+    if (image.bytes) {
+      await postgresBlobs.put(tx, image.sha256, image.bytes);
+    } else if (!(await postgresBlobs.hold(tx, image.sha256))) {
+      throw new Error(`The bytes ${image.sha256} were released before they were stored`);
+    }
+    const [row] = await tx<Row[]>`
+      INSERT INTO images (id, owner_id, filename, format, width, height, orientation, byte_size, sha256, source_id, pipeline)
+      VALUES (${uuidv7()}, ${image.ownerId}, ${image.filename}, ${image.format}, ${image.width}, ${image.height}, ${image.orientation},
+              ${image.byteSize}, ${image.sha256}, ${image.sourceId},
+              ${image.pipeline === null ? null : tx.json(image.pipeline as postgres.JSONValue)})
+      RETURNING ${tx.unsafe(COLUMNS)}`;
+    if (image.ownerId) {
+      await quota.check(tx, image.ownerId, image.byteSize);
+      const [usage] = await tx<{ images: number }[]>`
+        SELECT images FROM user_usage WHERE user_id = ${image.ownerId}`;
+      if ((usage?.images ?? 0) > limits.maxUserImages) throw countQuotaError(limits.maxUserImages);
+    }
+    return toRecord(row as Row);
+  }
+
+  /** insertImageIn, in a transaction of its own. */
+  const insertImage = (image: NewImage): Promise<ImageRecord> =>
+    sql.begin((tx) => insertImageIn(tx, image));
+
+  async function storeOne(principal: Principal, file: IncomingFile): Promise<ImageRecord> {
+    const left = await room(principal.userId);
+    if (left.images <= 0) {
+      const err = countQuotaError(limits.maxUserImages - left.images);
+      throw new Refusal(err.code, err.detail);
+    }
+    const spooled = await spool.create();
+    try {
+      const header = await receive(file, spooled, left);
+      const { sha256 } = await spooled.finish();
+      const bytes = await spooled.read();
+      const broken = checkImageStructure(header.format, bytes);
+      if (broken) throw new Refusal("unprocessable_image", broken);
+      // What no operation could decode is refused now, not stored to fail every later request.
+      await validateDecodable(processor, {
+        bytes,
+        format: header.format,
+        maxPixels: limits.maxPixels,
+      });
+      const orientation = readExifOrientation(bytes, header.format);
+      return await insertImage({
+        ownerId: principal.userId,
+        bytes,
+        byteSize: bytes.length,
+        sha256,
+        filename: file.filename ?? null,
+        format: header.format,
+        orientation,
+        ...orientedSize(header.width, header.height, orientation),
+        sourceId: null,
+        pipeline: null,
+      });
+    } catch (err) {
+      // A quota found full inside the transaction refuses this file like any other reason.
+      if (err instanceof ApiError) throw new Refusal(err.code, err.detail);
+      throw err;
+    } finally {
+      await spooled.discard();
+    }
+  }
+
+  /** Image `id` when `principal` may see it; otherwise 404, whether it exists or not. */
+  async function get(principal: Principal, id: string): Promise<ImageRecord> {
+    const [row] = await sql<Row[]>`
+      SELECT ${sql.unsafe(COLUMNS)} FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)}`;
+    if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+    return toRecord(row);
+  }
+
+  return {
+    get,
+    hold,
+    quota,
+
+    /**
+     * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and
+     * does not stop the others. Files past MAX_BATCH_FILES are refused, not stored.
+     */
+    async upload(principal: Principal, files: AsyncIterable<IncomingFile>): Promise<UploadResult> {
+      const result: UploadResult = { images: [], errors: [] };
+      let index = 0;
+      for await (const file of files) {
+        const at = index++;
+        try {
+          if (at >= limits.maxBatchFiles) {
+            throw new Refusal(
+              "payload_too_large",
+              `A batch holds at most ${limits.maxBatchFiles} files (MAX_BATCH_FILES)`,
+            );
+          }
+          result.images.push(await storeOne(principal, file));
+        } catch (err) {
+          if (!(err instanceof Refusal)) throw err;
+          const { status, title } = PROBLEMS[err.code];
+          result.errors.push({
+            index: at,
+            filename: file.filename ?? null,
+            status,
+            title,
+            detail: err.detail,
+          });
+        }
+      }
+      return result;
+    },
+
+    /** The caller's own images (admins' too: their listing is theirs), newest first. */
+    async list(
+      principal: Principal,
+      options: { limit: number; cursor?: string | undefined },
+    ): Promise<Page<ImageRecord>> {
+      const rows = await sql<Row[]>`
+        SELECT ${sql.unsafe(COLUMNS)} FROM images
+        WHERE ${ownedBy(sql, principal)} ${options.cursor ? sql`AND id < ${options.cursor}` : sql``}
+        ORDER BY id DESC
+        LIMIT ${options.limit + 1}`;
+      return pageOf(rows, options.limit, toRecord);
+    },
+
+    /**
+     * Stores the output of a pipeline as a new image derived from `source`, owned (and counted
+     * against the quotas of) whoever owns the source: in a transaction of its own, or inside
+     * `tx` (a job item's result is written in the transaction that marks the item succeeded).
+     * The output is its bytes, or the digest and size of bytes stored already.
+     */
+    async storeDerived(
+      source: Pick<ImageRecord, "id" | "owner_id">,
+      output: DerivedOutput,
+      pipeline: unknown,
+      tx?: Transaction,
+    ): Promise<ImageRecord> {
+      const stored =
+        "bytes" in output
+          ? {
+              bytes: output.bytes,
+              sha256: await sha256Hex(output.bytes),
+              byteSize: output.bytes.length,
+            }
+          : { bytes: null, sha256: output.sha256, byteSize: output.byteSize };
+      const image: NewImage = {
+        ...stored,
+        format: output.format,
+        width: output.width,
+        height: output.height,
+        ownerId: source.owner_id,
+        filename: null,
+        orientation: 1,
+        sourceId: source.id,
+        pipeline,
+      };
+      return tx ? insertImageIn(tx, image) : insertImage(image);
+    },
+
+    /** All the original bytes at once (pipelines need them whole). */
+    async readBytes(record: ImageRecord): Promise<Uint8Array> {
+      const bytes = await postgresBlobs.read(sql, record.sha256);
+      if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
+      return bytes;
+    },
+
+    /** The original bytes, streamed from the database a chunk at a time. */
+    async openFile(record: ImageRecord): Promise<ReadableStream<Uint8Array>> {
+      const stream = await postgresBlobs.stream(sql, record.sha256);
+      if (!stream) throw new ApiError("not_found", `No image with id ${record.id}`);
+      return stream;
+    },
+
+    async remove(principal: Principal, id: string): Promise<void> {
+      await sql.begin(async (tx) => {
+        // Locks in the order writers take them (image, blobs, then the owner's usage, which the
+        // delete's triggers update), so a concurrent upload of the same bytes cannot deadlock.
+        const [row] = await tx<{ sha256: string }[]>`
+          SELECT sha256 FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)} FOR UPDATE`;
+        if (!row) throw new ApiError("not_found", `No image with id ${id}`);
+        // Read before the delete, whose cascade takes the cache rows (not their blobs).
+        const rendered = await tx<{ sha256: string }[]>`
+          SELECT sha256 FROM render_cache WHERE image_id = ${id}`;
+        const blobs = [row.sha256, ...rendered.map((r) => r.sha256)];
+        await postgresBlobs.lockForRelease(tx, blobs);
+        await tx`DELETE FROM images WHERE id = ${id}`;
+        await postgresBlobs.release(tx, blobs);
+      });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App } from "../../../http/env.ts";
+import { multipartBoundary, parseMultipart } from "../../../http/multipart.ts";
+import {
+  FieldErrorSchema,
+  PROBLEM_MEDIA_TYPE,
+  ProblemSchema,
+  problemResponses,
+} from "../../../http/problem.ts";
+import { ApiError, type ProblemCode } from "../../../platform/api-error.ts";
+import type { IncomingFile, UploadResult } from "../image-service.ts";
+import { UploadErrorSchema, UploadResultSchema } from "./schemas.ts";
+
+export const UploadProblemSchema = ProblemSchema.extend({
+  images: UploadResultSchema.shape.images.optional(),
+  errors: z
+    .array(z.union([UploadErrorSchema, FieldErrorSchema]))
+    .optional()
+    .openapi({ description: "Each refused file's error, or the invalid fields (no file part)." }),
+}).openapi("UploadProblem", {
+  description: "A problem; when files were refused, with `images: []` and each file's `errors`.",
+});
+
+/** A response of a multipart request that stored no file: the problem with every refusal. */
+export const refused = (description: string) => ({
+  description,
+  content: { [PROBLEM_MEDIA_TYPE]: { schema: UploadProblemSchema } },
+});
+
+const route = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["images"],
+  summary: "Upload one image or a batch",
+  description:
+    "Multipart body with one or more `file` parts. Each file's format is judged from its content " +
+    "(JPEG, PNG, WebP, AVIF), its size from its header, and it is decoded once (a JPEG at 1/8 " +
+    "scale) so that nothing is stored that no operation could read; each is stored in its own " +
+    "transaction. " +
+    "201 when all are stored, 207 when some were refused (see `errors`), and the refusal's status " +
+    "(403, 413, 415, 422, 503) as a problem with the same `errors` when none was. Files count " +
+    "against the account's quotas (MAX_USER_BYTES: 413, MAX_USER_IMAGES: 403).",
+  request: {
+    body: {
+      required: true,
+      content: {
+        // A plain schema, not zod: zod-openapi would otherwise buffer the whole body to validate it.
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["file"],
+            properties: { file: { type: "array", items: { type: "string", format: "binary" } } },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    201: {
+      description: "Every file stored",
+      content: { "application/json": { schema: UploadResultSchema } },
+    },
+    207: {
+      description: "Some files stored, some refused",
+      content: { "application/json": { schema: UploadResultSchema } },
+    },
+    ...problemResponses("bad_request"),
+    403: refused("No file stored: the account's image count quota (MAX_USER_IMAGES) is reached"),
+    413: refused("No file stored: too large, too many files, or over the bytes quota"),
+    415: refused("No file stored: not multipart, or not an image format Pictor reads"),
+    422: refused(
+      "No file stored: empty, truncated, corrupt, not decodable (12-bit or CMYK JPEG, animated WebP…) or over MAX_PIXELS; or no file part",
+    ),
+    503: refused("No file stored: the image workers are busy; try again shortly"),
+  },
+});
+
+const STATUS_CODES: Record<number, ProblemCode> = {
+  403: "forbidden",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  422: "unprocessable_image",
+  503: "unavailable",
+};
+
+export function registerUploadImages(app: App) {
+  return app.openapi(route, async (c) => {
+    const boundary = multipartBoundary(c.req.header("content-type"));
+    if (!boundary || !c.req.raw.body) {
+      throw new ApiError(
+        "unsupported_media_type",
+        "Expected a multipart/form-data body with file parts",
+      );
+    }
+    const body = c.req.raw.body;
+    async function* files(): AsyncGenerator<IncomingFile> {
+      for await (const part of parseMultipart(body, boundary as string)) {
+        if (part.name === "file") yield { filename: part.filename, body: part.body };
+      }
+    }
+    const result = await c.var.services.images.upload(c.var.principal, files());
+    if (result.images.length === 0) throw nothingStored(result);
+    return c.json(result, result.errors.length === 0 ? 201 : 207);
+  });
+}
+
+/**
+ * The problem of an upload that stored no file: the refusal itself (the first one's when they
+ * differ), with every file's error; or a 422 when the body had no file part at all.
+ */
+export function nothingStored(result: UploadResult): ApiError {
+  if (result.errors.length === 0) {
+    return new ApiError("validation_failed", "The body has no file part", {
+      errors: [{ path: "body.file", message: "At least one file part is required" }],
+    });
+  }
+  const statuses = new Set(result.errors.map((e) => e.status));
+  const first = result.errors[0] as (typeof result.errors)[number];
+  const code = STATUS_CODES[statuses.size === 1 ? first.status : 422] ?? "unprocessable_image";
+  const detail =
+    result.errors.length === 1
+      ? first.detail
+      : `None of the ${result.errors.length} files was stored`;
+  return new ApiError(code, detail, { members: { images: result.images, errors: result.errors } });
+}

@@ -1,0 +1,245 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { apiKeysRoutes } from "../features/accounts/api-keys/routes/index.ts";
+import { adminRoutes } from "../features/accounts/routes/admin/index.ts";
+import { authRoutes } from "../features/accounts/routes/auth/index.ts";
+import { meRoutes } from "../features/accounts/routes/me/index.ts";
+import { imagesRoutes } from "../features/images/routes/index.ts";
+import { jobsRoutes } from "../features/jobs/routes/index.ts";
+import { meNotificationsRoutes } from "../features/notifications/routes/index.ts";
+import { webhooksRoutes } from "../features/notifications/webhooks/routes/index.ts";
+import { segmentationsRoutes } from "../features/segmentations/routes/index.ts";
+import { ApiError, type ProblemCode } from "../platform/api-error.ts";
+import { authenticate, limitWritesAndCompute } from "./authenticate.ts";
+import { limitParsedBodies } from "./body-limit.ts";
+import type { App, AppEnv, Services } from "./env.ts";
+import { limitRequestHeaders } from "./header-limit.ts";
+import { healthRoutes } from "./health-routes.ts";
+import { completeDocument } from "./openapi-document.ts";
+import { problemResponse } from "./problem.ts";
+import { docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
+import { validationHook } from "./validation.ts";
+
+export type AppOptions = {
+  services: Services;
+  /**
+   * Serves Swagger UI's files (swagger-ui.css, swagger-ui-bundle.js) for /docs. Runtimes that
+   * can ship them pass a reader; without one, /docs loads them from a public CDN.
+   */
+  readDocsAsset?: (file: string) => Promise<Uint8Array | null>;
+};
+
+const DOCS_ASSETS = "/docs/assets";
+// Where @hono/swagger-ui loads Swagger UI's files from when this runtime ships none.
+const DOCS_CDN = "https://cdn.jsdelivr.net";
+
+/**
+ * The only operations under /v1 that need no credential (outside /v1: health, /docs and
+ * /openapi.json). Everything else under /v1, including routes added later, is authenticated.
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  "POST /v1/auth/signup",
+  "POST /v1/auth/token",
+]);
+
+/**
+ * The operations whose multipart bodies are streamed a part at a time (under MAX_UPLOAD_BYTES and
+ * MAX_BATCH_FILES); every other body is parsed whole, and so held to MAX_PARSED_BODY_BYTES.
+ */
+const STREAMED_UPLOADS: ReadonlySet<string> = new Set(["POST /v1/images", "POST /v1/jobs"]);
+
+// Room for the largest JSON body a route takes: a job over MAX_JOB_IMAGES (10 000) image ids is
+// about 400 KB.
+const MAX_PARSED_BODY_BYTES = 1024 * 1024;
+// What a streamed upload carries besides its files: the other fields and the multipart framing.
+const STREAMED_FIELDS_BYTES = 1024 * 1024;
+// Bun's own default limit: a server started without --max-http-header-size refuses the same
+// requests, only with a bodiless 431 where this one names the offending header.
+const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
+ * results.zip renders its segmentations' masks); other reads (metadata, files, listings,
+ * polling, event streams) are not.
+ */
+const COMPUTE_READS =
+  /^\/v1\/((images|segmentations)\/[^/]+\/(render|histogram|palette|mask)|jobs\/[^/]+\/results\.zip)$/;
+
+const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
+  400: "bad_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  422: "validation_failed",
+  429: "too_many_requests",
+  503: "unavailable",
+};
+
+function withServices(services: Services): MiddlewareHandler<AppEnv> {
+  return async function injectServices(c, next) {
+    c.set("services", services);
+    await next();
+  };
+}
+
+function requestLog(): MiddlewareHandler<AppEnv> {
+  return async function logRequest(c, next) {
+    const started = performance.now();
+    await next();
+    c.var.services.logger.info("request", {
+      request_id: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    });
+  };
+}
+
+/** Methods that another route accepts on this path: the difference between a 404 and a 405. */
+function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const literal = route.path.replace(/[.+?^$()|[\]\\]/g, "\\$&");
+    const pattern = new RegExp(`^${literal.replace(/:[^/]+/g, "[^/]+")}$`);
+    if (pattern.test(path)) methods.add(route.method);
+  }
+  return [...methods];
+}
+
+function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    const code = HTTP_STATUS_CODES[err.status];
+    // zod-openapi's media-type check says only "Unsupported Media Type": name what was sent.
+    if (code === "unsupported_media_type") {
+      const type = c.req.header("content-type");
+      return new ApiError(
+        code,
+        `This operation does not take ${type ? `a ${type} body` : "a body without Content-Type"}; see its requestBody in /openapi.json`,
+      );
+    }
+    if (code) return new ApiError(code, err.message || "The request cannot be served");
+  }
+  return null;
+}
+
+/**
+ * The whole HTTP API, built from injected services: no I/O client is created here, so the same
+ * app runs under Bun, in tests (`app.request()`) and on edge runtimes.
+ */
+export function createApp({ services, readDocsAsset }: AppOptions): App {
+  const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  app.use(
+    requestId({ headerName: "X-Request-Id" }),
+    withServices(services),
+    requestLog(),
+    securityHeaders(),
+    limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
+  );
+  const { maxUploadBytes, maxBatchFiles } = services.limits;
+  // Before every /v1 route: Hono runs handlers in the order they were added.
+  app.use(
+    "/v1/*",
+    authenticate({ publicRoutes: PUBLIC_ROUTES }),
+    limitWritesAndCompute({ compute: COMPUTE_READS }),
+    limitParsedBodies({
+      maxBytes: MAX_PARSED_BODY_BYTES,
+      maxStreamedBytes: maxUploadBytes * maxBatchFiles + STREAMED_FIELDS_BYTES,
+      streamed: STREAMED_UPLOADS,
+    }),
+  );
+
+  app.route("/", healthRoutes());
+  app.route("/v1/auth", authRoutes());
+  app.route("/v1/me", meRoutes());
+  app.route("/v1/me", meNotificationsRoutes());
+  app.route("/v1/api-keys", apiKeysRoutes());
+  app.route("/v1/admin", adminRoutes());
+  app.route("/v1/images", imagesRoutes());
+  app.route("/v1/segmentations", segmentationsRoutes());
+  app.route("/v1/jobs", jobsRoutes());
+  app.route("/v1/webhooks", webhooksRoutes());
+
+  const documentConfig = {
+    openapi: "3.1.0",
+    info: {
+      title: "Pictor",
+      version: "0.1.0",
+      description:
+        "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
+        "list endpoints answer `{items, next_cursor}`. Every operation but signup, token and " +
+        "health needs a credential: use **Authorize** with your email and password, or paste " +
+        "an access token or API key.",
+    },
+  };
+  // Built at the first request, when every route is registered, and kept: generating it takes
+  // about 25 ms of CPU, which a client needing no credential could otherwise ask for in a loop.
+  let openApiDocument: ReturnType<typeof completeDocument> | undefined;
+  app.get("/openapi.json", (c) => {
+    openApiDocument ??= completeDocument(
+      app.getOpenAPI31Document(documentConfig),
+      (method, path) =>
+        !["GET", "HEAD"].includes(method) || COMPUTE_READS.test(path.replace(/\{[^}]+\}/g, "x")),
+    );
+    return c.json(openApiDocument);
+  });
+  app.get(
+    "/docs",
+    docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
+    swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),
+  );
+  if (readDocsAsset) {
+    app.get(`${DOCS_ASSETS}/swagger-ui-dist/:file`, async (c) => {
+      const file = c.req.param("file");
+      const bytes = /^[\w.-]+\.(css|js)$/.test(file) ? await readDocsAsset(file) : null;
+      if (!bytes) throw new ApiError("not_found", `No docs asset ${file}`);
+      const type = file.endsWith(".css") ? "text/css" : "text/javascript";
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": `${type}; charset=utf-8`,
+        "Cache-Control": "public, max-age=86400",
+      });
+    });
+  }
+
+  app.notFound((c) => {
+    const allow = allowedMethods(app, c.req.path);
+    if (allow.length > 0) {
+      const err = new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}`,
+        {
+          headers: { Allow: allow.join(", ") },
+        },
+      );
+      return problemResponse(err, c.var.requestId);
+    }
+    return problemResponse(
+      new ApiError("not_found", `No route ${c.req.method} ${c.req.path}`),
+      c.var.requestId,
+    );
+  });
+
+  app.onError((err, c: Context<AppEnv>) => {
+    const known = toApiError(err, c);
+    if (known) return problemResponse(known, c.var.requestId);
+    c.var.services.logger.error("unhandled error", {
+      request_id: c.var.requestId,
+      error: err.message,
+      stack: err.stack,
+    });
+    return problemResponse(
+      new ApiError("internal", "Something went wrong on our side"),
+      c.var.requestId,
+    );
+  });
+  return app;
+}

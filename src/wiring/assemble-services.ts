@@ -1,0 +1,185 @@
+import type { Database, Transaction } from "../adapters/postgres/database.ts";
+import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
+import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
+import { createAuthService } from "../features/accounts/authentication-service.ts";
+import type { PasswordHasher } from "../features/accounts/password-policy.ts";
+import { createTokenService } from "../features/accounts/token-service.ts";
+import { createUserService } from "../features/accounts/user-service.ts";
+import {
+  type AnalysisService,
+  createAnalysisService,
+} from "../features/analysis/analysis-service.ts";
+import { createImageService, type ImageService } from "../features/images/image-service.ts";
+import type { JobResults } from "../features/jobs/job-results.ts";
+import { createJobService } from "../features/jobs/job-service.ts";
+import type { CreateJobInput, JobFinishHooks, JobStore } from "../features/jobs/job-store.ts";
+import type { JobRecord } from "../features/jobs/types.ts";
+import type { NotificationService } from "../features/notifications/notification-service.ts";
+import type { WebhookService } from "../features/notifications/webhooks/webhook-service.ts";
+import {
+  createTransformService,
+  type TransformService,
+} from "../features/renders/render-service.ts";
+import {
+  createSegmentationService,
+  type SegmentationService,
+} from "../features/segmentations/segmentation-service.ts";
+import type { Services } from "../http/env.ts";
+import { type Clock, systemClock } from "../platform/clock.ts";
+import type { ImageProcessor } from "../platform/image-processor.ts";
+import type { Logger } from "../platform/logger.ts";
+import {
+  createMemoryRateLimiter,
+  noopRateLimiter,
+  type RateLimiter,
+} from "../platform/rate-limiter.ts";
+import type { Spool } from "../platform/spool.ts";
+
+// This module imports Web APIs only (no queue client, mailer or node:* module): the edge entry
+// builds its services here, and the Bun runtime adds its job runtime on top (services.ts).
+
+export type ServiceDeps = {
+  db: Database;
+  spool: Spool;
+  processor: ImageProcessor;
+  hasher: PasswordHasher;
+  limits: Limits;
+  auth: AuthSettings;
+  rateLimits: RateLimitSettings;
+  logger: Logger;
+  /** How long a job's event stream stays silent before a heartbeat. */
+  heartbeatMs?: number;
+  /**
+   * Limiters made once by a host that assembles services per request (the edge): otherwise new
+   * ones from `rateLimits`.
+   */
+  limiters?: Services["rateLimits"];
+  /** What rate-limit windows and token times are read from; the system clock unless given. */
+  clock?: Clock;
+};
+
+/** The image use cases that jobs execute and summarise. */
+export type ImageUseCases = {
+  images: ImageService;
+  transforms: TransformService;
+  analysis: AnalysisService;
+  segmentations: SegmentationService;
+};
+
+/** What the jobs, notification and webhook routes need from however this runtime runs jobs. */
+export type JobWiring = {
+  store: JobStore;
+  /** Accepts a job (committed with its items, or its outbox messages) and wakes its runner. */
+  submit(input: CreateJobInput): Promise<JobRecord>;
+  results: JobResults;
+  notifications: NotificationService;
+  webhooks: WebhookService;
+};
+
+const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLimiter =>
+  requests === 0
+    ? noopRateLimiter
+    : createMemoryRateLimiter({
+        limit: requests,
+        windowMs: windowSeconds * 1000,
+        now: () => clock.now(),
+      });
+
+/**
+ * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
+ * the edge isolate), since a limiter made per request would count nothing.
+ *
+ * @example
+ * const rateLimits = createRateLimiters(config.rateLimits);
+ */
+export function createRateLimiters(
+  settings: RateLimitSettings,
+  clock: Clock = systemClock,
+): Services["rateLimits"] {
+  return {
+    requests: limiter(settings.requests, settings.windowSeconds, clock),
+    signups: limiter(settings.signups, settings.signupWindowSeconds, clock),
+  };
+}
+
+/**
+ * The finish hook that creates a job's email and webhook notifications inside the transaction
+ * that ends the job; `afterCommit` says who to wake (a dispatcher, or nobody where none runs).
+ *
+ * @example
+ * const store = createJobStore({ sql, leaseMs, onFinish: notifyOnFinish(results, notifications, () => {}) });
+ */
+export function notifyOnFinish(
+  results: JobResults,
+  notifications: NotificationService,
+  afterCommit: () => void,
+): JobFinishHooks {
+  return {
+    async inTransaction(tx: Transaction, job: JobRecord) {
+      const summary = await results.summarize(tx, job);
+      if (!summary) return;
+      const [owner] = await tx<{ email: string }[]>`
+        SELECT email FROM users WHERE id = ${summary.owner_id}`;
+      await notifications.enqueueForJob(
+        { job: summary, recipient: owner?.email ?? null, notify: job.notify },
+        tx,
+      );
+    },
+    afterCommit,
+  };
+}
+
+/**
+ * Wires the use cases to a database, a spool and a processor; `wireJobs` says how this runtime
+ * accepts and runs jobs (the Bun runtime: in-process or RabbitMQ; the edge: submission only),
+ * and whatever it returns as `background` is handed back for the host to start and stop.
+ *
+ * @example
+ * const services = assembleServices(deps, (useCases) => ({ jobs: edgeJobs(useCases), background: null }));
+ */
+export function assembleServices<Background>(
+  deps: ServiceDeps,
+  wireJobs: (useCases: ImageUseCases) => { jobs: JobWiring; background: Background },
+): Services & { background: Background } {
+  const { db, spool, processor, hasher, limits, auth, logger, clock = systemClock } = deps;
+  const tokens = createTokenService({
+    sql: db.sql,
+    keys: auth.jwtKeys,
+    ttlSeconds: auth.tokenTtlSeconds,
+    logger,
+    clock,
+  });
+  const images = createImageService({ sql: db.sql, spool, limits, processor });
+  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
+  const transforms = createTransformService({ sql: db.sql, images, processor, limits });
+  const analysis = createAnalysisService({ sql: db.sql, images, segmentations, processor, limits });
+  const { jobs, background } = wireJobs({ images, transforms, analysis, segmentations });
+  return {
+    images,
+    transforms,
+    analysis,
+    segmentations,
+    jobs: createJobService({
+      sql: db.sql,
+      store: jobs.store,
+      submit: jobs.submit,
+      results: jobs.results,
+      notifications: jobs.notifications,
+      listen: db.listen,
+      ...(deps.heartbeatMs ? { heartbeatMs: deps.heartbeatMs } : {}),
+    }),
+    notifications: jobs.notifications,
+    webhooks: jobs.webhooks,
+    background,
+    users: createUserService({ sql: db.sql, hasher, tokens, limits }),
+    apiKeys: createApiKeyService({ sql: db.sql }),
+    auth: createAuthService({ sql: db.sql, tokens }),
+    rateLimits: deps.limiters ?? createRateLimiters(deps.rateLimits, clock),
+    trustProxy: auth.trustProxy,
+    limits,
+    logger,
+    async checkReady() {
+      await db.sql`SELECT 1`;
+    },
+  };
+}
