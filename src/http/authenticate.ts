@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { Principal, Role } from "../features/accounts/principal.ts";
+import type { Principal, Role } from "../features/accounts/index.ts";
 import { ApiError } from "../platform/api-error.ts";
 import type { RateLimiter } from "../platform/rate-limiter.ts";
 import type { AppEnv } from "./env.ts";

@@ -1,17 +1,18 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Limits } from "../config/config.ts";
-import type { ApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
-import type { AuthService } from "../features/accounts/authentication-service.ts";
-import type { Principal } from "../features/accounts/principal.ts";
-import type { UserService } from "../features/accounts/user-service.ts";
-import type { AnalysisService } from "../features/analysis/analysis-service.ts";
-import type { ImageService } from "../features/images/image-service.ts";
-import type { JobService } from "../features/jobs/job-service.ts";
-import type { NotificationService } from "../features/notifications/notification-service.ts";
-import type { WebhookService } from "../features/notifications/webhooks/webhook-service.ts";
-import type { TransformService } from "../features/renders/render-service.ts";
-import type { SegmentationService } from "../features/segmentations/segmentation-service.ts";
+import type {
+  ApiKeyService,
+  AuthService,
+  Principal,
+  UserService,
+} from "../features/accounts/index.ts";
+import type { AnalysisService } from "../features/analysis/index.ts";
+import type { ImageService } from "../features/images/index.ts";
+import type { JobService } from "../features/jobs/index.ts";
+import type { NotificationService, WebhookService } from "../features/notifications/index.ts";
+import type { TransformService } from "../features/renders/index.ts";
+import type { SegmentationService } from "../features/segmentations/index.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { RateLimiter } from "../platform/rate-limiter.ts";
 

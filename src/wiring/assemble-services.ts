@@ -1,4 +1,3 @@
-import type { Database, Transaction } from "../adapters/postgres/database.ts";
 import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";
@@ -26,6 +25,7 @@ import {
 } from "../features/segmentations/segmentation-service.ts";
 import type { Services } from "../http/env.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
+import type { Database, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
 import {

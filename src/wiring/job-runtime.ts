@@ -1,4 +1,3 @@
-import type { Database } from "../adapters/postgres/database.ts";
 import type { JobSettings, NotificationSettings, WebhookSettings } from "../config/config.ts";
 import type { AnalysisService } from "../features/analysis/analysis-service.ts";
 import type { ImageService } from "../features/images/image-service.ts";
@@ -9,6 +8,7 @@ import type { PostPinned } from "../features/notifications/webhooks/webhook-serv
 import type { ResolveHost } from "../features/notifications/webhooks/webhook-target.ts";
 import type { TransformService } from "../features/renders/render-service.ts";
 import type { SegmentationService } from "../features/segmentations/segmentation-service.ts";
+import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import { notifyOnFinish } from "./assemble-services.ts";
 import { createJobSystem, type JobSystem } from "./job-system.ts";

@@ -1,4 +1,3 @@
-import type { Database } from "../adapters/postgres/database.ts";
 import { jobTopology } from "../adapters/rabbitmq/amqp.ts";
 import { createOutboxRelay, type OutboxRelay } from "../adapters/rabbitmq/outbox-relay.ts";
 import { createRabbitTransport } from "../adapters/rabbitmq/rabbit-transport.ts";
@@ -13,6 +12,7 @@ import {
 } from "../features/jobs/job-store.ts";
 import { createMessageSigner, type MessageSigner } from "../features/jobs/message-signing.ts";
 import type { ItemExecutor, ItemRunner, JobRecord, JobTransport } from "../features/jobs/types.ts";
+import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 
 export type JobSystem = {

@@ -1,5 +1,4 @@
 import { createPinnedPost, resolveWithDns } from "../adapters/node/webhook-transport.ts";
-import type { Database } from "../adapters/postgres/database.ts";
 import { createSmtpMailer } from "../adapters/smtp/smtp-mailer.ts";
 import type { NotificationSettings, WebhookSettings } from "../config/config.ts";
 import {
@@ -16,6 +15,7 @@ import {
   type ResolveHost,
   webhookPolicy,
 } from "../features/notifications/webhooks/webhook-target.ts";
+import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 
 export type NotificationsRuntime = ReturnType<typeof createNotificationsRuntime>;

@@ -7,12 +7,12 @@ import {
   type ResolveHost,
   webhookPolicy,
 } from "../../features/notifications/webhooks/webhook-target.ts";
+import type { Sql } from "../../platform/database.ts";
 import {
   type ImageUseCases,
   type JobWiring,
   notifyOnFinish,
 } from "../../wiring/assemble-services.ts";
-import type { Sql } from "../postgres/database.ts";
 
 /**
  * Jobs as an edge isolate can take them: submission only. A job is rows in Postgres, committed

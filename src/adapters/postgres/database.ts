@@ -1,28 +1,15 @@
 import postgres from "postgres";
+import type { Database } from "../../platform/database.ts";
 
-export type Sql = postgres.Sql;
-export type Transaction = postgres.TransactionSql;
-
-/** Stops one `listen` subscription. */
-export type Subscription = { unlisten(): Promise<void> };
-
-/**
- * Delivers NOTIFY payloads of `channel` to `onPayload`, from the moment the returned promise
- * resolves (subscribe before reading what the notifications announce, and nothing is missed).
- */
-export type Listen = (
-  channel: string,
-  onPayload: (payload: string) => void,
-) => Promise<Subscription>;
-
-export type Database = {
-  sql: Sql;
-  /** "postgres" for a server reached through DATABASE_URL, "embedded" for PGlite. */
-  kind: "postgres" | "embedded";
-  /** Postgres LISTEN/NOTIFY, however this database can deliver it. */
-  listen: Listen;
-  close(): Promise<void>;
-};
+// The types are the platform's (features write SQL against them); re-exported for the runtime
+// code that connects.
+export type {
+  Database,
+  Listen,
+  Sql,
+  Subscription,
+  Transaction,
+} from "../../platform/database.ts";
 
 export type PostgresOptions = {
   /** Pool size. */

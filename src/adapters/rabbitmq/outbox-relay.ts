@@ -3,8 +3,8 @@ import type { ConfirmChannel } from "amqplib";
 import { ITEM_TOPIC } from "../../features/jobs/job-store.ts";
 import type { MessageSigner } from "../../features/jobs/message-signing.ts";
 import type { ItemRef } from "../../features/jobs/types.ts";
+import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
-import type { Sql } from "../postgres/database.ts";
 import { assertTopology, backoff, openConnection, redactUrl, type Topology } from "./amqp.ts";
 
 export type OutboxRelayOptions = {

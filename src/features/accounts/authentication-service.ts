@@ -1,4 +1,4 @@
-import type { Sql } from "../../adapters/postgres/database.ts";
+import type { Sql } from "../../platform/database.ts";
 import { hashApiKey, looksLikeApiKey } from "./api-keys/api-key-format.ts";
 import type { Principal, Role } from "./principal.ts";
 import type { TokenService } from "./token-service.ts";

@@ -1,5 +1,5 @@
 import type postgres from "postgres";
-import type { Sql } from "../../adapters/postgres/database.ts";
+import type { Sql } from "../../platform/database.ts";
 import { isAdmin, type Principal } from "./principal.ts";
 
 /**

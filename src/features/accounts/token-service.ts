@@ -1,6 +1,6 @@
-import type { Sql } from "../../adapters/postgres/database.ts";
 import { toBase64Url } from "../../core/lib/encoding.ts";
 import { type Clock, systemClock } from "../../platform/clock.ts";
+import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { type AccessClaims, issueAccessToken, type SigningKey, verifyAccessToken } from "./jwt.ts";
 

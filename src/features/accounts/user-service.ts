@@ -1,9 +1,9 @@
-import type { Sql } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
 import { toBase64Url } from "../../core/lib/encoding.ts";
+import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import { type Page, pageOf } from "../images/image-service.ts";
+import type { Sql } from "../../platform/database.ts";
 import { type PasswordHasher, passwordProblem } from "./password-policy.ts";
 import type { Principal, Role } from "./principal.ts";
 import type { TokenResponse, TokenService } from "./token-service.ts";

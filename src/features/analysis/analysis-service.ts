@@ -1,5 +1,4 @@
 import type postgres from "postgres";
-import type { Sql } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
 import type { ColourSpace, Histogram } from "../../core/analysis/histogram.ts";
 import { chartSvg, histogramChart } from "../../core/analysis/histogram-chart.ts";
@@ -7,15 +6,16 @@ import type { Palette } from "../../core/analysis/palette.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql } from "../../platform/database.ts";
 import {
   computeHistogram,
   computePalette,
   type ImageProcessor,
   renderChartPng,
 } from "../../platform/image-processor.ts";
-import type { Principal } from "../accounts/principal.ts";
-import type { ImageRecord, ImageService } from "../images/image-service.ts";
-import type { SegmentationService } from "../segmentations/segmentation-service.ts";
+import type { Principal } from "../accounts/index.ts";
+import type { ImageRecord, ImageService } from "../images/index.ts";
+import type { SegmentationService } from "../segmentations/index.ts";
 
 export type AnalysisService = ReturnType<typeof createAnalysisService>;
 

@@ -1,6 +1,5 @@
 import type postgres from "postgres";
 import { postgresBlobs } from "../../adapters/postgres/blob-store.ts";
-import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
 import { ImageDataError, pngDataMeter } from "../../core/formats/decode-limits.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../../core/formats/exif.ts";
@@ -12,12 +11,14 @@ import {
   probeImageHeader,
 } from "../../core/formats/probe.ts";
 import { sha256Hex } from "../../core/lib/encoding.ts";
+import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../../platform/api-error.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
-import { ownedBy, visibleTo } from "../accounts/ownership.ts";
-import type { Principal } from "../accounts/principal.ts";
+import type { Principal } from "../accounts/index.ts";
+import { ownedBy, visibleTo } from "../accounts/index.ts";
 import { createQuota } from "./quota.ts";
 
 export type ImageRecord = {
@@ -73,24 +74,6 @@ type NewImage = {
   sourceId: string | null;
   pipeline: unknown;
 };
-
-export type Page<T> = { items: T[]; next_cursor: string | null };
-
-/**
- * One page of a keyset listing whose query asked for `limit + 1` rows: a row past `limit` means
- * there is a next page, which starts after the last item shown.
- *
- * @example
- * pageOf(await sql`SELECT … WHERE id < ${cursor} ORDER BY id DESC LIMIT ${limit + 1}`, limit, toRecord)
- */
-export function pageOf<R, T extends { id: string }>(
-  rows: readonly R[],
-  limit: number,
-  toItem: (row: R) => T,
-): Page<T> {
-  const items = rows.slice(0, limit).map(toItem);
-  return { items, next_cursor: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
-}
 
 // Headers sit in the first bytes, but a JPEG may carry large EXIF/ICC segments before its frame.
 const MAX_HEADER_SEARCH = 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { Listen } from "../../adapters/postgres/database.ts";
+import type { Listen } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { ITEMS_CHANNEL } from "./job-store.ts";
 import type { ItemRunner, JobTransport } from "./types.ts";

@@ -3,11 +3,12 @@ import type { PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { type HistogramTask, TaskSpecSchema } from "../../core/pipeline/task-spec.ts";
 import type { SegmentationSpec } from "../../core/segmentation/segmentation-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import type { Principal } from "../accounts/principal.ts";
-import type { AnalysisService } from "../analysis/analysis-service.ts";
-import type { ImageService } from "../images/image-service.ts";
-import type { TransformService } from "../renders/render-service.ts";
-import type { SegmentationService } from "../segmentations/segmentation-service.ts";
+import type { Transaction } from "../../platform/database.ts";
+import type { Principal } from "../accounts/index.ts";
+import type { AnalysisService } from "../analysis/index.ts";
+import type { ImageService } from "../images/index.ts";
+import type { TransformService } from "../renders/index.ts";
+import type { SegmentationService } from "../segmentations/index.ts";
 import type { ExecutableItem, ItemExecutor, ItemOutput } from "./types.ts";
 
 const NO_OWNER = "00000000-0000-0000-0000-000000000000";

@@ -1,19 +1,19 @@
 import type postgres from "postgres";
-import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
 import { ZIP_MAX_BYTES, ZIP_MAX_ENTRIES, type ZipEntry } from "../../core/lib/zip.ts";
 import { HistogramTaskSchema, type TaskSpec } from "../../core/pipeline/task-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import type { Principal } from "../accounts/principal.ts";
-import type { AnalysisService } from "../analysis/analysis-service.ts";
-import type { ImageService } from "../images/image-service.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
+import type { Principal } from "../accounts/index.ts";
+import type { AnalysisService } from "../analysis/index.ts";
+import type { ImageService } from "../images/index.ts";
 import {
   type FailedItem,
   JOB_OUTCOMES,
   type JobOutcome,
   type JobResultFile,
   type JobSummary,
-} from "../notifications/job-summary.ts";
-import type { SegmentationService } from "../segmentations/segmentation-service.ts";
+} from "../notifications/index.ts";
+import type { SegmentationService } from "../segmentations/index.ts";
 import type { JobRecord, ResultKind } from "./types.ts";
 
 /**

@@ -1,14 +1,10 @@
-import type { Listen, Sql } from "../../adapters/postgres/database.ts";
+import type { Page } from "../../core/lib/paging.ts";
 import type { ZipEntry } from "../../core/lib/zip.ts";
 import type { TaskSpec } from "../../core/pipeline/task-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import { visibleTo } from "../accounts/ownership.ts";
-import { isAdmin, type Principal } from "../accounts/principal.ts";
-import type { Page } from "../images/image-service.ts";
-import type {
-  NotificationRecord,
-  NotificationService,
-} from "../notifications/notification-service.ts";
+import type { Listen, Sql } from "../../platform/database.ts";
+import { isAdmin, type Principal, visibleTo } from "../accounts/index.ts";
+import type { NotificationRecord, NotificationService } from "../notifications/index.ts";
 import type { JobResults } from "./job-results.ts";
 import { type CreateJobInput, EVENTS_CHANNEL, isUuid, type JobStore } from "./job-store.ts";
 import type { JobItemRecord, JobNotify, JobRecord, JobStatus } from "./types.ts";

@@ -1,8 +1,8 @@
 import type postgres from "postgres";
-import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { kindOf, type TaskSpec } from "../../core/pipeline/task-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
 import type {
   ClaimedItem,
   ItemOutput,

@@ -1,5 +1,5 @@
-import type { Transaction } from "../../adapters/postgres/database.ts";
 import type { JobKind, TaskSpec } from "../../core/pipeline/task-spec.ts";
+import type { Transaction } from "../../platform/database.ts";
 
 export const JOB_STATUSES = [
   "queued",

@@ -1,4 +1,4 @@
-import type { Sql } from "../../adapters/postgres/database.ts";
+import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";

@@ -1,7 +1,7 @@
 import type postgres from "postgres";
-import type { Sql } from "../../adapters/postgres/database.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql } from "../../platform/database.ts";
 import type { OutboxEntry } from "./email/mailer.ts";
 import { eventOf, type JobOutcome, type JobSummary, JobSummarySchema } from "./job-summary.ts";
 

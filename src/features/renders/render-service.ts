@@ -1,14 +1,14 @@
 import { postgresBlobs } from "../../adapters/postgres/blob-store.ts";
-import type { Sql } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql } from "../../platform/database.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
-import type { Principal } from "../accounts/principal.ts";
-import type { ImageRecord, ImageService } from "../images/image-service.ts";
+import type { Principal } from "../accounts/index.ts";
+import type { ImageRecord, ImageService } from "../images/index.ts";
 
 export type Rendering = {
   format: EncodableFormat;

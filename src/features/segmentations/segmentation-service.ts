@@ -1,19 +1,20 @@
 import type postgres from "postgres";
-import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
+import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import type { MaskKind, StoredLabels } from "../../core/segmentation/mask-render.ts";
 import type { Region, SegmentOutput } from "../../core/segmentation/segment.ts";
 import type { SegmentationSpec } from "../../core/segmentation/segmentation-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
 import {
   computeMask,
   computeSegmentation,
   type ImageProcessor,
 } from "../../platform/image-processor.ts";
-import { visibleTo } from "../accounts/ownership.ts";
-import type { Principal } from "../accounts/principal.ts";
-import { type ImageRecord, type ImageService, type Page, pageOf } from "../images/image-service.ts";
+import type { Principal } from "../accounts/index.ts";
+import { visibleTo } from "../accounts/index.ts";
+import type { ImageRecord, ImageService } from "../images/index.ts";
 
 export type SegmentationRecord = {
   id: string;

@@ -1,7 +1,7 @@
-import type { Sql } from "../../../adapters/postgres/database.ts";
+import { type Page, pageOf } from "../../../core/lib/paging.ts";
 import { uuidv7 } from "../../../core/lib/uuid.ts";
 import { ApiError } from "../../../platform/api-error.ts";
-import { type Page, pageOf } from "../../images/image-service.ts";
+import type { Sql } from "../../../platform/database.ts";
 import type { Principal } from "../principal.ts";
 import { generateApiKey } from "./api-key-format.ts";
 

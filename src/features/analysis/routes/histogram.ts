@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COLOUR_SPACES } from "../../../core/analysis/histogram.ts";
+import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { integerParam } from "../../../http/validation.ts";
-import { matchesEtag } from "../../images/routes/file.ts";
-import { ImageIdParams } from "../../images/routes/schemas.ts";
+import { ImageIdParams } from "../../images/index.ts";
 
 const number = z.number();
 

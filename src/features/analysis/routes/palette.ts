@@ -3,7 +3,7 @@ import { MAX_PALETTE_COLOURS } from "../../../core/analysis/palette.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { integerParam } from "../../../http/validation.ts";
-import { ImageIdParams } from "../../images/routes/schemas.ts";
+import { ImageIdParams } from "../../images/index.ts";
 
 const DEFAULT_COLOURS = 5;
 

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MEDIA_TYPES } from "../../../core/formats/probe.ts";
+import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { ImageIdParams } from "./schemas.ts";
@@ -24,15 +25,6 @@ const route = createRoute({
     ...problemResponses("not_found", "validation_failed"),
   },
 });
-
-/** True when an If-None-Match header names `etag` (or is `*`), per RFC 9110 §13.1.2. */
-export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch
-    .split(",")
-    .map((t) => t.trim().replace(/^W\//, ""))
-    .some((t) => t === "*" || t === etag);
-}
 
 export function registerGetImageFile(app: App) {
   return app.openapi(route, async (c) => {

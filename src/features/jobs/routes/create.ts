@@ -4,10 +4,14 @@ import type { App, Services } from "../../../http/env.ts";
 import { type MultipartPart, multipartBoundary, parseMultipart } from "../../../http/multipart.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { ApiError } from "../../../platform/api-error.ts";
-import type { Principal } from "../../accounts/principal.ts";
-import type { IncomingFile } from "../../images/image-service.ts";
-import { UploadErrorSchema, UploadResultSchema } from "../../images/routes/schemas.ts";
-import { nothingStored, refused } from "../../images/routes/upload.ts";
+import type { Principal } from "../../accounts/index.ts";
+import type { IncomingFile } from "../../images/index.ts";
+import {
+  nothingStored,
+  refused,
+  UploadErrorSchema,
+  UploadResultSchema,
+} from "../../images/index.ts";
 import type { JobNotify, JobRecord } from "../types.ts";
 import { CreateJobSchema, JobSchema, NotifySchema } from "./schemas.ts";
 

@@ -1,9 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { JOB_KINDS, TaskSpecSchema } from "../../../core/pipeline/task-spec.ts";
-import {
-  EMAIL_PREFERENCES,
-  NOTIFICATION_STATUSES,
-} from "../../notifications/notification-service.ts";
+import { EMAIL_PREFERENCES, NOTIFICATION_STATUSES } from "../../notifications/index.ts";
 import { MAX_JOB_IMAGES } from "../job-service.ts";
 import { ITEM_STATUSES, JOB_STATUSES } from "../types.ts";
 

@@ -1,5 +1,5 @@
-import type { Sql } from "../../../adapters/postgres/database.ts";
 import { uuidv7 } from "../../../core/lib/uuid.ts";
+import type { Sql } from "../../../platform/database.ts";
 import type { Logger } from "../../../platform/logger.ts";
 
 export type EmailAttachment = { filename: string; contentType: string; content: Uint8Array };

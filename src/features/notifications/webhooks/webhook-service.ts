@@ -1,6 +1,6 @@
-import type { Sql } from "../../../adapters/postgres/database.ts";
 import { uuidv7 } from "../../../core/lib/uuid.ts";
 import { ApiError } from "../../../platform/api-error.ts";
+import type { Sql } from "../../../platform/database.ts";
 import { DeliveryError, TargetRefusedError } from "../delivery-error.ts";
 import { JOB_EVENTS, type JobEvent, type JobSummary, jobLinks } from "../job-summary.ts";
 import { newWebhookSecret, SIGNATURE_HEADER, signWebhook } from "./signature.ts";

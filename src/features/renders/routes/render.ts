@@ -9,11 +9,11 @@ import {
   POSITIONS,
   ResizeOpSchema,
 } from "../../../core/pipeline/pipeline-spec.ts";
+import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { integerParam } from "../../../http/validation.ts";
-import { matchesEtag } from "../../images/routes/file.ts";
-import { ImageIdParams } from "../../images/routes/schemas.ts";
+import { ImageIdParams } from "../../images/index.ts";
 
 const flag = (name: string) =>
   z

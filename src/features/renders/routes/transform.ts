@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { PipelineSpecSchema } from "../../../core/pipeline/pipeline-spec.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
-import { ImageIdParams, ImageSchema } from "../../images/routes/schemas.ts";
+import { ImageIdParams, ImageSchema } from "../../images/index.ts";
 
 const route = createRoute({
   method: "post",

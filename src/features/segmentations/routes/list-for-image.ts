@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { pageQuery } from "../../../http/validation.ts";
-import { ImageIdParams } from "../../images/routes/schemas.ts";
+import { ImageIdParams } from "../../images/index.ts";
 import { SegmentationPageSchema } from "./schemas.ts";
 
 const route = createRoute({

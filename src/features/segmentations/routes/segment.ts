@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { SegmentationSpecSchema } from "../../../core/segmentation/segmentation-spec.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
-import { ImageIdParams } from "../../images/routes/schemas.ts";
+import { ImageIdParams } from "../../images/index.ts";
 import { SegmentationSchema } from "./schemas.ts";
 
 const route = createRoute({
