@@ -1,3 +1,4 @@
+import { createPostgresBlobStore } from "../adapters/postgres/blob-store.ts";
 import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";
@@ -9,12 +10,14 @@ import {
   createAnalysisService,
 } from "../features/analysis/analysis-service.ts";
 import { createImageService, type ImageService } from "../features/images/image-service.ts";
+import { createQuota } from "../features/images/quota.ts";
 import type { JobResults } from "../features/jobs/job-results.ts";
 import { createJobService } from "../features/jobs/job-service.ts";
 import type { CreateJobInput, JobFinishHooks, JobStore } from "../features/jobs/job-store.ts";
 import type { JobRecord } from "../features/jobs/types.ts";
 import type { NotificationService } from "../features/notifications/notification-service.ts";
 import type { WebhookService } from "../features/notifications/webhooks/webhook-service.ts";
+import { createRenderCache } from "../features/renders/render-cache.ts";
 import {
   createTransformService,
   type TransformService,
@@ -24,8 +27,9 @@ import {
   type SegmentationService,
 } from "../features/segmentations/segmentation-service.ts";
 import type { Services } from "../http/env.ts";
+import type { BlobStore } from "../platform/blob-store.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
-import type { Database, Transaction } from "../platform/database.ts";
+import type { Database, Sql, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
 import {
@@ -47,6 +51,8 @@ export type ServiceDeps = {
   auth: AuthSettings;
   rateLimits: RateLimitSettings;
   logger: Logger;
+  /** Where image bytes live; default: Postgres, beside the records. */
+  blobs?: BlobStore;
   /** How long a job's event stream stays silent before a heartbeat. */
   heartbeatMs?: number;
   /**
@@ -84,6 +90,42 @@ const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLim
         windowMs: windowSeconds * 1000,
         now: () => clock.now(),
       });
+
+/**
+ * The image use cases on one database: images, renders (with their cache), analyses and
+ * segmentations, over the blobs in Postgres unless another store is given. Shared by the API
+ * process, the edge, a job worker and the tests.
+ *
+ * @example
+ * const { images, transforms } = createImageUseCases({ sql: db.sql, spool, processor, limits });
+ */
+export function createImageUseCases(deps: {
+  sql: Sql;
+  spool: Spool;
+  processor: ImageProcessor;
+  limits: Limits;
+  blobs?: BlobStore | undefined;
+}): ImageUseCases {
+  const { sql, processor, limits } = deps;
+  const blobs = deps.blobs ?? createPostgresBlobStore(sql);
+  // The quota is the images feature's (usage is per owner); it keeps no state of its own.
+  const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
+  const images = createImageService({
+    sql,
+    blobs,
+    spool: deps.spool,
+    limits,
+    processor,
+    heldWith: cache.blobsOf,
+  });
+  const segmentations = createSegmentationService({ sql, images, processor, limits });
+  return {
+    images,
+    segmentations,
+    transforms: createTransformService({ cache, images, processor, limits }),
+    analysis: createAnalysisService({ sql, images, segmentations, processor, limits }),
+  };
+}
 
 /**
  * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
@@ -149,16 +191,16 @@ export function assembleServices<Background>(
     logger,
     clock,
   });
-  const images = createImageService({ sql: db.sql, spool, limits, processor });
-  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
-  const transforms = createTransformService({ sql: db.sql, images, processor, limits });
-  const analysis = createAnalysisService({ sql: db.sql, images, segmentations, processor, limits });
-  const { jobs, background } = wireJobs({ images, transforms, analysis, segmentations });
+  const useCases = createImageUseCases({
+    sql: db.sql,
+    spool,
+    processor,
+    limits,
+    blobs: deps.blobs,
+  });
+  const { jobs, background } = wireJobs(useCases);
   return {
-    images,
-    transforms,
-    analysis,
-    segmentations,
+    ...useCases,
     jobs: createJobService({
       sql: db.sql,
       store: jobs.store,

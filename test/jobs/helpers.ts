@@ -7,8 +7,8 @@ import type { ImageService } from "../../src/features/images/image-service.ts";
 import { createJobExecutor } from "../../src/features/jobs/job-executor.ts";
 import type { JobStore } from "../../src/features/jobs/job-store.ts";
 import type { JobRecord } from "../../src/features/jobs/types.ts";
-import type { createTransformService } from "../../src/features/renders/render-service.ts";
 import type { Logger } from "../../src/platform/logger.ts";
+import type { ImageUseCases } from "../../src/wiring/assemble-services.ts";
 import { type DatabaseKind, openTestEnv, POSTGRES_URL } from "../support/database.ts";
 import { makePng } from "../support/fixtures.ts";
 import { RABBITMQ_URL } from "../support/rabbitmq.ts";
@@ -88,7 +88,7 @@ export type JobTestEnv = {
   logger: Logger;
   logs: string[];
   executor: ReturnType<typeof createJobExecutor>;
-  transforms: ReturnType<typeof createTransformService>;
+  transforms: ImageUseCases["transforms"];
   upload(bytes: Uint8Array[]): Promise<string[]>;
   uploadSeeded(count: number, firstSeed?: number): Promise<string[]>;
   /** The poisoned PNG, stored as an upload from before uploads were decoded (storePoisoned). */

@@ -1,10 +1,7 @@
 import { type Config, ConfigError } from "../../config/config.ts";
-import { createAnalysisService } from "../../features/analysis/analysis-service.ts";
-import { createImageService } from "../../features/images/image-service.ts";
-import { createTransformService } from "../../features/renders/render-service.ts";
-import { createSegmentationService } from "../../features/segmentations/segmentation-service.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { memorySpool } from "../../platform/spool.ts";
+import { createImageUseCases } from "../../wiring/assemble-services.ts";
 import { createJobRuntime } from "../../wiring/job-runtime.ts";
 import { connectPostgres } from "../postgres/database.ts";
 import { migrate } from "../postgres/migrate.ts";
@@ -27,21 +24,19 @@ export async function startJobWorker(config: Config) {
   const db = connectPostgres(config.databaseUrl);
   await migrate(db.sql, logger);
   const processor = createWorkerPool(workerPoolOptions(config, logger));
-  const { limits } = config;
   // Workers never receive uploads: the spool is there because the image service takes one.
-  const images = createImageService({ sql: db.sql, spool: memorySpool, limits, processor });
-  const segmentations = createSegmentationService({ sql: db.sql, images, processor, limits });
+  const services = createImageUseCases({
+    sql: db.sql,
+    spool: memorySpool,
+    processor,
+    limits: config.limits,
+  });
   const runtime = createJobRuntime({
     db,
     logger,
     role: "worker",
     settings: config.jobs,
-    services: {
-      images,
-      segmentations,
-      transforms: createTransformService({ sql: db.sql, images, processor, limits }),
-      analysis: createAnalysisService({ sql: db.sql, images, segmentations, processor, limits }),
-    },
+    services,
     notify: {
       publicUrl: config.publicUrl,
       settings: config.notifications,

@@ -1,5 +1,4 @@
 import type postgres from "postgres";
-import { postgresBlobs } from "../../adapters/postgres/blob-store.ts";
 import type { Limits } from "../../config/config.ts";
 import { ImageDataError, pngDataMeter } from "../../core/formats/decode-limits.ts";
 import { type Orientation, orientedSize, readExifOrientation } from "../../core/formats/exif.ts";
@@ -14,6 +13,7 @@ import { sha256Hex } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError, PROBLEMS, type ProblemCode } from "../../platform/api-error.ts";
+import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
@@ -104,11 +104,17 @@ type Room = { bytes: number; images: number };
  */
 export function createImageService(deps: {
   sql: Sql;
+  blobs: BlobStore;
   spool: Spool;
   limits: Limits;
   processor: ImageProcessor;
+  /**
+   * The blobs that records derived from an image hold and that go with it (the render cache's):
+   * read inside the deleting transaction, before the image's cascade takes their rows.
+   */
+  heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
 }) {
-  const { sql, spool, limits, processor } = deps;
+  const { sql, blobs, spool, limits, processor } = deps;
   const quota = createQuota(limits);
 
   function checkHeader(header: ImageHeader): void {
@@ -232,8 +238,8 @@ export function createImageService(deps: {
   async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
     if (image.sourceId) await hold(tx, image.sourceId);
     if (image.bytes) {
-      await postgresBlobs.put(tx, image.sha256, image.bytes);
-    } else if (!(await postgresBlobs.hold(tx, image.sha256))) {
+      await blobs.put(tx, image.sha256, image.bytes);
+    } else if (!(await blobs.hold(tx, image.sha256))) {
       throw new Error(`The bytes ${image.sha256} were released before they were stored`);
     }
     const [row] = await tx<Row[]>`
@@ -390,14 +396,14 @@ export function createImageService(deps: {
 
     /** All the original bytes at once (pipelines need them whole). */
     async readBytes(record: ImageRecord): Promise<Uint8Array> {
-      const bytes = await postgresBlobs.read(sql, record.sha256);
+      const bytes = await blobs.read(record.sha256);
       if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
       return bytes;
     },
 
     /** The original bytes, streamed from the database a chunk at a time. */
     async openFile(record: ImageRecord): Promise<ReadableStream<Uint8Array>> {
-      const stream = await postgresBlobs.stream(sql, record.sha256);
+      const stream = await blobs.stream(record.sha256);
       if (!stream) throw new ApiError("not_found", `No image with id ${record.id}`);
       return stream;
     },
@@ -410,12 +416,10 @@ export function createImageService(deps: {
           SELECT sha256 FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)} FOR UPDATE`;
         if (!row) throw new ApiError("not_found", `No image with id ${id}`);
         // Read before the delete, whose cascade takes the cache rows (not their blobs).
-        const rendered = await tx<{ sha256: string }[]>`
-          SELECT sha256 FROM render_cache WHERE image_id = ${id}`;
-        const blobs = [row.sha256, ...rendered.map((r) => r.sha256)];
-        await postgresBlobs.lockForRelease(tx, blobs);
+        const held = [row.sha256, ...((await deps.heldWith?.(tx, id)) ?? [])];
+        await blobs.lockForRelease(tx, held);
         await tx`DELETE FROM images WHERE id = ${id}`;
-        await postgresBlobs.release(tx, blobs);
+        await blobs.release(tx, held);
       });
     },
   };

@@ -2,6 +2,7 @@
 // the image id parameter and schema of the routes under /v1/images, and the upload outcome
 // types that job submission shares.
 export type { ImageRecord, ImageService, IncomingFile } from "./image-service.ts";
+export type { Quota } from "./quota.ts";
 export { imagesRoutes } from "./routes/index.ts";
 export {
   ImageIdParams,

@@ -1,6 +1,6 @@
-import type { Sql, Transaction } from "../../adapters/postgres/database.ts";
 import type { Limits } from "../../config/config.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
 
 export type Quota = ReturnType<typeof createQuota>;
 

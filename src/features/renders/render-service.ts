@@ -1,14 +1,13 @@
-import { postgresBlobs } from "../../adapters/postgres/blob-store.ts";
 import type { Limits } from "../../config/config.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import type { Sql } from "../../platform/database.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
 import type { Principal } from "../accounts/index.ts";
 import type { ImageRecord, ImageService } from "../images/index.ts";
+import type { RenderCache } from "./render-cache.ts";
 
 export type Rendering = {
   format: EncodableFormat;
@@ -42,12 +41,12 @@ export type TransformService = ReturnType<typeof createTransformService>;
 
 /** Use cases that run pipelines: derived images (transform) and cached renderings (render). */
 export function createTransformService(deps: {
-  sql: Sql;
+  cache: RenderCache;
   images: ImageService;
   processor: ImageProcessor;
   limits: Limits;
 }) {
-  const { sql, images, processor, limits } = deps;
+  const { cache, images, processor, limits } = deps;
   const share = createSingleFlight();
 
   /** Runs `spec` on `record` for `principal`, reading the original once admitted. */
@@ -79,7 +78,7 @@ export function createTransformService(deps: {
     ): Promise<ImageRecord> {
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
-      await images.quota.ensureRoom(sql, source.owner_id);
+      await cache.ensureRoom(source.owner_id);
       const output = await run(principal, source, resolved);
       return images.storeDerived(
         source,
@@ -104,25 +103,13 @@ export function createTransformService(deps: {
         new TextEncoder().encode(`${source.sha256}:${canonicalJson(resolved)}`),
       );
       const fromCache = async (): Promise<Rendering | null> => {
-        const [hit] = await sql<
-          {
-            format: EncodableFormat;
-            width: number;
-            height: number;
-            sha256: string;
-            byte_size: string;
-          }[]
-        >`
-          SELECT c.format, c.width, c.height, c.sha256, b.byte_size
-          FROM render_cache c JOIN blobs b USING (sha256)
-          WHERE c.image_id = ${id} AND c.cache_key = ${key}`;
-        const body = hit ? await postgresBlobs.stream(sql, hit.sha256) : null;
-        return hit && body ? { ...hit, byteSize: Number(hit.byte_size), cached: true, body } : null;
+        const hit = await cache.find(id, key);
+        return hit ? { ...hit, cached: true } : null;
       };
       const hit = await fromCache();
       if (hit) return hit;
       // A cached rendering counts against the image owner's quota: no room, no work.
-      await images.quota.ensureRoom(sql, source.owner_id);
+      await cache.ensureRoom(source.owner_id);
       // Identical renders arriving together (a page's many <img>, a retry storm) share one
       // computation; each caller streams the cached bytes of its own when it comes late.
       const made = await share(`${id}:${key}`, async (): Promise<Rendering | null> => {
@@ -134,19 +121,7 @@ export function createTransformService(deps: {
         }
         const output = await run(principal, source, resolved);
         const sha256 = await sha256Hex(output.bytes);
-        await sql.begin(async (tx) => {
-          // The source may have been deleted meanwhile: then there is nothing to cache against, and
-          // the key-share lock keeps it from going before this transaction commits.
-          const [alive] = await tx`SELECT 1 FROM images WHERE id = ${id} FOR KEY SHARE`;
-          if (!alive) return;
-          await postgresBlobs.put(tx, sha256, output.bytes);
-          const [inserted] = await tx`
-            INSERT INTO render_cache (image_id, cache_key, format, width, height, sha256, owner_id, byte_size)
-            VALUES (${id}, ${key}, ${resolved.format}, ${output.width}, ${output.height}, ${sha256},
-                    ${source.owner_id}, ${output.bytes.length})
-            ON CONFLICT DO NOTHING RETURNING 1`;
-          if (inserted) await images.quota.check(tx, source.owner_id, output.bytes.length);
-        });
+        await cache.store(source, key, { ...output, format: resolved.format }, sha256);
         return {
           format: resolved.format,
           width: output.width,
