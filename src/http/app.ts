@@ -18,11 +18,16 @@ import { limitRequestHeaders } from "./header-limit.ts";
 import { healthRoutes } from "./health-routes.ts";
 import { completeDocument } from "./openapi-document.ts";
 import { problemResponse } from "./problem.ts";
+import { routeFlags } from "./route-flags.ts";
 import { docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
 import { validationHook } from "./validation.ts";
 
 export type AppOptions = {
-  services: Services;
+  /**
+   * The services of a process that builds them once; a host that builds them per request (the
+   * edge) passes them with each request instead, as the `services` binding.
+   */
+  services?: Services;
   /**
    * Serves Swagger UI's files (swagger-ui.css, swagger-ui-bundle.js) for /docs. Runtimes that
    * can ship them pass a reader; without one, /docs loads them from a public CDN.
@@ -34,21 +39,6 @@ const DOCS_ASSETS = "/docs/assets";
 // Where @hono/swagger-ui loads Swagger UI's files from when this runtime ships none.
 const DOCS_CDN = "https://cdn.jsdelivr.net";
 
-/**
- * The only operations under /v1 that need no credential (outside /v1: health, /docs and
- * /openapi.json). Everything else under /v1, including routes added later, is authenticated.
- */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
-  "POST /v1/auth/signup",
-  "POST /v1/auth/token",
-]);
-
-/**
- * The operations whose multipart bodies are streamed a part at a time (under MAX_UPLOAD_BYTES and
- * MAX_BATCH_FILES); every other body is parsed whole, and so held to MAX_PARSED_BODY_BYTES.
- */
-const STREAMED_UPLOADS: ReadonlySet<string> = new Set(["POST /v1/images", "POST /v1/jobs"]);
-
 // Room for the largest JSON body a route takes: a job over MAX_JOB_IMAGES (10 000) image ids is
 // about 400 KB.
 const MAX_PARSED_BODY_BYTES = 1024 * 1024;
@@ -57,14 +47,6 @@ const STREAMED_FIELDS_BYTES = 1024 * 1024;
 // Bun's own default limit: a server started without --max-http-header-size refuses the same
 // requests, only with a bodiless 431 where this one names the offending header.
 const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
-
-/**
- * Reads that run image work, counted against RATE_LIMIT_REQUESTS like writes (a job's
- * results.zip renders its segmentations' masks); other reads (metadata, files, listings,
- * polling, event streams) are not.
- */
-const COMPUTE_READS =
-  /^\/v1\/((images|segmentations)\/[^/]+\/(render|histogram|palette|mask)|jobs\/[^/]+\/results\.zip)$/;
 
 const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
   400: "bad_request",
@@ -80,8 +62,10 @@ const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
   503: "unavailable",
 };
 
-function withServices(services: Services): MiddlewareHandler<AppEnv> {
+function withServices(fixed: Services | undefined): MiddlewareHandler<AppEnv> {
   return async function injectServices(c, next) {
+    const services = c.env?.services ?? fixed;
+    if (!services) throw new Error("No services: give them to createApp, or with each request");
     c.set("services", services);
     await next();
   };
@@ -131,8 +115,9 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
 }
 
 /**
- * The whole HTTP API, built from injected services: no I/O client is created here, so the same
- * app runs under Bun, in tests (`app.request()`) and on edge runtimes.
+ * The whole HTTP API, built once from injected services (or with services given per request):
+ * no I/O client is created here, so the same app runs under Bun, in tests (`app.request()`) and
+ * on edge runtimes.
  */
 export function createApp({ services, readDocsAsset }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -143,16 +128,20 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     securityHeaders(),
     limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
   );
-  const { maxUploadBytes, maxBatchFiles } = services.limits;
   // Before every /v1 route: Hono runs handlers in the order they were added.
+  // What each route declares (public, compute, streamed), read off its definition.
+  const flags = routeFlags(app);
   app.use(
     "/v1/*",
-    authenticate({ publicRoutes: PUBLIC_ROUTES }),
-    limitWritesAndCompute({ compute: COMPUTE_READS }),
+    authenticate({ isPublic: (c) => flags(c).public }),
+    limitWritesAndCompute({ isCompute: (c) => flags(c).compute }),
     limitParsedBodies({
       maxBytes: MAX_PARSED_BODY_BYTES,
-      maxStreamedBytes: maxUploadBytes * maxBatchFiles + STREAMED_FIELDS_BYTES,
-      streamed: STREAMED_UPLOADS,
+      maxStreamedBytes: (c) => {
+        const { maxUploadBytes, maxBatchFiles } = c.var.services.limits;
+        return maxUploadBytes * maxBatchFiles + STREAMED_FIELDS_BYTES;
+      },
+      isStreamed: (c) => flags(c).streamed,
     }),
   );
 
@@ -186,11 +175,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   // about 25 ms of CPU, which a client needing no credential could otherwise ask for in a loop.
   let openApiDocument: ReturnType<typeof completeDocument> | undefined;
   app.get("/openapi.json", (c) => {
-    openApiDocument ??= completeDocument(
-      app.getOpenAPI31Document(documentConfig),
-      (method, path) =>
-        !["GET", "HEAD"].includes(method) || COMPUTE_READS.test(path.replace(/\{[^}]+\}/g, "x")),
-    );
+    openApiDocument ??= completeDocument(app.getOpenAPI31Document(documentConfig));
     return c.json(openApiDocument);
   });
   app.get(

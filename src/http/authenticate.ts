@@ -28,16 +28,16 @@ function readCredential(c: Context<AppEnv>): Credential | null {
 }
 
 /**
- * Authenticates every request except the `publicRoutes` ("METHOD /path"): a JWT or an API key
- * in `Authorization: Bearer`, or an API key in `X-API-Key`. No credential, or one that proves
+ * Authenticates every request but those to public routes (`isPublic`): a JWT or an API key in
+ * `Authorization: Bearer`, or an API key in `X-API-Key`. No credential, or one that proves
  * nothing (bad signature, expired, revoked, disabled account), is a 401 with WWW-Authenticate.
- * Mounted before the routes, so a route added later is protected unless listed here.
+ * Mounted before the routes, so a route added later is protected unless it declares otherwise.
  */
 export function authenticate(options: {
-  publicRoutes: ReadonlySet<string>;
+  isPublic: (c: Context<AppEnv>) => boolean;
 }): MiddlewareHandler<AppEnv> {
   return async function authenticateRequest(c, next) {
-    if (options.publicRoutes.has(`${c.req.method} ${c.req.path}`)) return next();
+    if (options.isPublic(c)) return next();
     const credential = readCredential(c);
     if (!credential) {
       throw unauthorized(
@@ -90,15 +90,18 @@ async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * Counts write requests (every unsafe method) and compute requests (reads whose path matches
- * `compute`, e.g. renders and analyses) against the user's budget; other reads, such as polling
- * a job or downloading a file, are free. One budget per user, whichever token or API key the
- * request carries: keys cost nothing to make, so a budget per key would be no limit at all.
+ * Counts write requests (every unsafe method) and compute requests (reads that `isCompute`
+ * says run image work, e.g. renders and analyses) against the user's budget; other reads, such
+ * as polling a job or downloading a file, are free. One budget per user, whichever token or API
+ * key the request carries: keys cost nothing to make, so a budget per key would be no limit at
+ * all.
  */
-export function limitWritesAndCompute(options: { compute: RegExp }): MiddlewareHandler<AppEnv> {
+export function limitWritesAndCompute(options: {
+  isCompute: (c: Context<AppEnv>) => boolean;
+}): MiddlewareHandler<AppEnv> {
   return async function limitRequests(c, next) {
     const principal = c.get("principal") as Principal | undefined;
-    if (principal && (!SAFE_METHODS.has(c.req.method) || options.compute.test(c.req.path))) {
+    if (principal && (!SAFE_METHODS.has(c.req.method) || options.isCompute(c))) {
       await enforceRateLimit(c.var.services.rateLimits.requests, `user:${principal.userId}`);
     }
     await next();

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../platform/api-error.ts";
 import type { AppEnv } from "./env.ts";
@@ -33,7 +33,7 @@ function countedBody(
  * Bounds request bodies, 413 past the bound, reading no further. Bodies that are parsed whole
  * (JSON, forms) are held to `maxBytes`: without this, every JSON route, signup and token among
  * them (which need no credential), would buffer and parse whatever arrives. The multipart
- * bodies of the `streamed` operations ("METHOD /path") are parsed a part at a time under their
+ * bodies of the routes that `isStreamed` says take uploads are parsed a part at a time under their
  * own limits (MAX_UPLOAD_BYTES, MAX_BATCH_FILES) and held as a whole to `maxStreamedBytes`,
  * checked on the declared Content-Length at once and counted as a chunked body streams.
  *
@@ -41,12 +41,13 @@ function countedBody(
  * refusal is an empty 413 answered before the app runs (honojs/hono#2671).
  *
  * @example
- * app.use("/v1/*", limitParsedBodies({ maxBytes: 1024 * 1024, maxStreamedBytes: 2 ** 30, streamed: new Set(["POST /v1/images"]) }));
+ * app.use("/v1/*", limitParsedBodies({ maxBytes: 1024 * 1024, maxStreamedBytes: () => 2 ** 30, isStreamed: (c) => flags(c).streamed }));
  */
 export function limitParsedBodies(options: {
   maxBytes: number;
-  maxStreamedBytes: number;
-  streamed: ReadonlySet<string>;
+  /** Read per request: the edge's services (and their limits) come with each request. */
+  maxStreamedBytes: (c: Context<AppEnv>) => number;
+  isStreamed: (c: Context<AppEnv>) => boolean;
 }): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
     maxSize: options.maxBytes,
@@ -54,24 +55,24 @@ export function limitParsedBodies(options: {
       throw tooLarge(`Expected a request body of at most ${options.maxBytes} bytes`);
     },
   });
-  const streamedTooLarge = () =>
+  const streamedTooLarge = (max: number) =>
     tooLarge(
-      `Expected an upload body of at most ${options.maxStreamedBytes} bytes (MAX_BATCH_FILES files of MAX_UPLOAD_BYTES, plus 1 MiB for the other fields and the multipart framing)`,
+      `Expected an upload body of at most ${max} bytes (MAX_BATCH_FILES files of MAX_UPLOAD_BYTES, plus 1 MiB for the other fields and the multipart framing)`,
     );
   return async function limitParsedBody(c, next) {
     const streamed =
-      options.streamed.has(`${c.req.method} ${c.req.path}`) &&
-      multipartBoundary(c.req.header("content-type")) !== null;
+      options.isStreamed(c) && multipartBoundary(c.req.header("content-type")) !== null;
     if (!streamed) return limit(c, next);
     const body = c.req.raw.body;
     if (!body) return next();
+    const max = options.maxStreamedBytes(c);
     const declared = c.req.header("content-length");
     if (declared !== undefined && !c.req.header("transfer-encoding")) {
-      if (Number(declared) > options.maxStreamedBytes) throw streamedTooLarge();
+      if (Number(declared) > max) throw streamedTooLarge(max);
       return next();
     }
     c.req.raw = new Request(c.req.raw, {
-      body: countedBody(body, options.maxStreamedBytes, streamedTooLarge()),
+      body: countedBody(body, max, streamedTooLarge(max)),
     });
     return next();
   };

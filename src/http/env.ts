@@ -43,8 +43,12 @@ export type Services = {
 };
 
 export type AppEnv = {
-  /** What the runtime adapter passes along with each request (absent under `app.request()`). */
-  Bindings: { clientAddress?: string | undefined };
+  /**
+   * What the runtime adapter passes along with each request (absent under `app.request()`): the
+   * client's address, and the services when they live only as long as the request (the edge
+   * opens a database client per request; the app itself is built once).
+   */
+  Bindings: { clientAddress?: string | undefined; services?: Services | undefined };
   Variables: RequestIdVariables & {
     services: Services;
     /** Set by the authentication middleware on every route that is not public. */

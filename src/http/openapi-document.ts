@@ -1,5 +1,6 @@
 import type { App } from "./env.ts";
 import { PROBLEM_MEDIA_TYPE } from "./problem.ts";
+import { flagsOfOperation } from "./route-flags.ts";
 
 type OpenAPIObject = ReturnType<App["getOpenAPI31Document"]>;
 
@@ -41,13 +42,10 @@ const problem = (description: string) => ({
  * it does not take), which the body validators answer before the handler runs; and 431 (over
  * the header limit) on every operation.
  */
-export function completeDocument(
-  doc: OpenAPIObject,
-  rateLimited: (method: string, path: string) => boolean,
-): OpenAPIObject {
+export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
   doc.components = { ...doc.components, securitySchemes: { ...SECURITY_SCHEMES } };
   doc.security = SECURITY;
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+  for (const item of Object.values(doc.paths ?? {})) {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
@@ -63,7 +61,7 @@ export function completeDocument(
       if (Array.isArray(op.security) && op.security.length === 0) continue;
       op.security = SECURITY;
       op.responses["401"] ??= problem("Unauthorized: no, invalid, expired or revoked credentials");
-      if (rateLimited(method.toUpperCase(), path)) {
+      if (!["get", "head"].includes(method) || flagsOfOperation(op).compute) {
         op.responses["429"] ??= problem("Too many requests (RATE_LIMIT_REQUESTS); see Retry-After");
       }
     }

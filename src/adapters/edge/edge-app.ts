@@ -71,8 +71,9 @@ function readConfig(env: EdgeEnv): Config & { databaseUrl: string } {
 
 /**
  * Pictor for edge runtimes (Cloudflare Workers and the like): the same app as the Bun server,
- * built per request on a postgres.js client of one connection (porsager/postgres#884: a client
- * must not outlive its request on Workers), closed once the response body has been sent. Images
+ * built once per isolate; its services are assembled per request on a postgres.js client of one
+ * connection (porsager/postgres#884: a client must not outlive its request on Workers), closed
+ * once the response body has been sent, and reach the routes through the request's context. Images
  * are processed on the request's own thread (createInlineProcessor), uploads spooled in memory,
  * passwords hashed by hash-wasm; rate limits are counted per isolate. Jobs are accepted but run
  * by the Bun server or `npm run worker` (submitOnlyJobs). The database is never migrated here:
@@ -86,6 +87,8 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
   const codecs = createCodecs(wasmLoader(options.wasm));
   const hasher = wasmPasswordHasher();
   const resolve = options.resolve ?? dohResolver();
+  // Built once per isolate; each request brings its own services (on its own database client).
+  const app = createApp({});
   let isolate: IsolateState | undefined;
 
   function state(env: EdgeEnv): IsolateState {
@@ -144,9 +147,10 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
       );
       let response: Response;
       try {
-        response = await createApp({ services }).fetch(request, {
+        response = await app.fetch(request, {
           // Set by Cloudflare's edge, never by the client.
           clientAddress: request.headers.get("CF-Connecting-IP") ?? undefined,
+          services,
         });
       } catch (err) {
         ctx.waitUntil(db.close());

@@ -3,6 +3,7 @@ import { COLOUR_SPACES } from "../../../core/analysis/histogram.ts";
 import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { COMPUTE_READ } from "../../../http/route-flags.ts";
 import { integerParam } from "../../../http/validation.ts";
 import { ImageIdParams } from "../../images/index.ts";
 
@@ -38,6 +39,7 @@ const HistogramSchema = z
 const CHART_FORMATS = ["json", "svg", "png"] as const;
 
 const route = createRoute({
+  ...COMPUTE_READ,
   method: "get",
   path: "/{id}/histogram",
   tags: ["analysis"],

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PALETTE_COLOURS } from "../../../core/analysis/palette.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { COMPUTE_READ } from "../../../http/route-flags.ts";
 import { integerParam } from "../../../http/validation.ts";
 import { ImageIdParams } from "../../images/index.ts";
 
@@ -29,6 +30,7 @@ const PaletteSchema = z
   .openapi("Palette");
 
 const route = createRoute({
+  ...COMPUTE_READ,
   method: "get",
   path: "/{id}/palette",
   tags: ["analysis"],

@@ -7,6 +7,7 @@ import {
   ProblemSchema,
   problemResponses,
 } from "../../../http/problem.ts";
+import { STREAMED_UPLOAD } from "../../../http/route-flags.ts";
 import { ApiError, type ProblemCode } from "../../../platform/api-error.ts";
 import type { IncomingFile, UploadResult } from "../image-service.ts";
 import { UploadErrorSchema, UploadResultSchema } from "./schemas.ts";
@@ -28,6 +29,7 @@ export const refused = (description: string) => ({
 });
 
 const route = createRoute({
+  ...STREAMED_UPLOAD,
   method: "post",
   path: "/",
   tags: ["images"],

@@ -3,6 +3,7 @@ import { type TaskSpec, TaskSpecSchema } from "../../../core/pipeline/task-spec.
 import type { App, Services } from "../../../http/env.ts";
 import { type MultipartPart, multipartBoundary, parseMultipart } from "../../../http/multipart.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { STREAMED_UPLOAD } from "../../../http/route-flags.ts";
 import { ApiError } from "../../../platform/api-error.ts";
 import type { Principal } from "../../accounts/index.ts";
 import type { IncomingFile } from "../../images/index.ts";
@@ -26,6 +27,7 @@ const AcceptedJobSchema = JobSchema.extend({
 }).openapi("AcceptedJob");
 
 const route = createRoute({
+  ...STREAMED_UPLOAD,
   method: "post",
   path: "/",
   tags: ["jobs"],

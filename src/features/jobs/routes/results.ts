@@ -2,9 +2,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { zipStream } from "../../../core/lib/zip.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { COMPUTE_READ } from "../../../http/route-flags.ts";
 import { JobIdParams } from "./schemas.ts";
 
 const route = createRoute({
+  ...COMPUTE_READ,
   method: "get",
   path: "/{id}/results.zip",
   tags: ["jobs"],

@@ -12,6 +12,7 @@ import {
 import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { COMPUTE_READ } from "../../../http/route-flags.ts";
 import { integerParam } from "../../../http/validation.ts";
 import { ImageIdParams } from "../../images/index.ts";
 
@@ -57,6 +58,7 @@ const RenderQuery = z.object({
 const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
 
 const route = createRoute({
+  ...COMPUTE_READ,
   method: "get",
   path: "/{id}/render",
   tags: ["images"],

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { MASK_KINDS } from "../../../core/segmentation/mask-render.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
+import { COMPUTE_READ } from "../../../http/route-flags.ts";
 import { integerParam } from "../../../http/validation.ts";
 import { SegmentationIdParams } from "./schemas.ts";
 
@@ -21,6 +22,7 @@ const RleSchema = z
   });
 
 const route = createRoute({
+  ...COMPUTE_READ,
   method: "get",
   path: "/{id}/mask",
   tags: ["analysis"],
