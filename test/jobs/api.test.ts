@@ -321,6 +321,17 @@ for (const kind of ["embedded", "postgres"] as const) {
       expect((badId.job as unknown as { errors: unknown }).errors).toEqual([
         { path: "json.image_ids.0", message: 'Expected an image id (a UUID) but received "nope"' },
       ]);
+      const repeated = await submitJob(user, {
+        image_ids: [mine, `${mine}`.toUpperCase()],
+        task: THUMBNAIL,
+      });
+      expect(repeated.res.status).toBe(422);
+      expect((repeated.job as unknown as { errors: unknown }).errors).toEqual([
+        {
+          path: "json.image_ids.1",
+          message: `Expected distinct image ids but received ${`${mine}`.toUpperCase()} twice`,
+        },
+      ]);
       const badNotify = await submitJob(user, {
         image_ids: [mine],
         task: THUMBNAIL,

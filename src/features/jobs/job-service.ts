@@ -5,12 +5,10 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { Listen, Sql } from "../../platform/database.ts";
 import { isAdmin, type Principal, visibleTo } from "../accounts/index.ts";
 import type { NotificationRecord, NotificationService } from "../notifications/index.ts";
+import type { JobImageIds } from "./image-ids.ts";
 import type { JobResults } from "./job-results.ts";
-import { type CreateJobInput, EVENTS_CHANNEL, isUuid, type JobStore } from "./job-store.ts";
+import { type CreateJobInput, EVENTS_CHANNEL, type JobStore } from "./job-store.ts";
 import type { JobItemRecord, JobNotify, JobRecord, JobStatus } from "./types.ts";
-
-/** The most images one job may name (a multipart job is bounded by MAX_BATCH_FILES). */
-export const MAX_JOB_IMAGES = 10_000;
 
 export type JobView = JobRecord & { notifications: NotificationRecord[] };
 
@@ -63,28 +61,13 @@ export function createJobService(deps: {
      */
     async create(
       principal: Principal,
-      input: { image_ids: readonly string[]; task: TaskSpec; notify?: JobNotify | undefined },
+      input: { image_ids: JobImageIds; task: TaskSpec; notify?: JobNotify | undefined },
     ): Promise<JobRecord> {
       const ids = input.image_ids;
-      if (ids.length > MAX_JOB_IMAGES) {
-        throw new ApiError(
-          "validation_failed",
-          `Expected at most ${MAX_JOB_IMAGES} image ids but received ${ids.length}`,
-          { errors: [{ path: "image_ids", message: `At most ${MAX_JOB_IMAGES} image ids` }] },
-        );
-      }
-      const wellFormed = ids.filter(isUuid);
-      const found = new Set(
-        wellFormed.length === 0
-          ? []
-          : (
-              await sql<{ id: string }[]>`
-                SELECT id FROM images WHERE id IN ${sql(wellFormed)} AND ${visibleTo(sql, principal)}`
-            ).map((r) => r.id),
-      );
-      const missing = ids
-        .map((id, index) => ({ id, index }))
-        .filter(({ id }) => wellFormed.includes(id) && !found.has(id.toLowerCase()));
+      const visible = await sql<{ id: string }[]>`
+        SELECT id FROM images WHERE id IN ${sql(ids)} AND ${visibleTo(sql, principal)}`;
+      const found = new Set(visible.map((r) => r.id));
+      const missing = ids.map((id, index) => ({ id, index })).filter(({ id }) => !found.has(id));
       if (missing.length > 0) {
         const first = missing[0] as (typeof missing)[number];
         throw new ApiError(
@@ -100,7 +83,6 @@ export function createJobService(deps: {
           },
         );
       }
-      // The store checks the rest (at least one, UUIDs, no repeats) before writing anything.
       return deps.submit({
         owner_id: principal.userId,
         task: input.task,

@@ -1,7 +1,6 @@
 import type postgres from "postgres";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { kindOf, type TaskSpec } from "../../core/pipeline/task-spec.ts";
-import { ApiError } from "../../platform/api-error.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import type {
   ClaimedItem,
@@ -61,11 +60,6 @@ const JOB_COLUMNS = `id, owner_id, kind, params, notify, status, total, done, fa
   started_at, finished_at, cancel_requested_at, error`;
 const ITEM_COLUMNS = `id, job_id, position, image_id, status, attempts, result_id, result_kind, error,
   started_at, finished_at`;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` is written as a UUID (any version, either case). */
-export const isUuid = (id: string): boolean => UUID.test(id);
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -130,6 +124,7 @@ export type JobStore = ReturnType<typeof createJobStore>;
 export type CreateJobInput = {
   owner_id: string | null;
   task: TaskSpec;
+  /** Checked where the request came in (JobImageIdsSchema): the store trusts them. */
   image_ids: readonly string[];
   /** The job's own email choice; unset: the owner's preference. */
   notify?: JobNotify | null | undefined;
@@ -272,29 +267,6 @@ export function createJobStore(deps: {
      */
     async create(input: CreateJobInput, options: { outbox: boolean }): Promise<JobRecord> {
       const ids = input.image_ids;
-      if (ids.length === 0) {
-        throw new ApiError("validation_failed", "Expected at least 1 image id but received 0", {
-          errors: [{ path: "image_ids", message: "Expected at least 1 image id" }],
-        });
-      }
-      const seen = new Set<string>();
-      for (const [index, id] of ids.entries()) {
-        if (!UUID.test(id)) {
-          throw new ApiError(
-            "validation_failed",
-            `Expected an image id (a UUID) for image_ids.${index} but received ${JSON.stringify(id)}`,
-            { errors: [{ path: `image_ids.${index}`, message: "Expected a UUID" }] },
-          );
-        }
-        if (seen.has(id)) {
-          throw new ApiError(
-            "validation_failed",
-            `Expected distinct image ids but received ${id} twice`,
-            { errors: [{ path: `image_ids.${index}`, message: "Duplicate image id" }] },
-          );
-        }
-        seen.add(id);
-      }
       const jobId = uuidv7();
       const items = ids.map((image_id, position) => ({
         id: uuidv7(),

@@ -13,6 +13,7 @@ import {
   UploadErrorSchema,
   UploadResultSchema,
 } from "../../images/index.ts";
+import { JobImageIdsSchema } from "../image-ids.ts";
 import type { JobNotify, JobRecord } from "../types.ts";
 import { CreateJobSchema, JobSchema, NotifySchema } from "./schemas.ts";
 
@@ -188,7 +189,7 @@ async function createFromUpload(
   }
   if (uploaded.images.length === 0) throw nothingStored(uploaded);
   const job = await services.jobs.create(principal, {
-    image_ids: uploaded.images.map((i) => i.id),
+    image_ids: JobImageIdsSchema.parse(uploaded.images.map((i) => i.id)),
     task: fields.task,
     notify: fields.notify,
   });

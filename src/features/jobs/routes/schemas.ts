@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { JOB_KINDS, TaskSpecSchema } from "../../../core/pipeline/task-spec.ts";
 import { EMAIL_PREFERENCES, NOTIFICATION_STATUSES } from "../../notifications/index.ts";
-import { MAX_JOB_IMAGES } from "../job-service.ts";
+import { JobImageIdsSchema } from "../image-ids.ts";
 import { ITEM_STATUSES, JOB_STATUSES } from "../types.ts";
 
 export const JobIdParams = z.object({
@@ -102,21 +102,7 @@ export const JobItemPageSchema = z
 
 export const CreateJobSchema = z
   .object({
-    image_ids: z
-      .array(
-        z.uuid({
-          error: (issue) =>
-            `Expected an image id (a UUID) but received ${JSON.stringify(issue.input)}`,
-        }),
-        { error: "Expected an array of image ids for image_ids" },
-      )
-      .min(1, "Expected at least 1 image id for image_ids")
-      .max(MAX_JOB_IMAGES, {
-        error: (issue) =>
-          `Expected at most ${MAX_JOB_IMAGES} image ids for image_ids but received ${
-            Array.isArray(issue.input) ? issue.input.length : "more"
-          }`,
-      }),
+    image_ids: JobImageIdsSchema,
     // .meta, zod's own: TaskSpecSchema may be built before @hono/zod-openapi adds .openapi.
     task: TaskSpecSchema.meta({
       description:
