@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isHostName, parseCidr, parseIp } from "../core/lib/ip-addresses.ts";
+import { rangeMessage } from "../core/lib/parameter-messages.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -135,7 +136,7 @@ function integer(
   spec: Omit<Described, "allowed"> & { min: number; max: number; unit?: Unit } & Default<number>,
 ): Variable<number> {
   const { env, min, max, unit } = spec;
-  const message = `Expected an integer between ${min} and ${max} for ${env}`;
+  const message = rangeMessage("integer", env, min, max);
   const schema = z.coerce
     .number({ error: message })
     .int(message)

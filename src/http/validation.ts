@@ -1,5 +1,6 @@
 import type { Hook } from "@hono/zod-openapi";
 import { z } from "@hono/zod-openapi";
+import { rangeMessage } from "../core/lib/parameter-messages.ts";
 import { ApiError } from "../platform/api-error.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -8,16 +9,13 @@ import type { AppEnv } from "./env.ts";
  * range and the value received.
  *
  * @example
- * integerParam("limit", 1, 100).parse("0"); // throws "Expected an integer between 1 and 100 for limit but received 0"
+ * integerParam("limit", 1, 100).parse("0"); // throws 'Expected an integer between 1 and 100 for limit but received "0"'
  */
 export function integerParam(name: string, min: number, max: number) {
   return z.string().transform((raw, ctx) => {
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw) || value < min || value > max) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Expected an integer between ${min} and ${max} for ${name} but received ${JSON.stringify(raw)}`,
-      });
+      ctx.addIssue({ code: "custom", message: rangeMessage("integer", name, min, max, raw) });
       return z.NEVER;
     }
     return value;

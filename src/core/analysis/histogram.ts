@@ -1,3 +1,4 @@
+import { expectInteger } from "../imaging/kernels/validate.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 
 export const COLOUR_SPACES = ["rgb", "luma", "hsv", "lab"] as const;
@@ -162,9 +163,7 @@ export function histogramRgba(
   bins: number,
   mask?: Uint8Array,
 ): Histogram {
-  if (!Number.isInteger(bins) || bins < 1 || bins > 256) {
-    throw new RangeError(`Expected an integer between 1 and 256 for bins but received ${bins}`);
-  }
+  expectInteger("bins", bins, 1, 256);
   if (mask && mask.length !== img.width * img.height) {
     throw new RangeError(
       `Expected a mask of ${img.width * img.height} bytes but received ${mask.length}`,

@@ -1,3 +1,4 @@
+import { expectInteger } from "../imaging/kernels/validate.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 import { rgbToLab } from "./histogram.ts";
 
@@ -43,11 +44,7 @@ type Cells = { count: Float64Array; r: Float64Array; g: Float64Array; b: Float64
  * colors[0]; // { hex: "#ff0000", rgb: [255, 0, 0], lab: [53.24, 80.09, 67.2], pixels: 600, share: 0.6 }
  */
 export function paletteRgba(img: RgbaImage, colors: number): Palette {
-  if (!Number.isInteger(colors) || colors < 1 || colors > MAX_PALETTE_COLOURS) {
-    throw new RangeError(
-      `Expected an integer between 1 and ${MAX_PALETTE_COLOURS} for colors but received ${colors}`,
-    );
-  }
+  expectInteger("colors", colors, 1, MAX_PALETTE_COLOURS);
   const { cells, pixels } = countCells(img);
   if (pixels === 0) return { pixels, colors: [] };
   const boxes = medianCut(cells, colors);

@@ -1,4 +1,4 @@
-import { expectRgba } from "../imaging/kernels/validate.ts";
+import { expectInteger, expectRgba } from "../imaging/kernels/validate.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 
 /**
@@ -170,11 +170,7 @@ export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<
     },
 
     encode(img, options) {
-      if (!Number.isInteger(options.quality) || options.quality < 1 || options.quality > 100) {
-        throw new RangeError(
-          `Expected an integer between 1 and 100 for quality but received ${options.quality}`,
-        );
-      }
+      expectInteger("quality", options.quality, 1, 100);
       // The C side reads width × height × 4 bytes whatever it is given: a short buffer would
       // encode whatever lies after it in the module's memory.
       expectRgba(img);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { rangeMessage } from "../lib/parameter-messages.ts";
 
 /*
  * Number fields of the validated specs (pipelines, segmentations), whose errors speak like sharp's:
@@ -13,10 +14,9 @@ import { z } from "zod";
  */
 export const integerIn = (name: string, min: number, max: number) =>
   z
-    .number({ error: `Expected an integer between ${min} and ${max} for ${name}` })
+    .number({ error: rangeMessage("integer", name, min, max) })
     .refine((v) => Number.isInteger(v) && v >= min && v <= max, {
-      error: (issue) =>
-        `Expected an integer between ${min} and ${max} for ${name} but received ${String(issue.input)}`,
+      error: (issue) => rangeMessage("integer", name, min, max, issue.input),
     });
 
 /**
@@ -26,9 +26,6 @@ export const integerIn = (name: string, min: number, max: number) =>
  * numberIn("tolerance", 0, 200).parse(-1); // throws "Expected a number between 0 and 200 for tolerance but received -1"
  */
 export const numberIn = (name: string, min: number, max: number) =>
-  z
-    .number({ error: `Expected a number between ${min} and ${max} for ${name}` })
-    .refine((v) => v >= min && v <= max, {
-      error: (issue) =>
-        `Expected a number between ${min} and ${max} for ${name} but received ${String(issue.input)}`,
-    });
+  z.number({ error: rangeMessage("number", name, min, max) }).refine((v) => v >= min && v <= max, {
+    error: (issue) => rangeMessage("number", name, min, max, issue.input),
+  });

@@ -5,6 +5,7 @@ import {
   SegmentationSpecSchema,
 } from "../segmentation/segmentation-spec.ts";
 import { type PipelineSpec, PipelineSpecSchema } from "./pipeline-spec.ts";
+import { integerIn } from "./spec-numbers.ts";
 
 /**
  * What a job does to each of its images: the same validated specs as the single-image routes
@@ -16,13 +17,7 @@ export const HistogramTaskSchema = z.object({
   space: z
     .enum(COLOUR_SPACES, { error: `Expected one of ${COLOUR_SPACES.join(", ")} for space` })
     .default("rgb"),
-  bins: z
-    .number({ error: "Expected an integer between 1 and 256 for bins" })
-    .refine((v) => Number.isInteger(v) && v >= 1 && v <= 256, {
-      error: (issue) =>
-        `Expected an integer between 1 and 256 for bins but received ${String(issue.input)}`,
-    })
-    .default(256),
+  bins: integerIn("bins", 1, 256).default(256),
 });
 
 export type HistogramTask = z.output<typeof HistogramTaskSchema>;

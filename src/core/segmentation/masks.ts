@@ -1,4 +1,4 @@
-import { expectRgba } from "../imaging/kernels/validate.ts";
+import { expectInteger, expectRgba } from "../imaging/kernels/validate.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 
 /*
@@ -27,9 +27,7 @@ export function binaryMaskGrey(labels: Uint32Array): Uint8Array {
  * labelsGrey(labels, 300); // a Uint16Array
  */
 export function labelsGrey(labels: Uint32Array, count: number): Uint8Array | Uint16Array {
-  if (!Number.isInteger(count) || count < 0 || count > 65535) {
-    throw new RangeError(`Expected an integer between 0 and 65535 for count but received ${count}`);
-  }
+  expectInteger("count", count, 0, 65535);
   const out = count <= 255 ? new Uint8Array(labels.length) : new Uint16Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i] as number;

@@ -1,3 +1,4 @@
+import { rangeMessage } from "../../lib/parameter-messages.ts";
 import type { RgbaImage } from "../raster.ts";
 
 /**
@@ -9,9 +10,7 @@ import type { RgbaImage } from "../raster.ts";
  */
 export function expectInteger(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `Expected an integer between ${min} and ${max} for ${name} but received ${value}`,
-    );
+    throw new RangeError(rangeMessage("integer", name, min, max, value));
   }
 }
 
