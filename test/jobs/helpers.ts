@@ -126,7 +126,7 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize?: number): Pro
         }
       })(),
     );
-    if (result.errors.length > 0) throw new Error(JSON.stringify(result.errors));
+    if (result.refused.length > 0) throw result.refused[0]?.error;
     return result.images.map((r) => r.id);
   }
 

@@ -12,7 +12,7 @@ import {
 import { sha256Hex } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
-import { ApiError, PROBLEMS, type ProblemCode } from "../../platform/api-error.ts";
+import { ApiError } from "../../platform/api-error.ts";
 import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
@@ -44,15 +44,10 @@ const COLUMNS = `id, owner_id, filename, format, width, height, orientation, byt
 
 export type IncomingFile = { filename: string | undefined; body: AsyncIterable<Uint8Array> };
 
-export type UploadError = {
-  index: number;
-  filename: string | null;
-  status: number;
-  title: string;
-  detail: string;
-};
+/** A file of a batch that was not stored, and why: the same ApiError a single upload answers. */
+export type RefusedFile = { index: number; filename: string | null; error: ApiError };
 
-export type UploadResult = { images: ImageRecord[]; errors: UploadError[] };
+export type UploadResult = { images: ImageRecord[]; refused: RefusedFile[] };
 
 /** What a pipeline made: its bytes, or the digest and size of bytes already stored. */
 export type DerivedOutput = { format: ImageFormat; width: number; height: number } & (
@@ -86,13 +81,6 @@ const toRecord = (r: Row): ImageRecord => ({
   created_at: r.created_at.toISOString(),
 });
 
-class Refusal {
-  constructor(
-    readonly code: ProblemCode,
-    readonly detail: string,
-  ) {}
-}
-
 export type ImageService = ReturnType<typeof createImageService>;
 
 /** What a user may still store under MAX_USER_BYTES and MAX_USER_IMAGES. */
@@ -120,24 +108,27 @@ export function createImageService(deps: {
   function checkHeader(header: ImageHeader): void {
     const pixels = header.width * header.height;
     if (pixels > limits.maxPixels) {
-      throw new Refusal(
+      throw new ApiError(
         "unprocessable_image",
         `Image is ${header.width}×${header.height} = ${pixels} pixels; the limit (MAX_PIXELS) is ${limits.maxPixels}`,
       );
     }
   }
 
-  function refusalOf(probe: Exclude<ProbeResult, { kind: "ok" }>): Refusal {
+  function refusalOf(probe: Exclude<ProbeResult, { kind: "ok" }>): ApiError {
     switch (probe.kind) {
       case "unsupported":
-        return new Refusal(
+        return new ApiError(
           "unsupported_media_type",
           "Not a JPEG, PNG, WebP or AVIF file (judged by its content)",
         );
       case "corrupt":
-        return new Refusal("unprocessable_image", probe.reason);
+        return new ApiError("unprocessable_image", probe.reason);
       case "need-more":
-        return new Refusal("unprocessable_image", "File ends inside its image header (truncated?)");
+        return new ApiError(
+          "unprocessable_image",
+          "File ends inside its image header (truncated?)",
+        );
     }
   }
 
@@ -162,7 +153,7 @@ export function createImageService(deps: {
     try {
       meter.push(piece);
     } catch (err) {
-      if (err instanceof ImageDataError) throw new Refusal("unprocessable_image", err.message);
+      if (err instanceof ImageDataError) throw new ApiError("unprocessable_image", err.message);
       throw err;
     }
   }
@@ -178,15 +169,12 @@ export function createImageService(deps: {
     for await (const chunk of file.body) {
       size += chunk.length;
       if (size > limits.maxUploadBytes) {
-        throw new Refusal(
+        throw new ApiError(
           "payload_too_large",
           `File is larger than ${limits.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`,
         );
       }
-      if (size > left.bytes) {
-        const err = quota.exceeded(limits.maxUserBytes - left.bytes, size);
-        throw new Refusal(err.code, err.detail);
-      }
+      if (size > left.bytes) throw quota.exceeded(limits.maxUserBytes - left.bytes, size);
       if (!header) {
         const grown = new Uint8Array(head.length + chunk.length);
         grown.set(head);
@@ -203,14 +191,14 @@ export function createImageService(deps: {
         } else if (probe.kind !== "need-more") {
           throw refusalOf(probe);
         } else if (head.length > MAX_HEADER_SEARCH) {
-          throw new Refusal("unprocessable_image", "No complete image header in the first 1 MiB");
+          throw new ApiError("unprocessable_image", "No complete image header in the first 1 MiB");
         }
       } else if (meter) {
         measure(meter, chunk);
       }
       await spooled.write(chunk);
     }
-    if (size === 0) throw new Refusal("unprocessable_image", "File is empty");
+    if (size === 0) throw new ApiError("unprocessable_image", "File is empty");
     if (!header) throw refusalOf({ kind: "need-more" });
     return header;
   }
@@ -263,17 +251,14 @@ export function createImageService(deps: {
 
   async function storeOne(principal: Principal, file: IncomingFile): Promise<ImageRecord> {
     const left = await room(principal.userId);
-    if (left.images <= 0) {
-      const err = countQuotaError(limits.maxUserImages - left.images);
-      throw new Refusal(err.code, err.detail);
-    }
+    if (left.images <= 0) throw countQuotaError(limits.maxUserImages - left.images);
     const spooled = await spool.create();
     try {
       const header = await receive(file, spooled, left);
       const { sha256 } = await spooled.finish();
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
-      if (broken) throw new Refusal("unprocessable_image", broken);
+      if (broken) throw new ApiError("unprocessable_image", broken);
       // What no operation could decode is refused now, not stored to fail every later request.
       await validateDecodable(processor, {
         bytes,
@@ -293,10 +278,6 @@ export function createImageService(deps: {
         sourceId: null,
         pipeline: null,
       });
-    } catch (err) {
-      // A quota found full inside the transaction refuses this file like any other reason.
-      if (err instanceof ApiError) throw new Refusal(err.code, err.detail);
-      throw err;
     } finally {
       await spooled.discard();
     }
@@ -320,28 +301,23 @@ export function createImageService(deps: {
      * does not stop the others. Files past MAX_BATCH_FILES are refused, not stored.
      */
     async upload(principal: Principal, files: AsyncIterable<IncomingFile>): Promise<UploadResult> {
-      const result: UploadResult = { images: [], errors: [] };
+      const result: UploadResult = { images: [], refused: [] };
       let index = 0;
       for await (const file of files) {
         const at = index++;
         try {
           if (at >= limits.maxBatchFiles) {
-            throw new Refusal(
+            throw new ApiError(
               "payload_too_large",
               `A batch holds at most ${limits.maxBatchFiles} files (MAX_BATCH_FILES)`,
             );
           }
           result.images.push(await storeOne(principal, file));
         } catch (err) {
-          if (!(err instanceof Refusal)) throw err;
-          const { status, title } = PROBLEMS[err.code];
-          result.errors.push({
-            index: at,
-            filename: file.filename ?? null,
-            status,
-            title,
-            detail: err.detail,
-          });
+          // Any ApiError refuses this file (a quota found full inside its transaction among
+          // them); anything else is a fault, not a refusal.
+          if (!(err instanceof ApiError)) throw err;
+          result.refused.push({ index: at, filename: file.filename ?? null, error: err });
         }
       }
       return result;

@@ -10,4 +10,4 @@ export {
   UploadErrorSchema,
   UploadResultSchema,
 } from "./routes/schemas.ts";
-export { nothingStored, refused } from "./routes/upload.ts";
+export { nothingStored, refused, uploadBody } from "./routes/upload.ts";

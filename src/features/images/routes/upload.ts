@@ -8,7 +8,7 @@ import {
   problemResponses,
 } from "../../../http/problem.ts";
 import { STREAMED_UPLOAD } from "../../../http/route-flags.ts";
-import { ApiError, type ProblemCode } from "../../../platform/api-error.ts";
+import { ApiError } from "../../../platform/api-error.ts";
 import type { IncomingFile, UploadResult } from "../image-service.ts";
 import { UploadErrorSchema, UploadResultSchema } from "./schemas.ts";
 
@@ -77,14 +77,6 @@ const route = createRoute({
   },
 });
 
-const STATUS_CODES: Record<number, ProblemCode> = {
-  403: "forbidden",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-  422: "unprocessable_image",
-  503: "unavailable",
-};
-
 export function registerUploadImages(app: App) {
   return app.openapi(route, async (c) => {
     const boundary = multipartBoundary(c.req.header("content-type"));
@@ -102,26 +94,42 @@ export function registerUploadImages(app: App) {
     }
     const result = await c.var.services.images.upload(c.var.principal, files());
     if (result.images.length === 0) throw nothingStored(result);
-    return c.json(result, result.errors.length === 0 ? 201 : 207);
+    return c.json(uploadBody(result), result.refused.length === 0 ? 201 : 207);
   });
 }
 
+/** An upload's outcome as JSON: the images stored, and each refused file's problem. */
+export function uploadBody(result: UploadResult): z.output<typeof UploadResultSchema> {
+  return {
+    images: result.images,
+    errors: result.refused.map(({ index, filename, error }) => ({
+      index,
+      filename,
+      status: error.status,
+      title: error.title,
+      detail: error.detail,
+    })),
+  };
+}
+
 /**
- * The problem of an upload that stored no file: the refusal itself (the first one's when they
- * differ), with every file's error; or a 422 when the body had no file part at all.
+ * The problem of an upload that stored no file: the refusal itself (unprocessable_image when
+ * the files were refused for different reasons), with every file's error; or a 422 when the
+ * body had no file part at all.
  */
 export function nothingStored(result: UploadResult): ApiError {
-  if (result.errors.length === 0) {
+  const [first, ...others] = result.refused;
+  if (!first) {
     return new ApiError("validation_failed", "The body has no file part", {
       errors: [{ path: "body.file", message: "At least one file part is required" }],
     });
   }
-  const statuses = new Set(result.errors.map((e) => e.status));
-  const first = result.errors[0] as (typeof result.errors)[number];
-  const code = STATUS_CODES[statuses.size === 1 ? first.status : 422] ?? "unprocessable_image";
+  const same = others.every((r) => r.error.code === first.error.code);
   const detail =
-    result.errors.length === 1
-      ? first.detail
-      : `None of the ${result.errors.length} files was stored`;
-  return new ApiError(code, detail, { members: { images: result.images, errors: result.errors } });
+    others.length === 0
+      ? first.error.detail
+      : `None of the ${result.refused.length} files was stored`;
+  return new ApiError(same ? first.error.code : "unprocessable_image", detail, {
+    members: uploadBody(result),
+  });
 }

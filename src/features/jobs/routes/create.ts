@@ -12,6 +12,7 @@ import {
   refused,
   UploadErrorSchema,
   UploadResultSchema,
+  uploadBody,
 } from "../../images/index.ts";
 import { JobImageIdsSchema } from "../image-ids.ts";
 import type { JobNotify, JobRecord } from "../types.ts";
@@ -193,7 +194,7 @@ async function createFromUpload(
     task: fields.task,
     notify: fields.notify,
   });
-  return { ...job, images: uploaded.images, errors: uploaded.errors };
+  return { ...job, ...uploadBody(uploaded) };
 }
 
 export function registerCreateJob(app: App) {
