@@ -3,11 +3,11 @@ import { RESIZE_KERNELS } from "../../../core/formats/codecs.ts";
 import { MEDIA_TYPES } from "../../../core/formats/probe.ts";
 import {
   FITS,
-  type Operation,
   OUTPUT_FORMATS,
+  type PipelineSpec,
+  type PipelineSpecInput,
   PipelineSpecSchema,
   POSITIONS,
-  ResizeOpSchema,
 } from "../../../core/pipeline/pipeline-spec.ts";
 import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
@@ -26,7 +26,7 @@ const flag = (name: string) =>
     .optional()
     .openapi({ param: { name, in: "query" }, type: "boolean" });
 
-const RenderQuery = z.object({
+const RenderParams = z.object({
   w: integerParam("w", 1, 16383)
     .optional()
     .openapi({ param: { name: "w", in: "query" }, type: "integer" }),
@@ -53,6 +53,38 @@ const RenderQuery = z.object({
     .optional()
     .openapi({ param: { name: "q", in: "query" }, type: "integer" }),
   mozjpeg: flag("mozjpeg"),
+});
+
+/**
+ * The query as the pipeline spec the service takes, validated in one pass: each parameter on its
+ * own (naming it), then the operations they make against PipelineSpecSchema (defaults filled),
+ * whose issues are reported as the query's.
+ */
+const RenderQuery = RenderParams.transform((q, ctx): PipelineSpec => {
+  const operations: PipelineSpecInput["operations"] = [];
+  if (q.rotate) operations.push({ op: "rotate", angle: q.rotate, background: [0, 0, 0, 0] });
+  if (q.flip) operations.push({ op: "flip" });
+  if (q.flop) operations.push({ op: "flop" });
+  if (q.w !== undefined || q.h !== undefined) {
+    operations.push({
+      op: "resize",
+      width: q.w,
+      height: q.h,
+      fit: q.fit,
+      position: q.position,
+      kernel: q.kernel,
+    });
+  }
+  if (q.grayscale) operations.push({ op: "grayscale" });
+  const spec = PipelineSpecSchema.safeParse({
+    operations,
+    format: q.format,
+    quality: q.q,
+    mozjpeg: q.mozjpeg,
+  });
+  if (spec.success) return spec.data;
+  for (const issue of spec.error.issues) ctx.addIssue({ code: "custom", message: issue.message });
+  return z.NEVER;
 });
 
 const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
@@ -91,30 +123,7 @@ const route = createRoute({
 export function registerRenderImage(app: App) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const q = c.req.valid("query");
-    const operations: Operation[] = [];
-    if (q.rotate) operations.push({ op: "rotate", angle: q.rotate, background: [0, 0, 0, 0] });
-    if (q.flip) operations.push({ op: "flip" });
-    if (q.flop) operations.push({ op: "flop" });
-    if (q.w !== undefined || q.h !== undefined) {
-      operations.push(
-        ResizeOpSchema.parse({
-          op: "resize",
-          width: q.w,
-          height: q.h,
-          fit: q.fit,
-          position: q.position,
-          kernel: q.kernel,
-        }),
-      );
-    }
-    if (q.grayscale) operations.push({ op: "grayscale" });
-    const spec = PipelineSpecSchema.parse({
-      operations,
-      format: q.format,
-      quality: q.q,
-      mozjpeg: q.mozjpeg,
-    });
+    const spec = c.req.valid("query");
     const rendering = await c.var.services.transforms.render(
       c.var.principal,
       id,
@@ -128,9 +137,11 @@ export function registerRenderImage(app: App) {
     };
     // A rendering is its owner's alone: `public` lets CDNs keep it, and varying on the
     // credential headers keeps a shared cache from serving it to anyone else (RFC 9111 §4.1).
-    headers.Vary = [...(q.format === "auto" ? ["Accept"] : []), "Authorization", "X-API-Key"].join(
-      ", ",
-    );
+    headers.Vary = [
+      ...(spec.format === "auto" ? ["Accept"] : []),
+      "Authorization",
+      "X-API-Key",
+    ].join(", ");
     if (matchesEtag(c.req.header("if-none-match"), headers.ETag as string))
       return c.body(null, 304, headers);
     headers["Content-Type"] = MEDIA_TYPES[rendering.format];
