@@ -2,6 +2,7 @@ import { createPostgresBlobStore } from "../adapters/postgres/blob-store.ts";
 import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";
+import { userEmail } from "../features/accounts/index.ts";
 import type { PasswordHasher } from "../features/accounts/password-policy.ts";
 import { createTokenService } from "../features/accounts/token-service.ts";
 import { createUserService } from "../features/accounts/user-service.ts";
@@ -160,12 +161,8 @@ export function notifyOnFinish(
     async inTransaction(tx: Transaction, job: JobRecord) {
       const summary = await results.summarize(tx, job);
       if (!summary) return;
-      const [owner] = await tx<{ email: string }[]>`
-        SELECT email FROM users WHERE id = ${summary.owner_id}`;
-      await notifications.enqueueForJob(
-        { job: summary, recipient: owner?.email ?? null, notify: job.notify },
-        tx,
-      );
+      const recipient = await userEmail(tx, summary.owner_id);
+      await notifications.enqueueForJob({ job: summary, recipient, notify: job.notify }, tx);
     },
     afterCommit,
   };

@@ -9,4 +9,4 @@ export { isAdmin, type Principal, type Role } from "./principal.ts";
 export { adminRoutes } from "./routes/admin/index.ts";
 export { authRoutes } from "./routes/auth/index.ts";
 export { meRoutes } from "./routes/me/index.ts";
-export type { UserService } from "./user-service.ts";
+export { type UserService, userEmail } from "./user-service.ts";

@@ -3,7 +3,7 @@ import { toBase64Url } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import type { Sql } from "../../platform/database.ts";
+import type { Sql, Transaction } from "../../platform/database.ts";
 import { type PasswordHasher, passwordProblem } from "./password-policy.ts";
 import type { Principal, Role } from "./principal.ts";
 import type { TokenResponse, TokenService } from "./token-service.ts";
@@ -42,6 +42,18 @@ const invalidCredentials = () =>
   new ApiError("unauthorized", "Incorrect email or password", {
     headers: { "WWW-Authenticate": 'Bearer realm="pictor"' },
   });
+
+/**
+ * The email address of user `id` (null when there is no such user), read inside `tx`: where a
+ * finished job's notifications go.
+ *
+ * @example
+ * const to = await userEmail(tx, summary.owner_id); // "ada@example.com"
+ */
+export async function userEmail(tx: Transaction, id: string): Promise<string | null> {
+  const [user] = await tx<{ email: string }[]>`SELECT email FROM users WHERE id = ${id}`;
+  return user?.email ?? null;
+}
 
 export type UserService = ReturnType<typeof createUserService>;
 
