@@ -7,9 +7,9 @@ import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/adapters/e
 import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
 import { migrate } from "../src/adapters/postgres/migrate.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
-import { wasmPasswordHasher } from "../src/features/accounts/password-policy.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
+import { wasmPasswordHasher } from "../src/platform/password-hasher.ts";
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import {

@@ -3,7 +3,6 @@ import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.t
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";
 import { userEmail } from "../features/accounts/index.ts";
-import type { PasswordHasher } from "../features/accounts/password-policy.ts";
 import { createTokenService } from "../features/accounts/token-service.ts";
 import { createUserService } from "../features/accounts/user-service.ts";
 import {
@@ -33,6 +32,7 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Database, Sql, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
+import type { PasswordHasher } from "../platform/password-hasher.ts";
 import {
   createMemoryRateLimiter,
   noopRateLimiter,

@@ -5,7 +5,7 @@ import {
   createNotificationDispatcher,
   type DispatcherDeps,
 } from "../features/notifications/delivery-dispatcher.ts";
-import { createOutboxMailer, type Mailer } from "../features/notifications/email/mailer.ts";
+import { createOutboxMailer } from "../features/notifications/email/mailer.ts";
 import { createNotificationService } from "../features/notifications/notification-service.ts";
 import {
   createWebhookService,
@@ -17,6 +17,7 @@ import {
 } from "../features/notifications/webhooks/webhook-target.ts";
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
+import type { Mailer } from "../platform/mailer.ts";
 
 export type NotificationsRuntime = ReturnType<typeof createNotificationsRuntime>;
 

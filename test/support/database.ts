@@ -15,12 +15,12 @@ import type {
   NotificationSettings,
   RateLimitSettings,
 } from "../../src/config/config.ts";
-import { wasmPasswordHasher } from "../../src/features/accounts/password-policy.ts";
 import type { Role } from "../../src/features/accounts/principal.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
+import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 import { memorySpool } from "../../src/platform/spool.ts";
 import { createServices, type ServicesWithBackground } from "../../src/wiring/create-services.ts";
 import { createTestClock, type TestClock } from "./clock.ts";

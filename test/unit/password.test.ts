@@ -1,9 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { bunPasswordHasher } from "../../src/adapters/bun/password-hasher.ts";
-import {
-  passwordProblem,
-  wasmPasswordHasher,
-} from "../../src/features/accounts/password-policy.ts";
+import { passwordProblem } from "../../src/features/accounts/password-policy.ts";
+import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 
 const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22,43}\$[A-Za-z0-9+/]{43}$/;
 

@@ -1,4 +1,4 @@
-import { ARGON2_PARAMS, type PasswordHasher } from "../../features/accounts/password-policy.ts";
+import { ARGON2_PARAMS, type PasswordHasher } from "../../platform/password-hasher.ts";
 
 /**
  * The Bun adapter: Bun.password's native argon2id (off the event loop), with the same

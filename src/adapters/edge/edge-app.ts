@@ -1,6 +1,5 @@
 import { type Config, ConfigError, loadConfig } from "../../config/config.ts";
 import { createCodecs, type WasmLoader, type WasmName } from "../../core/formats/codecs.ts";
-import { wasmPasswordHasher } from "../../features/accounts/password-policy.ts";
 import type { ResolveHost } from "../../features/notifications/webhooks/webhook-target.ts";
 import { createApp } from "../../http/app.ts";
 import type { Services } from "../../http/env.ts";
@@ -9,6 +8,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { ImageProcessor } from "../../platform/image-processor.ts";
 import { createInlineProcessor } from "../../platform/inline-image-processor.ts";
 import { createJsonLogger, type Logger } from "../../platform/logger.ts";
+import { wasmPasswordHasher } from "../../platform/password-hasher.ts";
 import { memorySpool } from "../../platform/spool.ts";
 import { assembleServices, createRateLimiters } from "../../wiring/assemble-services.ts";
 import { connectPostgres } from "../postgres/database.ts";

@@ -1,6 +1,6 @@
 import { createTransport } from "nodemailer";
 import { DeliveryError } from "../../features/notifications/delivery-error.ts";
-import type { Mailer } from "../../features/notifications/email/mailer.ts";
+import type { Mailer } from "../../platform/mailer.ts";
 
 export type SmtpMailerOptions = {
   /** smtp://user:pass@host:port or smtps://… (nodemailer's connection URL, query options too). */

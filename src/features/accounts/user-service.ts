@@ -4,7 +4,8 @@ import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
-import { type PasswordHasher, passwordProblem } from "./password-policy.ts";
+import type { PasswordHasher } from "../../platform/password-hasher.ts";
+import { passwordProblem } from "./password-policy.ts";
 import type { Principal, Role } from "./principal.ts";
 import type { TokenResponse, TokenService } from "./token-service.ts";
 

@@ -1,8 +1,9 @@
 import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
+import type { EmailAttachment, Mailer } from "../../platform/mailer.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";
-import { type EmailAttachment, type Mailer, notificationMessageId } from "./email/mailer.ts";
+import { notificationMessageId } from "./email/mailer.ts";
 import {
   type JobEvent,
   type JobResultFile,

@@ -1,35 +1,7 @@
 import { uuidv7 } from "../../../core/lib/uuid.ts";
 import type { Sql } from "../../../platform/database.ts";
 import type { Logger } from "../../../platform/logger.ts";
-
-export type EmailAttachment = { filename: string; contentType: string; content: Uint8Array };
-
-export type EmailMessage = {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-  attachments?: EmailAttachment[];
-  /**
-   * `<…@…>`: stable across retries of one notification, so a receiving server or client that
-   * sees a message twice (the at-least-once edge) can tell it is the same one.
-   */
-  messageId?: string;
-  /** Not sent: whose outbox the message belongs to, and which notification it delivers. */
-  ownerId?: string;
-  notificationId?: string;
-};
-
-/**
- * Sends one email. Implementations: SMTP (src/adapters/smtp/smtp-mailer.ts, when SMTP_URL is set) and
- * the outbox below (the embedded default). A failure is thrown as a DeliveryError whose
- * `permanent` says whether retrying can help.
- */
-export interface Mailer {
-  readonly kind: "smtp" | "outbox";
-  send(message: EmailMessage): Promise<{ messageId: string }>;
-  close?(): Promise<void>;
-}
+import type { Mailer } from "../../../platform/mailer.ts";
 
 /** A Message-ID for a notification: the same one on every retry. */
 export function notificationMessageId(notificationId: string, publicUrl: string): string {
