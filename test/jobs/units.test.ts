@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { jobTopology } from "../../src/adapters/rabbitmq/amqp.ts";
 import { ConfigError, loadConfig } from "../../src/config/config.ts";
 import { kindOf, TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
-import { retryDelay } from "../../src/features/jobs/item-runner.ts";
 import { createMessageSigner } from "../../src/features/jobs/message-signing.ts";
+import { retryDelay } from "../../src/features/jobs/retry-policy.ts";
 
 const SECRET = "unit-test-secret-0123456789abcdef0123";
 const ref = {

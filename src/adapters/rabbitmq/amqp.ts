@@ -1,4 +1,5 @@
 import { type Channel, type ChannelModel, type ConfirmChannel, connect } from "amqplib";
+import { retryDelay } from "../../features/jobs/retry-policy.ts";
 
 /**
  * The RabbitMQ topology of jobs, every name under one prefix (AMQP_QUEUE_PREFIX):
@@ -26,7 +27,7 @@ export type Topology = {
  */
 export function jobTopology(prefix: string, maxAttempts: number, retryBaseMs: number): Topology {
   const retry = Array.from({ length: Math.max(0, maxAttempts - 1) }, (_, i) => {
-    const delayMs = retryBaseMs * 2 ** i;
+    const delayMs = retryDelay(i + 1, retryBaseMs);
     return { queue: `${prefix}.retry.${delayMs}ms`, delayMs };
   });
   return { work: `${prefix}.work`, dead: `${prefix}.dead`, retry };

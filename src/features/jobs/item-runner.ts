@@ -1,24 +1,8 @@
 import { ApiError } from "../../platform/api-error.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { JobStore } from "./job-store.ts";
+import { type RetryPolicy, retryDelay } from "./retry-policy.ts";
 import type { ClaimedItem, ItemExecutor, ItemOutcome, ItemRunner } from "./types.ts";
-
-export type RetryPolicy = {
-  /** Executions of one item before it fails for good (JOB_MAX_ATTEMPTS). */
-  maxAttempts: number;
-  /** Delay before the 2nd execution; each later one waits twice as long (JOB_RETRY_BASE_MS). */
-  baseMs: number;
-};
-
-/**
- * The delay before execution `attempt + 1` after execution `attempt` failed: base·2^(attempt−1).
- *
- * @example
- * retryDelay(3, 1000); // 4000: 1 s after the 1st failure, 2 s after the 2nd, 4 s after the 3rd
- */
-export function retryDelay(attempt: number, baseMs: number): number {
-  return baseMs * 2 ** Math.max(0, attempt - 1);
-}
 
 /** The words an item's error keeps: an ApiError's detail, or the error's message. */
 function describeError(err: unknown): string {
