@@ -1,3 +1,4 @@
+import { concatBytes } from "../core/lib/bytes.ts";
 import { sha256Hex } from "../core/lib/encoding.ts";
 
 /**
@@ -28,16 +29,10 @@ export const memorySpool: Spool = {
         chunks.push(chunk.slice());
       },
       async finish() {
-        const size = chunks.reduce((n, c) => n + c.length, 0);
-        const whole = new Uint8Array(size);
-        let at = 0;
-        for (const c of chunks) {
-          whole.set(c, at);
-          at += c.length;
-        }
+        const whole = concatBytes(chunks);
         chunks = [];
         bytes = whole;
-        return { size, sha256: await sha256Hex(whole) };
+        return { size: whole.length, sha256: await sha256Hex(whole) };
       },
       async read() {
         if (!bytes) throw new Error("spool file read before finish()");

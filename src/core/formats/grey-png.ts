@@ -1,3 +1,4 @@
+import { concatBytes } from "../lib/bytes.ts";
 import { crc32 } from "../lib/crc32.ts";
 import { zlibDeflate } from "../lib/deflate.ts";
 
@@ -51,17 +52,10 @@ export async function encodeGreyPng(
   view.setUint32(0, width);
   view.setUint32(4, height);
   ihdr.set([depth, 0, 0, 0, 0], 8); // colour type 0: greyscale
-  const parts = [
+  return concatBytes([
     new Uint8Array(SIGNATURE),
     chunk("IHDR", ihdr),
     chunk("IDAT", await zlibDeflate(raw)),
     chunk("IEND", new Uint8Array(0)),
-  ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  ]);
 }

@@ -1,4 +1,4 @@
-import { ascii, u32le } from "../lib/bytes.ts";
+import { ascii, concatBytes, u32le } from "../lib/bytes.ts";
 import { crc32 } from "../lib/crc32.ts";
 
 const EXIF_HEADER = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00]; // "Exif\0\0"
@@ -7,15 +7,7 @@ export class MetadataError extends Error {
   override readonly name = "MetadataError";
 }
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = (...parts: Uint8Array[]) => concatBytes(parts);
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 

@@ -9,6 +9,7 @@ import {
   type ProbeResult,
   probeImageHeader,
 } from "../../core/formats/probe.ts";
+import { concatBytes } from "../../core/lib/bytes.ts";
 import { sha256Hex } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
@@ -176,10 +177,7 @@ export function createImageService(deps: {
       }
       if (size > left.bytes) throw quota.exceeded(limits.maxUserBytes - left.bytes, size);
       if (!header) {
-        const grown = new Uint8Array(head.length + chunk.length);
-        grown.set(head);
-        grown.set(chunk, head.length);
-        head = grown;
+        head = concatBytes([head, chunk]);
         const probe = probeImageHeader(head);
         if (probe.kind === "ok") {
           header = probe;
