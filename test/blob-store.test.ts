@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { BLOB_CHUNK_BYTES, createPostgresBlobStore } from "../src/adapters/postgres/blob-store.ts";
 import type { Database } from "../src/adapters/postgres/database.ts";
+import {
+  BLOB_CHUNK_BYTES,
+  createPostgresBlobStore,
+} from "../src/adapters/postgres/postgres-blob-store.ts";
 import { sha256Hex } from "../src/core/lib/encoding.ts";
 import { uuidv7 } from "../src/core/lib/uuid.ts";
 import { type BlobStore, createMemoryBlobStore } from "../src/platform/blob-store.ts";

@@ -18,8 +18,8 @@ export type EmailMessage = {
 
 /**
  * Sends one email. Implementations: SMTP (adapters/smtp/smtp-mailer.ts, when SMTP_URL is set)
- * and the outbox (features/notifications/email/mailer.ts, the embedded default). A failure is
- * thrown as a DeliveryError whose `permanent` says whether retrying can help.
+ * and the outbox (features/notifications/email/outbox-mailer.ts, the embedded default). A
+ * failure is thrown as a DeliveryError whose `permanent` says whether retrying can help.
  */
 export interface Mailer {
   readonly kind: "smtp" | "outbox";

@@ -1,4 +1,4 @@
-import { createPostgresBlobStore } from "../adapters/postgres/blob-store.ts";
+import { createPostgresBlobStore } from "../adapters/postgres/postgres-blob-store.ts";
 import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";

@@ -5,7 +5,7 @@ import {
   createNotificationDispatcher,
   type DispatcherDeps,
 } from "../features/notifications/delivery-dispatcher.ts";
-import { createOutboxMailer } from "../features/notifications/email/mailer.ts";
+import { createOutboxMailer } from "../features/notifications/email/outbox-mailer.ts";
 import { createNotificationService } from "../features/notifications/notification-service.ts";
 import {
   createWebhookService,

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NotificationSettings } from "../../src/config/config.ts";
 import { uuidv7 } from "../../src/core/lib/uuid.ts";
-import { createOutboxMailer } from "../../src/features/notifications/email/mailer.ts";
+import { createOutboxMailer } from "../../src/features/notifications/email/outbox-mailer.ts";
 import type { JobResultFile } from "../../src/features/notifications/job-summary.ts";
 import type { NotificationRecord } from "../../src/features/notifications/notification-service.ts";
 import {

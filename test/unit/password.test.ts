@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { bunPasswordHasher } from "../../src/adapters/bun/password-hasher.ts";
+import { bunPasswordHasher } from "../../src/adapters/bun/bun-password-hasher.ts";
 import { passwordProblem } from "../../src/features/accounts/password-policy.ts";
 import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 

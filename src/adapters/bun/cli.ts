@@ -7,7 +7,7 @@ import { createJsonLogger } from "../../platform/logger.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
-import { bunPasswordHasher } from "./password-hasher.ts";
+import { bunPasswordHasher } from "./bun-password-hasher.ts";
 
 const USAGE = `Usage: npm run cli -- create-admin --email EMAIL [--password PASSWORD]
 

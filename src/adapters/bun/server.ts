@@ -8,9 +8,9 @@ import { createServices } from "../../wiring/create-services.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
+import { bunPasswordHasher } from "./bun-password-hasher.ts";
 import { createFileSpool } from "./file-spool.ts";
 import { runProcess } from "./main.ts";
-import { bunPasswordHasher } from "./password-hasher.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
 const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);

@@ -3,7 +3,7 @@ import type { Logger } from "../../platform/logger.ts";
 import type { EmailAttachment, Mailer } from "../../platform/mailer.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";
-import { notificationMessageId } from "./email/mailer.ts";
+import { notificationMessageId } from "./email/outbox-mailer.ts";
 import {
   type JobEvent,
   type JobResultFile,

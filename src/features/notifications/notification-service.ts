@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import { uuidv7 } from "../../core/lib/uuid.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import type { Sql } from "../../platform/database.ts";
-import type { OutboxEntry } from "./email/mailer.ts";
+import type { OutboxEntry } from "./email/outbox-mailer.ts";
 import { eventOf, type JobOutcome, type JobSummary, JobSummarySchema } from "./job-summary.ts";
 
 export const EMAIL_PREFERENCES = ["always", "failure", "never"] as const;
