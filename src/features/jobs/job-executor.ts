@@ -3,7 +3,6 @@ import type { PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { type HistogramTask, TaskSpecSchema } from "../../core/pipeline/task-spec.ts";
 import type { SegmentationSpec } from "../../core/segmentation/segmentation-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import type { Transaction } from "../../platform/database.ts";
 import type { Principal } from "../accounts/index.ts";
 import type { AnalysisService } from "../analysis/index.ts";
 import type { ImageService } from "../images/index.ts";
