@@ -20,6 +20,7 @@ import { completeDocument } from "./openapi-document.ts";
 import { problemResponse } from "./problem.ts";
 import { routeFlags } from "./route-flags.ts";
 import { docsContentSecurityPolicy, securityHeaders } from "./security-headers.ts";
+import { refuseUnknownFields } from "./unknown-fields.ts";
 import { validationHook } from "./validation.ts";
 
 export type AppOptions = {
@@ -47,6 +48,19 @@ const STREAMED_FIELDS_BYTES = 1024 * 1024;
 // Bun's own default limit: a server started without --max-http-header-size refuses the same
 // requests, only with a bodiless 431 where this one names the offending header.
 const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
+
+const DOCUMENT_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "Pictor",
+    version: "0.1.0",
+    description:
+      "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
+      "list endpoints answer `{items, next_cursor}`. Every operation but signup, token and " +
+      "health needs a credential: use **Authorize** with your email and password, or paste " +
+      "an access token or API key.",
+  },
+};
 
 const HTTP_STATUS_CODES: Record<number, ProblemCode> = {
   400: "bad_request",
@@ -121,6 +135,13 @@ function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
  */
 export function createApp({ services, readDocsAsset }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  // Built at the first request, when every route is registered, and kept: generating it takes
+  // about 25 ms of CPU, which a client needing no credential could otherwise ask for in a loop.
+  let document: ReturnType<typeof completeDocument> | undefined;
+  const openApiDocument = () => {
+    document ??= completeDocument(app.getOpenAPI31Document(DOCUMENT_CONFIG));
+    return document;
+  };
   app.use(
     requestId({ headerName: "X-Request-Id" }),
     withServices(services),
@@ -144,6 +165,8 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
       isStreamed: (c) => flags(c).streamed,
     }),
   );
+  // After the body limit: it reads the bodies it checks.
+  app.use(refuseUnknownFields(() => openApiDocument()));
 
   app.route("/", healthRoutes());
   app.route("/v1/auth", authRoutes());
@@ -159,25 +182,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/v1/jobs", jobsRoutes());
   app.route("/v1/webhooks", webhooksRoutes());
 
-  const documentConfig = {
-    openapi: "3.1.0",
-    info: {
-      title: "Pictor",
-      version: "0.1.0",
-      description:
-        "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
-        "list endpoints answer `{items, next_cursor}`. Every operation but signup, token and " +
-        "health needs a credential: use **Authorize** with your email and password, or paste " +
-        "an access token or API key.",
-    },
-  };
-  // Built at the first request, when every route is registered, and kept: generating it takes
-  // about 25 ms of CPU, which a client needing no credential could otherwise ask for in a loop.
-  let openApiDocument: ReturnType<typeof completeDocument> | undefined;
-  app.get("/openapi.json", (c) => {
-    openApiDocument ??= completeDocument(app.getOpenAPI31Document(documentConfig));
-    return c.json(openApiDocument);
-  });
+  app.get("/openapi.json", (c) => c.json(openApiDocument()));
   app.get(
     "/docs",
     docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),

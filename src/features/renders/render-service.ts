@@ -37,6 +37,30 @@ export function chooseFormat(
   return "jpeg";
 }
 
+// Encoder settings: a transform that sets one (or a format, even the source's) re-encodes the
+// image without its metadata, which is a change.
+const ENCODER_OPTIONS = [
+  "quality",
+  "progressive",
+  "mozjpeg",
+  "chromaSubsampling",
+  "lossless",
+  "speed",
+] as const satisfies (keyof PipelineSpec)[];
+
+/**
+ * A transform that asks for nothing (no operation, no format, no encoder setting), like `{}` or
+ * a body whose only key is misspelled: refused, since it would only spend the owner's quota on a
+ * copy.
+ */
+function isCopy(spec: PipelineSpec) {
+  return (
+    spec.operations.length === 0 &&
+    spec.format === undefined &&
+    ENCODER_OPTIONS.every((option) => spec[option] === undefined)
+  );
+}
+
 export type TransformService = ReturnType<typeof createTransformService>;
 
 /** Use cases that run pipelines: derived images (transform) and cached renderings (render). */
@@ -78,6 +102,13 @@ export function createTransformService(deps: {
     ): Promise<ImageRecord> {
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
+      if (isCopy(spec)) {
+        throw new ApiError(
+          "validation_failed",
+          "Nothing to do: give operations, or a format (the same one re-encodes without metadata)",
+          { errors: [{ path: "json.operations", message: "Expected at least one operation" }] },
+        );
+      }
       await cache.ensureRoom(source.owner_id);
       const output = await run(principal, source, resolved);
       return images.storeDerived(
