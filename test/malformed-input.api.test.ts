@@ -194,7 +194,7 @@ describeEachDatabase(
       ).toBeGreaterThan(2 * 1024 * 1024);
     });
 
-    test("a body of a type the operation does not take is a 415 naming that type", async () => {
+    test("a body of a type the operation does not take is a 415 naming that type and what to send", async () => {
       const res = await ctx().app.request("/v1/api-keys", {
         method: "POST",
         headers: { "Content-Type": "text/plain" },
@@ -203,7 +203,7 @@ describeEachDatabase(
       expect(res.status).toBe(415);
       expect(await res.json()).toMatchObject({
         detail:
-          "This operation does not take a text/plain body; see its requestBody in /openapi.json",
+          "This operation does not take `text/plain`: send `Content-Type: application/json`",
       });
     });
 

@@ -13,6 +13,8 @@ import { imageSegmentationsRoutes, segmentationsRoutes } from "../features/segme
 import { ApiError, type ProblemCode } from "../platform/api-error.ts";
 import { authenticate, limitWritesAndCompute } from "./authenticate.ts";
 import { limitParsedBodies } from "./body-limit.ts";
+import { unsupportedContentType } from "./content-type.ts";
+import { type DeclaredInput, declaredInputs } from "./declared-input.ts";
 import type { App, AppEnv, Services } from "./env.ts";
 import { limitRequestHeaders } from "./header-limit.ts";
 import { healthRoutes } from "./health-routes.ts";
@@ -111,17 +113,18 @@ function allowedMethods(app: App, path: string): string[] {
   return [...methods];
 }
 
-function toApiError(err: Error, c: Context<AppEnv>): ApiError | null {
+function toApiError(
+  err: Error,
+  c: Context<AppEnv>,
+  declared: (c: Context<AppEnv>) => DeclaredInput | undefined,
+): ApiError | null {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
     const code = HTTP_STATUS_CODES[err.status];
-    // zod-openapi's media-type check says only "Unsupported Media Type": name what was sent.
+    // zod-openapi's media-type check says only "Unsupported Media Type": say what to send.
     if (code === "unsupported_media_type") {
-      const type = c.req.header("content-type");
-      return new ApiError(
-        code,
-        `This operation does not take ${type ? `a ${type} body` : "a body without Content-Type"}; see its requestBody in /openapi.json`,
-      );
+      const accepted = [...(declared(c)?.bodies.keys() ?? [])];
+      return unsupportedContentType(accepted, c.req.header("content-type"));
     }
     if (code) return new ApiError(code, err.message || "The request cannot be served");
   }
@@ -142,6 +145,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     document ??= completeDocument(app.getOpenAPI31Document(DOCUMENT_CONFIG));
     return document;
   };
+  const declared = declaredInputs(openApiDocument);
   app.use(
     requestId({ headerName: "X-Request-Id" }),
     withServices(services),
@@ -166,7 +170,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     }),
   );
   // After the body limit: it reads the bodies it checks.
-  app.use(refuseUnknownFields(() => openApiDocument()));
+  app.use(refuseUnknownFields(declared));
 
   app.route("/", healthRoutes());
   app.route("/v1/auth", authRoutes());
@@ -220,7 +224,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   });
 
   app.onError((err, c: Context<AppEnv>) => {
-    const known = toApiError(err, c);
+    const known = toApiError(err, c, declared);
     if (known) return problemResponse(known, c.var.requestId);
     c.var.services.logger.error("unhandled error", {
       request_id: c.var.requestId,

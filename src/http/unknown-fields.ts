@@ -1,34 +1,8 @@
-import type { MiddlewareHandler } from "hono";
-import { matchedRoutes } from "hono/route";
+import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, type FieldError } from "../platform/api-error.ts";
+import { unsupportedContentType } from "./content-type.ts";
+import type { DeclaredInput, JsonSchema } from "./declared-input.ts";
 import type { AppEnv } from "./env.ts";
-
-/** The part of JSON Schema (as zod-openapi writes it) that says which keys an object has. */
-type JsonSchema = {
-  $ref?: string;
-  type?: string | string[];
-  properties?: Record<string, JsonSchema>;
-  additionalProperties?: boolean | JsonSchema;
-  items?: JsonSchema;
-  oneOf?: JsonSchema[];
-  anyOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-  enum?: unknown[];
-  const?: unknown;
-};
-
-type Operation = {
-  parameters?: { name: string; in: string }[];
-  requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-};
-
-type OpenApiDocument = {
-  paths: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, JsonSchema> };
-};
-
-/** What one operation takes: its query parameters, and the schema of each body type. */
-type Accepted = { query: ReadonlySet<string>; json?: JsonSchema; form?: JsonSchema };
 
 const JSON_TYPE = "application/json";
 const FORM_TYPE = "application/x-www-form-urlencoded";
@@ -45,16 +19,13 @@ const FORM_TYPE = "application/x-www-form-urlencoded";
  * only for operations in the document.
  *
  * @example
- * app.use(refuseUnknownFields(() => openApiDocument()));
+ * app.use(refuseUnknownFields(declaredInputs(() => openApiDocument())));
  */
-export function refuseUnknownFields(openApiDocument: () => object): MiddlewareHandler<AppEnv> {
-  let table: ReadonlyMap<string, Accepted> | undefined;
+export function refuseUnknownFields(
+  declared: (c: Context<AppEnv>) => DeclaredInput | undefined,
+): MiddlewareHandler<AppEnv> {
   return async function checkFields(c, next) {
-    // The generated document, read through the few members this check needs.
-    const doc = openApiDocument() as OpenApiDocument;
-    table ??= acceptedTable(doc);
-    const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
-    const accepted = route && table.get(`${route.method} ${route.path}`);
+    const accepted = declared(c);
     if (!accepted) return next();
     const errors: FieldError[] = [];
     for (const key of new Set(new URL(c.req.url).searchParams.keys())) {
@@ -63,15 +34,21 @@ export function refuseUnknownFields(openApiDocument: () => object): MiddlewareHa
       }
     }
     const type = c.req.header("content-type")?.toLowerCase() ?? "";
-    if (accepted.json && type.startsWith(JSON_TYPE)) {
+    const json = accepted.bodies.get(JSON_TYPE);
+    const form = accepted.bodies.get(FORM_TYPE);
+    if (json && type.startsWith(JSON_TYPE)) {
       // Malformed JSON is the validator's to report.
       const body = await c.req.json().catch(() => undefined);
-      if (body !== undefined) errors.push(...unknownKeys(body, accepted.json, "json", doc));
-    } else if (accepted.form && type.startsWith(FORM_TYPE)) {
-      const form = await c.req.formData().catch(() => undefined);
-      if (form) {
-        const body = Object.fromEntries([...form.keys()].map((k) => [k, ""]));
-        errors.push(...unknownKeys(body, accepted.form, "form", doc));
+      if (body !== undefined) errors.push(...unknownKeys(body, json, "json", accepted));
+    } else if (form && type.startsWith(FORM_TYPE)) {
+      const data = await c.req.formData().catch(() => undefined);
+      // `curl -d '{…}'` labels JSON as a form unless told otherwise: one key, the whole JSON.
+      if (data && [...data.keys()].some((key) => /^\s*[[{]/.test(key)) && json) {
+        throw unsupportedContentType([JSON_TYPE], type, "for a JSON body (curl -d sends a form)");
+      }
+      if (data) {
+        const body = Object.fromEntries([...data.keys()].map((k) => [k, ""]));
+        errors.push(...unknownKeys(body, form, "form", accepted));
       }
     }
     if (errors.length > 0) {
@@ -87,47 +64,26 @@ export function refuseUnknownFields(openApiDocument: () => object): MiddlewareHa
   };
 }
 
-function acceptedTable(doc: OpenApiDocument): Map<string, Accepted> {
-  const table = new Map<string, Accepted>();
-  for (const [path, operations] of Object.entries(doc.paths)) {
-    const honoPath = path.replace(/\{([^}]+)\}/g, ":$1");
-    for (const [method, op] of Object.entries(operations)) {
-      const content = op.requestBody?.content ?? {};
-      table.set(`${method.toUpperCase()} ${honoPath}`, {
-        query: new Set((op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name)),
-        ...(content[JSON_TYPE]?.schema ? { json: content[JSON_TYPE].schema } : {}),
-        ...(content[FORM_TYPE]?.schema ? { form: content[FORM_TYPE].schema } : {}),
-      });
-    }
-  }
-  return table;
-}
-
-function resolve(schema: JsonSchema, doc: OpenApiDocument): JsonSchema {
-  const name = schema.$ref?.replace("#/components/schemas/", "");
-  return (name && doc.components?.schemas?.[name]) || schema;
-}
-
 /** The keys of `value` (at `path`) that `schema` does not declare, at any depth. */
 function unknownKeys(
   value: unknown,
   given: JsonSchema,
   path: string,
-  doc: OpenApiDocument,
+  input: DeclaredInput,
 ): FieldError[] {
-  const schema = resolve(given, doc);
+  const schema = input.resolve(given);
   const alternatives = schema.oneOf ?? schema.anyOf;
-  if (alternatives) return bestAlternative(value, alternatives, path, doc);
+  if (alternatives) return bestAlternative(value, alternatives, path, input);
   if (schema.allOf) {
     const properties = Object.assign(
       {},
-      ...schema.allOf.map((part) => resolve(part, doc).properties ?? {}),
+      ...schema.allOf.map((part) => input.resolve(part).properties ?? {}),
     );
-    return unknownKeys(value, { ...schema, allOf: undefined, properties }, path, doc);
+    return unknownKeys(value, { ...schema, allOf: undefined, properties }, path, input);
   }
   if (Array.isArray(value) && schema.items) {
     const items = schema.items;
-    return value.flatMap((item, i) => unknownKeys(item, items, `${path}.${i}`, doc));
+    return value.flatMap((item, i) => unknownKeys(item, items, `${path}.${i}`, input));
   }
   if (!isObject(value) || !schema.properties) return [];
   // A record (additionalProperties with a schema or true) takes any key.
@@ -135,7 +91,7 @@ function unknownKeys(
   const properties = schema.properties;
   return Object.entries(value).flatMap(([key, inner]) => {
     const declared = properties[key];
-    if (declared) return unknownKeys(inner, declared, `${path}.${key}`, doc);
+    if (declared) return unknownKeys(inner, declared, `${path}.${key}`, input);
     return open ? [] : [unknown(`${path}.${key}`, "field", key, Object.keys(properties))];
   });
 }
@@ -149,12 +105,12 @@ function bestAlternative(
   value: unknown,
   alternatives: JsonSchema[],
   path: string,
-  doc: OpenApiDocument,
+  input: DeclaredInput,
 ): FieldError[] {
   const candidates = alternatives
-    .map((a) => resolve(a, doc))
+    .map((a) => input.resolve(a))
     .filter((a) => fitsType(value, a))
-    .map((a) => ({ errors: unknownKeys(value, a, path, doc), mismatches: mismatches(value, a) }))
+    .map((a) => ({ errors: unknownKeys(value, a, path, input), mismatches: mismatches(value, a) }))
     .sort((a, b) => a.mismatches - b.mismatches || a.errors.length - b.errors.length);
   return candidates[0]?.errors ?? [];
 }

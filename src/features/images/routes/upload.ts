@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { unsupportedContentType } from "../../../http/content-type.ts";
 import type { App } from "../../../http/env.ts";
 import { multipartBoundary, parseMultipart } from "../../../http/multipart.ts";
 import {
@@ -81,9 +82,10 @@ export function registerUploadImages(app: App) {
   return app.openapi(route, async (c) => {
     const boundary = multipartBoundary(c.req.header("content-type"));
     if (!boundary || !c.req.raw.body) {
-      throw new ApiError(
-        "unsupported_media_type",
-        "Expected a multipart/form-data body with file parts",
+      throw unsupportedContentType(
+        ["multipart/form-data"],
+        c.req.header("content-type"),
+        "with `file` parts (curl -F file=@photo.jpg)",
       );
     }
     const body = c.req.raw.body;

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { type TaskSpec, TaskSpecSchema } from "../../../core/pipeline/task-spec.ts";
+import { unsupportedContentType } from "../../../http/content-type.ts";
 import type { App, Services } from "../../../http/env.ts";
 import { type MultipartPart, multipartBoundary, parseMultipart } from "../../../http/multipart.ts";
 import { problemResponses } from "../../../http/problem.ts";
@@ -214,9 +215,10 @@ export function registerCreateJob(app: App) {
         notify: input.notify,
       });
     } else {
-      throw new ApiError(
-        "unsupported_media_type",
-        "Expected a JSON body, or a multipart/form-data body with file parts and a task field",
+      throw unsupportedContentType(
+        ["application/json", "multipart/form-data"],
+        contentType,
+        "(multipart: `file` parts and a `task` field)",
       );
     }
     return c.json(job, 202, { Location: `/v1/jobs/${job.id}` });

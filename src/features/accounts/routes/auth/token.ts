@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { limitByAddress } from "../../../../http/authenticate.ts";
+import { unsupportedContentType } from "../../../../http/content-type.ts";
 import type { App } from "../../../../http/env.ts";
 import { problemResponses } from "../../../../http/problem.ts";
 import { ApiError } from "../../../../platform/api-error.ts";
@@ -71,9 +72,9 @@ export function registerToken(app: App) {
       email = body.email ?? body.username;
       password = body.password;
     } else {
-      throw new ApiError(
-        "unsupported_media_type",
-        "Expected an application/json or application/x-www-form-urlencoded body",
+      throw unsupportedContentType(
+        ["application/x-www-form-urlencoded", "application/json"],
+        c.req.header("content-type"),
       );
     }
     if (!email) {
