@@ -158,7 +158,10 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   const flags = routeFlags(app);
   app.use(
     "/v1/*",
-    authenticate({ isPublic: (c) => flags(c).public }),
+    // A path no operation serves is a 404 (or a 405) before any credential is asked for: the
+    // routes are public in /openapi.json anyway, and a 401 there sends a client looking for a
+    // token problem instead of a typo.
+    authenticate({ isPublic: (c) => flags(c).public || !flags(c).served }),
     limitWritesAndCompute({ isCompute: (c) => flags(c).compute }),
     limitParsedBodies({
       maxBytes: MAX_PARSED_BODY_BYTES,

@@ -24,14 +24,21 @@ export const STREAMED_UPLOAD = { "x-streamed-upload": true } as const;
 const COMPUTE = "x-compute" satisfies keyof typeof COMPUTE_READ;
 const STREAMED = "x-streamed-upload" satisfies keyof typeof STREAMED_UPLOAD;
 
-export type RouteFlags = { public: boolean; compute: boolean; streamed: boolean };
+export type RouteFlags = {
+  /** An operation serves this method and path (otherwise the answer is a 404 or 405). */
+  served: boolean;
+  public: boolean;
+  compute: boolean;
+  streamed: boolean;
+};
 
-const NONE: RouteFlags = { public: false, compute: false, streamed: false };
+const NONE: RouteFlags = { served: false, public: false, compute: false, streamed: false };
 
 /** Reads the flags off an OpenAPI operation (or route definition). */
 export function flagsOfOperation(operation: object): RouteFlags {
   const op = operation as Record<string, unknown>;
   return {
+    served: true,
     public: Array.isArray(op.security) && op.security.length === 0,
     compute: op[COMPUTE] === true,
     streamed: op[STREAMED] === true,

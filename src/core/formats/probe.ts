@@ -5,6 +5,14 @@ import { readAvifMeta } from "./avif.ts";
 export const IMAGE_FORMATS = ["jpeg", "png", "webp", "avif"] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 
+/** The extension a file of each format is saved under. */
+export const FILE_EXTENSIONS: Record<ImageFormat, string> = {
+  jpeg: "jpg",
+  png: "png",
+  webp: "webp",
+  avif: "avif",
+};
+
 export const MEDIA_TYPES: Record<ImageFormat, string> = {
   jpeg: "image/jpeg",
   png: "image/png",

@@ -1,4 +1,6 @@
 import type postgres from "postgres";
+import { FILE_EXTENSIONS, type ImageFormat } from "../../core/formats/probe.ts";
+import { filenameStem } from "../../core/lib/filenames.ts";
 import { ZIP_MAX_BYTES, ZIP_MAX_ENTRIES, type ZipEntry } from "../../core/lib/zip.ts";
 import { HistogramTaskSchema, type TaskSpec } from "../../core/pipeline/task-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
@@ -57,21 +59,9 @@ type FileKind = "image" | "histogram" | "mask" | "segmentation";
 /** A result file as the archive and the notifications list it. */
 export type ResultFile = JobResultFile & { modified: Date };
 
-/** `photo.final.JPG` → `photo.final`, restricted to characters every unzip accepts. */
-function stemOf(filename: string | null, fallback: string): string {
-  const base = (filename ?? "").replace(/\.[^.]*$/, "");
-  const safe = base
-    .replace(/[^\w.-]+/g, "_")
-    .replace(/^[._]+/, "")
-    .slice(0, 80);
-  return safe || fallback;
-}
-
-const EXTENSIONS: Record<string, string> = { jpeg: "jpg", png: "png", webp: "webp", avif: "avif" };
-
 function filesOf(row: ResultRow, digits: number): ResultFile[] {
   if (!row.present) return [];
-  const prefix = `${String(row.position + 1).padStart(digits, "0")}-${stemOf(row.source_filename, row.image_id)}`;
+  const prefix = `${String(row.position + 1).padStart(digits, "0")}-${filenameStem(row.source_filename, row.image_id)}`;
   const file = (kind: FileKind, id: string, filename: string, type: string, bytes?: number) => ({
     id: `${kind}:${id}`,
     filename,
@@ -86,7 +76,7 @@ function filesOf(row: ResultRow, digits: number): ResultFile[] {
         file(
           "image",
           row.result_id,
-          `${prefix}.${EXTENSIONS[format] ?? format}`,
+          `${prefix}.${FILE_EXTENSIONS[format as ImageFormat] ?? format}`,
           `image/${format}`,
           Number(row.byte_size),
         ),
