@@ -16,6 +16,7 @@ import { limitParsedBodies } from "./body-limit.ts";
 import { unsupportedContentType } from "./content-type.ts";
 import { type DeclaredInput, declaredInputs } from "./declared-input.ts";
 import type { App, AppEnv, Services } from "./env.ts";
+import { FAVICON_SVG } from "./favicon.ts";
 import { limitRequestHeaders } from "./header-limit.ts";
 import { healthRoutes } from "./health-routes.ts";
 import { completeDocument } from "./openapi-document.ts";
@@ -54,7 +55,7 @@ const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
   info: {
-    title: "Pictor",
+    title: "Pictor API",
     version: "0.1.0",
     description:
       "Image-processing HTTP service. Errors are `application/problem+json` (RFC 9457); " +
@@ -98,6 +99,18 @@ function requestLog(): MiddlewareHandler<AppEnv> {
       status: c.res.status,
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
     });
+  };
+}
+
+const FAVICON_PATH = "/favicon.svg";
+
+/** Adds the icon link to the head of the Swagger UI page, which has no option for one. */
+function linkFavicon(): MiddlewareHandler<AppEnv> {
+  return async function addFaviconLink(c, next) {
+    await next();
+    const html = await c.res.text();
+    const link = `<link rel="icon" type="image/svg+xml" href="${FAVICON_PATH}" />`;
+    c.res = new Response(html.replace("</head>", `${link}</head>`), c.res);
   };
 }
 
@@ -190,11 +203,28 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/v1/webhooks", webhooksRoutes());
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
-  app.get(
-    "/docs",
+  // Until Pictor has a web app of its own, its front page is the API's.
+  app.get("/", (c) => c.redirect("/docs", 302));
+  const docsPage = [
     docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
-    swaggerUI({ url: "/openapi.json", ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}) }),
-  );
+    linkFavicon(),
+    swaggerUI({
+      url: "/openapi.json",
+      title: DOCUMENT_CONFIG.info.title,
+      ...(readDocsAsset ? { baseUrl: DOCS_ASSETS } : {}),
+    }),
+  ] as const;
+  app.get("/docs", ...docsPage);
+  app.get("/docs/", ...docsPage);
+  // Browsers ask for /favicon.ico whatever the page links; both paths answer the SVG.
+  for (const path of [FAVICON_PATH, "/favicon.ico"]) {
+    app.get(path, (c) =>
+      c.body(FAVICON_SVG, 200, {
+        "Content-Type": "image/svg+xml",
+        "Cache-Control": "public, max-age=86400",
+      }),
+    );
+  }
   if (readDocsAsset) {
     app.get(`${DOCS_ASSETS}/swagger-ui-dist/:file`, async (c) => {
       const file = c.req.param("file");

@@ -9,6 +9,7 @@ import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
 import { bunPasswordHasher } from "./bun-password-hasher.ts";
+import { keepContentLength } from "./content-length.ts";
 import { createFileSpool } from "./file-spool.ts";
 import { runProcess } from "./main.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
@@ -66,8 +67,10 @@ export async function startServer(config: Config) {
     hostname: config.host,
     port: config.port,
     // The connection's address, for the per-address signup and login limits.
-    fetch: (request, server) =>
-      app.fetch(request, { clientAddress: server.requestIP(request)?.address }),
+    fetch: async (request, server) =>
+      keepContentLength(
+        await app.fetch(request, { clientAddress: server.requestIP(request)?.address }),
+      ),
     // Bun refuses a body over this limit (128 MiB by default) with an empty 413 before the app
     // runs, on the declared Content-Length or mid-stream (honojs/hono#2671): no limit here, the
     // app's own (limitParsedBodies) answers with a problem naming it.
@@ -86,7 +89,12 @@ export async function startServer(config: Config) {
       return response;
     },
   });
-  logger.info("listening", { url: server.url.href, database: db.kind });
+  // The docs' address first: where a newcomer who just ran `npm start` goes next.
+  logger.info("listening", {
+    docs: new URL("/docs", server.url).href,
+    url: server.url.href,
+    database: db.kind,
+  });
   return {
     server,
     db,
