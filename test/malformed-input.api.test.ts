@@ -202,8 +202,7 @@ describeEachDatabase(
       });
       expect(res.status).toBe(415);
       expect(await res.json()).toMatchObject({
-        detail:
-          "This operation does not take `text/plain`: send `Content-Type: application/json`",
+        detail: "This operation does not take `text/plain`: send `Content-Type: application/json`",
       });
     });
 
