@@ -182,17 +182,19 @@ describeEachDatabase("accounts and tokens", (ctx) => {
       );
     const wrong = await attempt(user.email);
     const unknown = await attempt("nobody@example.com");
-    expect(wrong.status).toBe(401);
-    expect(unknown.status).toBe(401);
+    expect(wrong.status).toBe(400);
+    expect(unknown.status).toBe(400);
     // Same request id sent, so the whole body must match, byte for byte, and the headers too.
     const wrongBytes = new Uint8Array(await wrong.arrayBuffer());
     expect(new Uint8Array(await unknown.arrayBuffer())).toEqual(wrongBytes);
     expect(JSON.parse(new TextDecoder().decode(wrongBytes))).toEqual({
-      type: "/problems/unauthorized",
-      title: "Unauthorized",
-      status: 401,
+      type: "/problems/invalid-grant",
+      title: "Invalid grant",
+      status: 400,
       detail: "Incorrect email or password",
       request_id: "same-id",
+      error: "invalid_grant",
+      error_description: "Incorrect email or password",
     });
     expect([...unknown.headers]).toEqual([...wrong.headers]);
 
@@ -204,7 +206,7 @@ describeEachDatabase("accounts and tokens", (ctx) => {
         ["unknown", `nobody-${i}@example.com`],
       ] as const) {
         const started = performance.now();
-        expect((await attempt(email)).status).toBe(401);
+        expect((await attempt(email)).status).toBe(400);
         times[kind].push(performance.now() - started);
       }
     }
@@ -299,7 +301,7 @@ describeEachDatabase("accounts and tokens", (ctx) => {
     expect(
       (await app.request("/v1/auth/token", json({ email: someone.email, password: TEST_PASSWORD })))
         .status,
-    ).toBe(401);
+    ).toBe(400);
     await login(app, someone.email, "a brand new passphrase");
   });
 
@@ -436,8 +438,13 @@ describeEachDatabase("accounts and tokens", (ctx) => {
       "/v1/auth/token",
       json({ email: victim.email, password: "not the password" }, { "X-Request-Id": "r" }),
     );
-    expect(relogin.status).toBe(401);
-    expect(await relogin.text()).toBe(await wrong.text());
+    // The password proven, the refusal says why; without it, nothing tells a disabled account.
+    expect(relogin.status).toBe(400);
+    expect(await relogin.json()).toMatchObject({
+      error: "invalid_grant",
+      error_description: "This account is disabled; ask an admin to enable it",
+    });
+    expect(await wrong.json()).toMatchObject({ error_description: "Incorrect email or password" });
 
     expect((await patch(victim.id, { disabled: false })).status).toBe(200);
     expect((await app.request("/v1/me", bearer(victim.token))).status).toBe(200);

@@ -321,11 +321,11 @@ describeEachDatabase(
           },
           { clientAddress: address },
         );
-      for (let i = 0; i < 3; i++) expect((await login("198.51.100.1")).status).toBe(401);
+      for (let i = 0; i < 3; i++) expect((await login("198.51.100.1")).status).toBe(400);
       const limited = await login("198.51.100.1");
       expect(limited.status).toBe(429);
       expect(limited.headers.get("retry-after")).toMatch(/^[12]$/);
-      expect((await login("198.51.100.2")).status).toBe(401);
+      expect((await login("198.51.100.2")).status).toBe(400);
     });
   },
   {},

@@ -3,7 +3,13 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
-import { adminRoutes, apiKeysRoutes, authRoutes, meRoutes } from "../features/accounts/index.ts";
+import {
+  adminRoutes,
+  apiKeysRoutes,
+  authRoutes,
+  meRoutes,
+  oauthTokenErrors,
+} from "../features/accounts/index.ts";
 import { imageAnalysisRoutes } from "../features/analysis/index.ts";
 import { imagesRoutes } from "../features/images/index.ts";
 import { jobsRoutes } from "../features/jobs/index.ts";
@@ -166,6 +172,8 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     securityHeaders(),
     limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
   );
+  // Outside the middleware below, so that its refusals of a token request get OAuth2's members.
+  app.use("/v1/auth/token", oauthTokenErrors());
   // Before every /v1 route: Hono runs handlers in the order they were added.
   // What each route declares (public, compute, streamed), read off its definition.
   const flags = routeFlags(app);

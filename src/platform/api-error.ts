@@ -5,6 +5,8 @@
  */
 export const PROBLEMS = {
   bad_request: { status: 400, title: "Bad request" },
+  /** OAuth2's name (RFC 6749 §5.2) for credentials the token endpoint refuses. */
+  invalid_grant: { status: 400, title: "Invalid grant" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
   not_found: { status: 404, title: "Not found" },

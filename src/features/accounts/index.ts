@@ -8,5 +8,6 @@ export { ownedBy, visibleTo } from "./ownership.ts";
 export { isAdmin, type Principal, type Role } from "./principal.ts";
 export { adminRoutes } from "./routes/admin/index.ts";
 export { authRoutes } from "./routes/auth/index.ts";
+export { oauthTokenErrors } from "./routes/auth/oauth-errors.ts";
 export { meRoutes } from "./routes/me/index.ts";
 export { type UserService, userEmail } from "./user-service.ts";

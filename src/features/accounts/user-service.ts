@@ -39,10 +39,7 @@ const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
 // One answer for an unknown email, a wrong password and a disabled account: which of them it was
 // is not revealed, neither by the body nor (see `login`) by the time it takes.
-const invalidCredentials = () =>
-  new ApiError("unauthorized", "Incorrect email or password", {
-    headers: { "WWW-Authenticate": 'Bearer realm="pictor"' },
-  });
+const invalidCredentials = () => new ApiError("invalid_grant", "Incorrect email or password");
 
 /**
  * The email address of user `id` (null when there is no such user), read inside `tx`: where a
@@ -130,14 +127,18 @@ export function createUserService(deps: {
     create,
 
     /**
-     * An access token for the account's email and password. Every failure is the same 401, after
-     * the same argon2 work.
+     * An access token for the account's email and password. A wrong password and an unknown
+     * email are the same invalid_grant, after the same argon2 work; a disabled account says so,
+     * but only to whoever proved its password.
      */
     async login(email: string, password: string): Promise<TokenResponse> {
       const [row] = await sql<{ id: string; password_hash: string; disabled_at: Date | null }[]>`
         SELECT id, password_hash, disabled_at FROM users WHERE email = ${normalizeEmail(email)}`;
       const ok = await hasher.verify(password, row?.password_hash ?? (await dummyHash));
-      if (!row || !ok || row.disabled_at) throw invalidCredentials();
+      if (!row || !ok) throw invalidCredentials();
+      if (row.disabled_at) {
+        throw new ApiError("invalid_grant", "This account is disabled; ask an admin to enable it");
+      }
       return tokens.issue(row.id);
     },
 

@@ -34,7 +34,8 @@ const route = createRoute({
     "JSON `{email, password}` (`username` is accepted for `email`), or the OAuth2 password form " +
     "(`application/x-www-form-urlencoded`: `grant_type=password&username=…&password=…`), which " +
     "is what the Authorize button of /docs sends. A wrong password and an unknown email get the " +
-    "same 401.",
+    "same 400; a disabled account says so after a correct password. Every error carries OAuth2's " +
+    "`error` and `error_description` (RFC 6749 §5.2) beside the problem+json members.",
   security: [],
   middleware: [limitByAddress((limits) => limits.requests, "login")] as const,
   request: {
@@ -49,7 +50,7 @@ const route = createRoute({
   responses: {
     200: { description: "The token", content: { "application/json": { schema: TokenSchema } } },
     ...problemResponses(
-      "unauthorized",
+      "invalid_grant",
       "validation_failed",
       "unsupported_media_type",
       "too_many_requests",
