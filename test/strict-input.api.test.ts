@@ -26,6 +26,13 @@ async function counts(app: App) {
   };
 }
 
+async function uploadPng(app: App): Promise<string> {
+  const form = new FormData();
+  form.append("file", new File([await pngsuite("basn2c08.png")], "a.png"));
+  const uploaded = await app.request("/v1/images", { method: "POST", body: form });
+  return ((await uploaded.json()) as { images: { id: string }[] }).images[0]?.id ?? "";
+}
+
 describeEachDatabase("strict input", (ctx) => {
   test("every operation refuses an unknown query parameter and every JSON body an unknown key, storing nothing", async () => {
     const { app } = ctx();
@@ -70,11 +77,7 @@ describeEachDatabase("strict input", (ctx) => {
 
   test("a misspelled key is named with the key it is close to, at any depth", async () => {
     const { app } = ctx();
-    const form = new FormData();
-    form.append("file", new File([await pngsuite("basn2c08.png")], "a.png"));
-    const uploaded = await app.request("/v1/images", { method: "POST", body: form });
-    const { images } = (await uploaded.json()) as { images: { id: string }[] };
-    const id = images[0]?.id;
+    const id = await uploadPng(app);
     const post = (body: unknown) =>
       app.request(`/v1/images/${id}/transform`, {
         method: "POST",
@@ -122,12 +125,9 @@ describeEachDatabase("strict input", (ctx) => {
 
   test("a transform with nothing to do is refused instead of stored as a copy", async () => {
     const { app } = ctx();
-    const form = new FormData();
-    form.append("file", new File([await pngsuite("basn2c08.png")], "a.png"));
-    const uploaded = await app.request("/v1/images", { method: "POST", body: form });
-    const { images } = (await uploaded.json()) as { images: { id: string }[] };
+    const id = await uploadPng(app);
     const transform = (body: unknown) =>
-      app.request(`/v1/images/${images[0]?.id}/transform`, {
+      app.request(`/v1/images/${id}/transform`, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(body),
