@@ -20,7 +20,6 @@ import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
-import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 import { memorySpool } from "../../src/platform/spool.ts";
 import { createServices, type ServicesWithBackground } from "../../src/wiring/create-services.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
@@ -308,8 +307,10 @@ export type TestEnv = TestContext & {
 /**
  * The app on the production wiring (`createServices`, `createApp`) over a fresh database of
  * `kind`, with a default user: what the server runs, in the test process. Both kinds exercise a
- * different adapter of each pair the server may pick: the embedded run the memory spool and
- * Bun's argon2id, the real server the file spool and the WebAssembly hasher.
+ * different spool: the embedded run the memory spool, the real server the file spool. Both hash
+ * passwords as the Bun server does, with Bun's native argon2id: the WebAssembly hasher, which
+ * only the edge entry uses, costs several times more CPU per check (every test user logs in),
+ * and is tested on its own (unit/password.test.ts) and end to end in edge.test.ts.
  */
 export async function openTestEnv(
   kind: DatabaseKind,
@@ -328,7 +329,7 @@ export async function openTestEnv(
     processor,
     db,
     spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
-    hasher: kind === "embedded" ? bunPasswordHasher() : wasmPasswordHasher(),
+    hasher: bunPasswordHasher(),
     limits: { ...TEST_LIMITS, ...options.limits },
     auth: { ...TEST_AUTH, ...options.auth },
     rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
