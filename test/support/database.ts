@@ -16,6 +16,10 @@ import type {
   RateLimitSettings,
 } from "../../src/config/config.ts";
 import type { Role } from "../../src/features/accounts/principal.ts";
+import {
+  createTokenService,
+  type TokenService,
+} from "../../src/features/accounts/token-service.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
@@ -224,16 +228,21 @@ export function withCredentials(app: App, token: string): App {
 
 let userCount = 0;
 
-/** Creates an account directly through the services (no signup limit) and logs it in. */
-export async function createTestUser(
+/**
+ * Creates an account directly through the services (no signup limit), with a token from `tokens`
+ * (the app's keys and clock) instead of a login: a login is one more argon2 run per test user,
+ * and the suites that test logging in do it through the API.
+ */
+async function createTestUser(
   services: Services,
+  tokens: TokenService,
   app: App,
   options: { role?: Role; email?: string } = {},
 ): Promise<TestUser> {
   const email =
     options.email ?? `user-${++userCount}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const user = await services.users.create(email, TEST_PASSWORD, options.role ?? "user");
-  const { access_token: token } = await services.users.login(email, TEST_PASSWORD);
+  const { access_token: token } = await tokens.issue(user.id);
   return {
     id: user.id,
     email: user.email,
@@ -320,6 +329,7 @@ export async function openTestEnv(
   const logs: string[] = [];
   const logger = createJsonLogger("debug", (line) => logs.push(line));
   const clock = createTestClock();
+  const auth = { ...TEST_AUTH, ...options.auth };
   const ownPool =
     options.poolSize === undefined
       ? undefined
@@ -331,7 +341,7 @@ export async function openTestEnv(
     spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
     hasher: bunPasswordHasher(),
     limits: { ...TEST_LIMITS, ...options.limits },
-    auth: { ...TEST_AUTH, ...options.auth },
+    auth,
     rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
     logger,
     clock,
@@ -346,6 +356,15 @@ export async function openTestEnv(
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const rawApp = createApp({ services });
+  // Signs as the app's own token service does (its keys, or the one kept in the database); silent,
+  // so the logs hold only what the app said.
+  const tokens = createTokenService({
+    sql: db.sql,
+    keys: auth.jwtKeys,
+    ttlSeconds: auth.tokenTtlSeconds,
+    logger: createJsonLogger("silent"),
+    clock,
+  });
   const close = () =>
     closeAll(
       () => services.background.stop(),
@@ -354,12 +373,12 @@ export async function openTestEnv(
     );
   try {
     if (options.start) await services.background.start();
-    const user = await createTestUser(services, rawApp);
+    const user = await createTestUser(services, tokens, rawApp);
     return {
       app: user.app,
       rawApp,
       user,
-      createUser: (opts) => createTestUser(services, rawApp, opts),
+      createUser: (opts) => createTestUser(services, tokens, rawApp, opts),
       services,
       db,
       logs,
