@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import { POSTGRES_URL, postgresAvailable, seedServerDataDir } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -26,10 +26,11 @@ async function loadTest(env: Record<string, string>) {
     ...env,
     ...SERVER_ADMIN,
     IMAGE_WORKERS: "2",
-    // One user may use both workers, and only a few of their renders wait: the rest answer 429
-    // at once, which keeps this test short (each render decodes all 16 MB of the original).
+    // One user may use both workers, and one more of their renders waits its turn: the rest
+    // answer 429 at once, which keeps this test short (each render reads and decodes all 16 MB
+    // of the original).
     IMAGE_WORKERS_PER_USER: "2",
-    IMAGE_QUEUE_PER_USER: "4",
+    IMAGE_QUEUE_PER_USER: "1",
     SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
   });
   try {
@@ -120,6 +121,8 @@ describe("50 parallel renders of a 17.9 MP JPEG", () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("on the embedded database: every request answers, /readyz stays quick, memory bounded, SIGTERM stops it", async () => {
+    // Started as a restart: the first start (initdb) is tested in server.process.test.ts.
+    await seedServerDataDir(dataDir);
     await loadTest({ DATA_DIR: dataDir });
   }, 120_000);
 

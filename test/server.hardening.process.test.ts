@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { connect } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { seedServerDataDir } from "./support/database.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
 type RawResponse = {
@@ -108,6 +109,8 @@ describe("the Bun server against a hostile client, and after a kill -9", () => {
     dead.socket = `pictor-pglite-${pid}-0a1b2c3d-0e1f2a3b.sock`;
     for (const name of [dead.spool, live.spool]) writeFileSync(join(spoolDir, name), "partial");
     for (const name of [dead.socket, live.socket]) writeFileSync(join(tempDir, name), "");
+    // Started as a restart: the first start (initdb) is tested in server.process.test.ts.
+    await seedServerDataDir(dataDir);
     server = await spawnServer({
       ...SERVER_ADMIN,
       DATA_DIR: dataDir,

@@ -9,6 +9,7 @@ import { PipelineSpecSchema } from "../src/core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../src/platform/api-error.ts";
 import { processPipeline } from "../src/platform/image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
+import { seedServerDataDir } from "./support/database.ts";
 import { noise, pngsuite } from "./support/fixtures.ts";
 import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -81,6 +82,8 @@ describe("the HTTP event loop while a 50 MP image is processed", () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   test("/healthz keeps answering while the render runs, never held for a sizeable part of it", async () => {
+    // Started as a restart: the first start (initdb) is tested in server.process.test.ts.
+    await seedServerDataDir(dataDir);
     const server = await spawnServer({ DATA_DIR: dataDir, IMAGE_WORKERS: "1", ...SERVER_ADMIN });
     try {
       const headers = await serverAuth(server.url);

@@ -16,11 +16,14 @@ import type {
   RateLimitSettings,
 } from "../../src/config/config.ts";
 import type { Role } from "../../src/features/accounts/principal.ts";
+import {
+  createTokenService,
+  type TokenService,
+} from "../../src/features/accounts/token-service.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
-import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 import { memorySpool } from "../../src/platform/spool.ts";
 import { createServices, type ServicesWithBackground } from "../../src/wiring/create-services.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
@@ -70,6 +73,18 @@ const migratedTemplate = await (async () => {
     await db.close();
   }
 })();
+
+/**
+ * Makes `dataDir` a server's DATA_DIR whose embedded database is a copy of the migrated template,
+ * as a server that ran before leaves it: a server spawned on it skips initdb (about 4 s of CPU),
+ * for the process tests where the first start is not what they test.
+ */
+export async function seedServerDataDir(dataDir: string): Promise<void> {
+  const db = await openEmbeddedDatabase(join(dataDir, "pglite"), {
+    loadDataDir: migratedTemplate.slice(0),
+  });
+  await db.close();
+}
 
 /**
  * A fresh, migrated database: an in-memory PGlite, or a schema of its own on the real server
@@ -213,16 +228,21 @@ export function withCredentials(app: App, token: string): App {
 
 let userCount = 0;
 
-/** Creates an account directly through the services (no signup limit) and logs it in. */
-export async function createTestUser(
+/**
+ * Creates an account directly through the services (no signup limit), with a token from `tokens`
+ * (the app's keys and clock) instead of a login: a login is one more argon2 run per test user,
+ * and the suites that test logging in do it through the API.
+ */
+async function createTestUser(
   services: Services,
+  tokens: TokenService,
   app: App,
   options: { role?: Role; email?: string } = {},
 ): Promise<TestUser> {
   const email =
     options.email ?? `user-${++userCount}-${crypto.randomUUID().slice(0, 8)}@example.com`;
   const user = await services.users.create(email, TEST_PASSWORD, options.role ?? "user");
-  const { access_token: token } = await services.users.login(email, TEST_PASSWORD);
+  const { access_token: token } = await tokens.issue(user.id);
   return {
     id: user.id,
     email: user.email,
@@ -296,8 +316,10 @@ export type TestEnv = TestContext & {
 /**
  * The app on the production wiring (`createServices`, `createApp`) over a fresh database of
  * `kind`, with a default user: what the server runs, in the test process. Both kinds exercise a
- * different adapter of each pair the server may pick: the embedded run the memory spool and
- * Bun's argon2id, the real server the file spool and the WebAssembly hasher.
+ * different spool: the embedded run the memory spool, the real server the file spool. Both hash
+ * passwords as the Bun server does, with Bun's native argon2id: the WebAssembly hasher, which
+ * only the edge entry uses, costs several times more CPU per check (every test user logs in),
+ * and is tested on its own (unit/password.test.ts) and end to end in edge.test.ts.
  */
 export async function openTestEnv(
   kind: DatabaseKind,
@@ -307,6 +329,7 @@ export async function openTestEnv(
   const logs: string[] = [];
   const logger = createJsonLogger("debug", (line) => logs.push(line));
   const clock = createTestClock();
+  const auth = { ...TEST_AUTH, ...options.auth };
   const ownPool =
     options.poolSize === undefined
       ? undefined
@@ -316,9 +339,9 @@ export async function openTestEnv(
     processor,
     db,
     spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
-    hasher: kind === "embedded" ? bunPasswordHasher() : wasmPasswordHasher(),
+    hasher: bunPasswordHasher(),
     limits: { ...TEST_LIMITS, ...options.limits },
-    auth: { ...TEST_AUTH, ...options.auth },
+    auth,
     rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
     logger,
     clock,
@@ -333,6 +356,15 @@ export async function openTestEnv(
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const rawApp = createApp({ services });
+  // Signs as the app's own token service does (its keys, or the one kept in the database); silent,
+  // so the logs hold only what the app said.
+  const tokens = createTokenService({
+    sql: db.sql,
+    keys: auth.jwtKeys,
+    ttlSeconds: auth.tokenTtlSeconds,
+    logger: createJsonLogger("silent"),
+    clock,
+  });
   const close = () =>
     closeAll(
       () => services.background.stop(),
@@ -341,12 +373,12 @@ export async function openTestEnv(
     );
   try {
     if (options.start) await services.background.start();
-    const user = await createTestUser(services, rawApp);
+    const user = await createTestUser(services, tokens, rawApp);
     return {
       app: user.app,
       rawApp,
       user,
-      createUser: (opts) => createTestUser(services, rawApp, opts),
+      createUser: (opts) => createTestUser(services, tokens, rawApp, opts),
       services,
       db,
       logs,

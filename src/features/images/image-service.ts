@@ -386,8 +386,12 @@ export function createImageService(deps: {
       await sql.begin(async (tx) => {
         // Locks in the order writers take them (image, blobs, then the owner's usage, which the
         // delete's triggers update), so a concurrent upload of the same bytes cannot deadlock.
+        // NO KEY UPDATE, not UPDATE: another delete's release of the shared blob checks the
+        // images still referring to it with a key-share lock, which FOR UPDATE would make wait
+        // for this transaction while this one waits for that one's blob lock (a deadlock, 500).
         const [row] = await tx<{ sha256: string }[]>`
-          SELECT sha256 FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)} FOR UPDATE`;
+          SELECT sha256 FROM images WHERE id = ${id} AND ${visibleTo(sql, principal)}
+          FOR NO KEY UPDATE`;
         if (!row) throw new ApiError("not_found", `No image with id ${id}`);
         // Read before the delete, whose cascade takes the cache rows (not their blobs).
         const held = [row.sha256, ...((await deps.heldWith?.(tx, id)) ?? [])];
