@@ -2,6 +2,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seedServerDataDir } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -9,6 +10,8 @@ const dataDir = mkdtempSync(join(tmpdir(), "pictor-newcomer-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test("what a newcomer meets over real HTTP: the docs URL in the log, / and /docs/, an icon, a named file with its length, a 404 for a typo", async () => {
+  // A copy of the migrated database: the first start is server.process.test.ts's subject.
+  await seedServerDataDir(dataDir);
   const server = await spawnServer({ DATA_DIR: dataDir, ...SERVER_ADMIN });
   try {
     const listening = server.output.map((l) => JSON.parse(l)).find((l) => l.msg === "listening");
