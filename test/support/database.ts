@@ -59,20 +59,51 @@ export const postgresAvailable = unreachable === null;
 export type DatabaseKind = "embedded" | "postgres";
 
 /**
- * The data directory of a migrated embedded database, made once per test process as the suites
- * load (the first PGlite of a process compiles its WebAssembly, which takes longer than a test
- * hook may on a busy machine): every embedded test database starts as a copy of it, which skips
- * initdb and the migrations (a copy opens in a fraction of a second, a fresh PGlite in seconds).
+ * A migrated embedded database, made once per test process as the suites load (the first PGlite
+ * of a process compiles its WebAssembly, which takes longer than a test hook may on a busy
+ * machine), kept open, and its data directory: suites borrow the database one at a time (see
+ * openTestDatabase), spawned servers and overlapping suites start from a copy of the data.
  */
-const migratedTemplate = await (async () => {
+const template = await (async () => {
   const db = await openEmbeddedDatabase("memory://");
-  try {
-    await migrate(db.sql);
-    return await db.dumpDataDir();
-  } finally {
-    await db.close();
-  }
+  await migrate(db.sql);
+  return { db, data: await db.dumpDataDir() };
 })();
+const migratedTemplate = template.data;
+let templateBorrowed = false;
+
+/**
+ * The process's migrated embedded database, lent to one suite: on close, the suite's
+ * subscriptions end and every table is emptied (the migrations' record stays), which costs a
+ * few milliseconds where opening a copy costs about 0.8 s of CPU.
+ */
+function borrowTemplate(): Database {
+  templateBorrowed = true;
+  const { db } = template;
+  const subscriptions: { unlisten(): Promise<void> }[] = [];
+  let closing: Promise<void> | undefined;
+  return {
+    ...db,
+    async listen(channel, onPayload) {
+      const subscription = await db.listen(channel, onPayload);
+      subscriptions.push(subscription);
+      return subscription;
+    },
+    close() {
+      closing ??= (async () => {
+        for (const subscription of subscriptions.splice(0)) await subscription.unlisten();
+        const tables = await db.sql<{ name: string }[]>`
+          SELECT tablename AS name FROM pg_tables
+          WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`;
+        await db.sql.unsafe(
+          `TRUNCATE ${tables.map((t) => `"${t.name}"`).join(", ")} RESTART IDENTITY CASCADE`,
+        );
+        templateBorrowed = false;
+      })();
+      return closing;
+    },
+  };
+}
 
 /**
  * Makes `dataDir` a server's DATA_DIR whose embedded database is a copy of the migrated template,
@@ -87,13 +118,14 @@ export async function seedServerDataDir(dataDir: string): Promise<void> {
 }
 
 /**
- * A fresh, migrated database: an in-memory PGlite, or a schema of its own on the real server
- * (dropped by `close`), so test files never see each other's rows.
+ * A migrated database with no rows: the process's embedded one (emptied when the previous suite
+ * closed it) or a copy of it, or a schema of its own on the real server (dropped by `close`), so
+ * test files never see each other's rows.
  */
 export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
-  // A copy of the migrated template is already migrated.
   if (kind === "embedded") {
-    // A copy each time: the thread takes the buffer it is handed.
+    if (!templateBorrowed) return borrowTemplate();
+    // Suites that overlap get a copy of the migrated template (the thread takes the buffer).
     return openEmbeddedDatabase("memory://", { loadDataDir: migratedTemplate.slice(0) });
   }
   const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
