@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import {
-  keepContentLength,
+  contentLengthKeeper,
   MAX_BUFFERED_BODY_BYTES,
 } from "../../src/adapters/bun/content-length.ts";
 
@@ -22,6 +22,7 @@ function slowStream(length: number): ReadableStream<Uint8Array> {
 }
 
 test("Bun.serve sends the declared Content-Length of a streamed body up to the bound, and streams a larger one chunked", async () => {
+  const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -44,4 +45,21 @@ test("Bun.serve sends the declared Content-Length of a streamed body up to the b
   } finally {
     await server.stop(true);
   }
+});
+
+test("bodies read at once stay within the total: past it a response is passed on streamed", async () => {
+  const keep = contentLengthKeeper({ perBody: 4 * 1024 * 1024, total: 5 * 1024 * 1024 });
+  const response = (length: number) =>
+    new Response(slowStream(length), { headers: { "Content-Length": String(length) } });
+  const [first, second] = [response(3 * 1024 * 1024), response(3 * 1024 * 1024)];
+  const [kept, passed] = await Promise.all([keep(first), keep(second)]);
+  // The first is read into memory (a new response); the second would pass the total, so it is
+  // passed on as it came, still a stream.
+  expect(kept).not.toBe(first);
+  expect(passed).toBe(second);
+  expect((await kept.arrayBuffer()).byteLength).toBe(3 * 1024 * 1024);
+  expect((await passed.arrayBuffer()).byteLength).toBe(3 * 1024 * 1024);
+  // Once read, the budget is free again.
+  const third = response(3 * 1024 * 1024);
+  expect(await keep(third)).not.toBe(third);
 });

@@ -9,16 +9,38 @@
 export const MAX_BUFFERED_BODY_BYTES = 32 * 1024 * 1024;
 
 /**
- * `response`, with a streamed body of declared length up to MAX_BUFFERED_BODY_BYTES read in
- * full so that Bun keeps its Content-Length; any other response as it is.
+ * What the bodies being read into memory may add up to at once: past it a response stays
+ * streamed (chunked), so many parallel downloads of large originals do not each hold a copy.
+ */
+export const MAX_BUFFERED_TOTAL_BYTES = 4 * MAX_BUFFERED_BODY_BYTES;
+
+/**
+ * A function giving `response` with a streamed body of declared length up to `perBody` read in
+ * full, so that Bun keeps its Content-Length, while the bodies it holds at once stay within
+ * `total`; any other response as it is. One per server.
  *
  * @example
+ * const keepContentLength = contentLengthKeeper();
  * fetch: async (request) => keepContentLength(await app.fetch(request)),
  */
-export async function keepContentLength(response: Response): Promise<Response> {
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (!(response.body instanceof ReadableStream) || !(declared <= MAX_BUFFERED_BODY_BYTES)) {
-    return response;
-  }
-  return new Response(await response.arrayBuffer(), response);
+export function contentLengthKeeper(
+  limits = { perBody: MAX_BUFFERED_BODY_BYTES, total: MAX_BUFFERED_TOTAL_BYTES },
+) {
+  let buffered = 0;
+  return async function keepContentLength(response: Response): Promise<Response> {
+    const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+    if (
+      !(response.body instanceof ReadableStream) ||
+      !(declared <= limits.perBody) ||
+      buffered + declared > limits.total
+    ) {
+      return response;
+    }
+    buffered += declared;
+    try {
+      return new Response(await response.arrayBuffer(), response);
+    } finally {
+      buffered -= declared;
+    }
+  };
 }

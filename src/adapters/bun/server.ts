@@ -9,7 +9,7 @@ import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
 import { bunPasswordHasher } from "./bun-password-hasher.ts";
-import { keepContentLength } from "./content-length.ts";
+import { contentLengthKeeper } from "./content-length.ts";
 import { createFileSpool } from "./file-spool.ts";
 import { runProcess } from "./main.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
@@ -63,6 +63,7 @@ export async function startServer(config: Config) {
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
   const app = createApp({ services, readDocsAsset });
+  const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
