@@ -59,6 +59,12 @@ async function raceDelete(
            + (SELECT count(*) FROM segmentations WHERE image_id = ${id})
            + (SELECT count(*) FROM analysis_cache WHERE image_id = ${id}) AS rows`;
     expect(Number(left?.rows)).toBe(0);
+    // A rendering stored while the delete ran is released with the image, never orphaned.
+    const [orphans] = await c.db.sql<{ blobs: number }[]>`
+      SELECT count(*)::int AS blobs FROM blobs b
+      WHERE NOT EXISTS (SELECT 1 FROM images i WHERE i.sha256 = b.sha256)
+        AND NOT EXISTS (SELECT 1 FROM render_cache r WHERE r.sha256 = b.sha256)`;
+    expect(orphans?.blobs).toBe(0);
   }
 }
 

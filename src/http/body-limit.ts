@@ -68,7 +68,8 @@ export function limitParsedBodies(options: {
     const max = options.maxStreamedBytes(c);
     const declared = c.req.header("content-length");
     if (declared !== undefined && !c.req.header("transfer-encoding")) {
-      if (Number(declared) > max) throw streamedTooLarge(max);
+      const length = Number(declared);
+      if (!Number.isSafeInteger(length) || length < 0 || length > max) throw streamedTooLarge(max);
       return next();
     }
     c.req.raw = new Request(c.req.raw, {

@@ -86,7 +86,9 @@ function borrowTemplate(): Database {
     ...db,
     async listen(channel, onPayload) {
       const subscription = await db.listen(channel, onPayload);
-      subscriptions.push(subscription);
+      // One that completes after close would hear the next suite's notifications: ended at once.
+      if (closing) await subscription.unlisten();
+      else subscriptions.push(subscription);
       return subscription;
     },
     close() {
@@ -98,6 +100,7 @@ function borrowTemplate(): Database {
         await db.sql.unsafe(
           `TRUNCATE ${tables.map((t) => `"${t.name}"`).join(", ")} RESTART IDENTITY CASCADE`,
         );
+        // Lent again only once emptied: after a failed truncate, later suites get copies.
         templateBorrowed = false;
       })();
       return closing;

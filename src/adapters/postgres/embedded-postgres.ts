@@ -27,6 +27,12 @@ const databaseThread = (() => {
     number,
     { resolve: (r: PgliteThreadReply) => void; reject: (e: Error) => void }
   >();
+  // The thread keeps the process alive only while a database is open or a question waits: a
+  // failed first open must not hold up the exit of a server that could not start.
+  const keepAlive = () => {
+    if (opened > 0 || waiting.size > 0) thread?.ref();
+    else thread?.unref();
+  };
   const start = () => {
     const worker = new Worker(threadUrl) as Thread;
     worker.onmessage = (event: MessageEvent<PgliteThreadReply>) => {
@@ -35,13 +41,16 @@ const databaseThread = (() => {
       waiting.delete(reply.seq);
       if ("failed" in reply) waiter?.reject(new Error(reply.failed));
       else waiter?.resolve(reply);
+      keepAlive();
     };
     worker.onerror = (event) => {
       // A dead thread takes every database with it: whoever waits hears so, the next open
       // starts a new thread.
       for (const waiter of waiting.values()) waiter.reject(new Error(event.message));
       waiting.clear();
+      worker.terminate();
       thread = null;
+      opened = 0;
     };
     return worker;
   };
@@ -59,6 +68,7 @@ const databaseThread = (() => {
     const seq = nextSeq++;
     return new Promise((resolve, reject) => {
       waiting.set(seq, { resolve: resolve as (r: PgliteThreadReply) => void, reject });
+      keepAlive();
       worker.postMessage({ ...question, seq }, transfer);
     });
   };
@@ -66,12 +76,17 @@ const databaseThread = (() => {
     async open(dataDir: string, path: string, loadDataDir?: ArrayBuffer) {
       const db = nextDb++;
       await ask({ db, open: { dataDir, path, loadDataDir } }, loadDataDir ? [loadDataDir] : []);
-      if (opened++ === 0) thread?.ref();
+      opened++;
+      keepAlive();
       return {
         dump: async () => (await ask<"dumped">({ db, dump: true })).dumped,
         close: async () => {
-          await ask({ db, close: true });
-          if (--opened === 0) thread?.unref();
+          try {
+            await ask({ db, close: true });
+          } finally {
+            opened = Math.max(0, opened - 1);
+            keepAlive();
+          }
         },
       };
     },

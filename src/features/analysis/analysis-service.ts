@@ -50,10 +50,10 @@ export function createAnalysisService(deps: {
     const result = await share(`${image.id}:${kind}:${key}`, async () => {
       const computed = await compute();
       await sql.begin(async (tx) => {
-        // Cached only while the image (and the segmentation) exist: locked like a foreign key
-        // check locks them, and a delete in between leaves nothing behind.
+        // Cached only while the image (and the segmentation) exist: locked against their deletes
+        // (which lock the image FOR NO KEY UPDATE), so a delete in between leaves nothing behind.
         const [alive] = await tx`
-          SELECT 1 FROM images WHERE id = ${image.id} FOR KEY SHARE`;
+          SELECT 1 FROM images WHERE id = ${image.id} FOR SHARE`;
         if (!alive) return;
         if (segmentationId) {
           const [segmented] = await tx`

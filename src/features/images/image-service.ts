@@ -202,14 +202,15 @@ export function createImageService(deps: {
   }
 
   /**
-   * Holds image `id` until commit against a delete (a key-share lock, as a foreign key check
-   * takes), so that a row referring to it can be written; 404 when it is gone. Its owner owns
+   * Holds image `id` until commit against a delete (a share lock, which the delete's NO KEY
+   * UPDATE waits for, while foreign key checks do not), so that a row referring to it can be
+   * written; 404 when it is gone. Its owner owns
    * what is made from it. Taken before blobs and usage: every writer locks image, then blob, then
    * usage, so none waits in a cycle.
    */
   async function hold(tx: Transaction, id: string): Promise<Pick<ImageRecord, "id" | "owner_id">> {
     const [row] = await tx<Pick<ImageRecord, "id" | "owner_id">[]>`
-      SELECT id, owner_id FROM images WHERE id = ${id} FOR KEY SHARE`;
+      SELECT id, owner_id FROM images WHERE id = ${id} FOR SHARE`;
     if (!row) throw new ApiError("not_found", `No image with id ${id}`);
     return row;
   }

@@ -63,9 +63,10 @@ export function createRenderCache(deps: { sql: Sql; blobs: BlobStore; quota: Quo
       sha256: string,
     ): Promise<void> {
       await sql.begin(async (tx) => {
-        // The source may have been deleted meanwhile: then there is nothing to cache against, and
-        // the key-share lock keeps it from going before this transaction commits.
-        const [alive] = await tx`SELECT 1 FROM images WHERE id = ${image.id} FOR KEY SHARE`;
+        // The source may have been deleted meanwhile: then there is nothing to cache against. The
+        // share lock keeps it from going before this transaction commits (a delete locks it FOR
+        // NO KEY UPDATE first, so it either sees this rendering's blob or finds nothing to hold).
+        const [alive] = await tx`SELECT 1 FROM images WHERE id = ${image.id} FOR SHARE`;
         if (!alive) return;
         await blobs.put(tx, sha256, rendering.bytes);
         const size = rendering.bytes.length;
