@@ -109,6 +109,7 @@ export function createTransformService(deps: {
           { errors: [{ path: "json.operations", message: "Expected at least one operation" }] },
         );
       }
+      // The owner's bytes quota, asked through the cache as for a render: no room, no work.
       await cache.ensureRoom(source.owner_id);
       const output = await run(principal, source, resolved);
       return images.storeDerived(
