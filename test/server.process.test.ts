@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -57,7 +57,7 @@ describe("the Bun server process", () => {
     });
   });
 
-  test("starts on the embedded database, serves /docs with local assets, keeps uploads and tokens across restarts", async () => {
+  test("starts on the embedded database, serves /docs with local assets, keeps uploads and tokens across restarts; owns its data directory while it runs", async () => {
     const env = { DATA_DIR: dataDir };
     // The first admin, from the CLI, on the database the server is about to open.
     const created = Bun.spawnSync(
@@ -70,6 +70,15 @@ describe("the Bun server process", () => {
       user: { email: "root@example.com", role: "admin" },
     });
     let server: RunningServer = await spawnServer(env);
+    // While it runs, the data directory is its own: a second server and the CLI are refused.
+    const inUse = `the embedded database under ${dataDir}/pglite is in use by PID ${server.proc.pid}; stop it first, or set DATABASE_URL`;
+    expect(readFileSync(join(dataDir, "pglite.lock"), "utf8")).toBe(String(server.proc.pid));
+    await expect(spawnServer(env)).rejects.toThrow(inUse);
+    const refused = Bun.spawnSync(
+      [process.execPath, cli, "create-admin", "--email", "other@example.com"],
+      { env: { PATH: process.env.PATH ?? "", ...env, ADMIN_PASSWORD: "a long admin passphrase" } },
+    );
+    expect([refused.exitCode, refused.stderr.toString().trim()]).toEqual([1, inUse]);
     const docs = await fetch(`${server.url}/docs`);
     expect(docs.status).toBe(200);
     const html = await docs.text();
@@ -107,6 +116,13 @@ describe("the Bun server process", () => {
     // Without JWT_KEYS the signing key lives in the database: the token outlives the process.
     const file = await fetch(`${server.url}/v1/images/${id}/file`, { headers: auth });
     expect(new Uint8Array(await file.arrayBuffer())).toEqual(jpeg);
+    server.proc.kill("SIGTERM");
+    expect(await server.proc.exited).toBe(0);
+    // A lock left by a process that died (kill -9 runs no cleanup) is taken over.
+    const dead = Bun.spawnSync(["true"]).pid;
+    writeFileSync(join(dataDir, "pglite.lock"), String(dead));
+    server = await spawnServer(env);
+    expect(readFileSync(join(dataDir, "pglite.lock"), "utf8")).toBe(String(server.proc.pid));
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
   });

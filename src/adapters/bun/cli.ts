@@ -55,9 +55,16 @@ export async function runCli(
     return 1;
   }
   const logger = createJsonLogger("warn", err);
-  const db: Database = config.databaseUrl
-    ? connectPostgres(config.databaseUrl, { max: 1 })
-    : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
+  let db: Database;
+  try {
+    db = config.databaseUrl
+      ? connectPostgres(config.databaseUrl, { max: 1 })
+      : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
+  } catch (e) {
+    // Most often the embedded database is in use by a running server: the message says so.
+    err(e instanceof Error ? e.message : String(e));
+    return 1;
+  }
   try {
     await migrate(db.sql, logger);
     const tokens = createTokenService({

@@ -17,7 +17,7 @@ export function tempFileName(prefix: string, suffix = "", randomChars = 32): str
   return `${prefix}${process.pid}-${INSTANCE}-${random}${suffix}`;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

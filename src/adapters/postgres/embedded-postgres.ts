@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { removeLeftovers, tempFileName } from "../node/leftovers.ts";
+import { takePidLock } from "../node/pid-lock.ts";
 import type { Database, Listen } from "./database.ts";
 import type { PgliteThreadReply, PgliteThreadRequest } from "./pglite-thread.ts";
 
@@ -109,7 +110,36 @@ export async function openEmbeddedDatabase(
   dataDir: string,
   copyOf: { loadDataDir?: ArrayBuffer } = {},
 ): Promise<EmbeddedDatabase> {
-  if (!dataDir.startsWith("memory://")) mkdirSync(dataDir, { recursive: true });
+  const lock = dataDir.startsWith("memory://") ? null : lockDataDir(dataDir);
+  const release = () => lock?.release();
+  try {
+    return await serve(dataDir, copyOf, release);
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/**
+ * One process owns an embedded data directory: PGlite has no locking of its own, so a second
+ * server (or the CLI) on the same directory would write beside the first and lose its writes.
+ */
+function lockDataDir(dataDir: string): { release(): void } {
+  mkdirSync(dataDir, { recursive: true });
+  const lock = takePidLock(`${dataDir.replace(/\/+$/, "")}.lock`);
+  if ("heldBy" in lock) {
+    throw new Error(
+      `the embedded database under ${dataDir} is in use by PID ${lock.heldBy}; stop it first, or set DATABASE_URL`,
+    );
+  }
+  return lock;
+}
+
+async function serve(
+  dataDir: string,
+  copyOf: { loadDataDir?: ArrayBuffer },
+  onClosed: () => void,
+): Promise<EmbeddedDatabase> {
   // A socket under /tmp: socket paths are limited to ~100 bytes, and only this process knows it.
   // Those of killed processes stay (a kill -9 runs no cleanup): remove them first.
   removeLeftovers(tmpdir(), SOCKET_PREFIX, ".sock");
@@ -162,9 +192,13 @@ export async function openEmbeddedDatabase(
     listen,
     dumpDataDir: embedded.dump,
     async close() {
-      await sql.end({ timeout: 5 });
-      await embedded.close();
-      rmSync(path, { force: true });
+      try {
+        await sql.end({ timeout: 5 });
+        await embedded.close();
+        rmSync(path, { force: true });
+      } finally {
+        onClosed();
+      }
     },
   };
 }
