@@ -123,6 +123,7 @@ describe("the Bun server process", () => {
     writeFileSync(join(dataDir, "pglite.lock"), String(dead));
     server = await spawnServer(env);
     expect(readFileSync(join(dataDir, "pglite.lock"), "utf8")).toBe(String(server.proc.pid));
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
   });
