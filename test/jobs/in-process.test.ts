@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
 import { JobImageIdsSchema } from "../../src/features/jobs/image-ids.ts";
 import { createInProcessTransport } from "../../src/features/jobs/in-process-transport.ts";
 import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
@@ -232,6 +233,33 @@ runPg("in-process jobs: restarts, leases, cancel, poison [postgres]", () => {
       expect(bad?.error).toBe(
         "The PNG image data is corrupt or uses a feature that cannot be decoded",
       );
+    } finally {
+      await transport.stop();
+    }
+  });
+
+  test("a parameter the image cannot satisfy fails its item at once, without retries", async () => {
+    // A 100×100 crop fits the 128² images, not the 64² ones: those items can never succeed.
+    const fits = await env.upload([seededPng(4000, 128), seededPng(4001, 128)]);
+    const small = await env.uploadSeeded(8, 4100);
+    const task = TaskSpecSchema.parse({
+      transform: { operations: [{ op: "crop", left: 10, top: 10, width: 100, height: 100 }] },
+    });
+    const job = await store.create(
+      { owner_id: env.ownerId, task, image_ids: [...fits, ...small] },
+      { outbox: false },
+    );
+    const { runner, transport } = inProcess(env, store, 3);
+    await transport.start(runner);
+    try {
+      const done = await waitForJob(store, job.id, 20_000);
+      expect(done.status).toBe("partially_failed");
+      expect(done.progress).toEqual({ total: 10, done: 2, failed: 8, canceled: 0, percent: 100 });
+      const items = await store.items(job.id, { limit: 10 });
+      expect(items.map((i) => i.attempts)).toEqual(Array(10).fill(1));
+      expect(
+        items.filter((i) => i.status === "failed").every((i) => /crop/i.test(i.error ?? "")),
+      ).toBe(true);
     } finally {
       await transport.stop();
     }

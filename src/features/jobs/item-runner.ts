@@ -1,4 +1,4 @@
-import { ApiError } from "../../platform/api-error.ts";
+import { ApiError, type ProblemCode } from "../../platform/api-error.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { JobStore } from "./job-store.ts";
 import { type RetryPolicy, retryDelay } from "./retry-policy.ts";
@@ -12,8 +12,21 @@ function describeError(err: unknown): string {
 }
 
 /**
- * Executes started items and records what happened; both transports drive it. An item runs at
- * most `maxAttempts` times, counting executions its worker never finished (a crash), so an image
+ * Refusals the same item would get on every attempt: a parameter the image cannot satisfy (a
+ * crop outside it), its source gone, its owner's quota full. Retrying them only delays the
+ * answer. Anything else (a worker that died or timed out, a full queue, the database or the
+ * broker away, a codec failure that a crashed worker also reports) is tried again.
+ */
+const PERMANENT: ReadonlySet<ProblemCode> = new Set([
+  "validation_failed",
+  "not_found",
+  "payload_too_large",
+  "forbidden",
+]);
+
+/**
+ * Executes started items and records what happened; both transports drive it. An item that
+ * fails permanently fails at once; otherwise it runs at most `maxAttempts` times, counting executions its worker never finished (a crash), so an image
  * that kills its worker cannot make the job loop forever.
  */
 export function createItemRunner(deps: {
@@ -26,7 +39,8 @@ export function createItemRunner(deps: {
 
   async function failAttempt(item: ClaimedItem, err: unknown): Promise<ItemOutcome> {
     const error = describeError(err);
-    const again = item.attempt < retry.maxAttempts;
+    const permanent = err instanceof ApiError && PERMANENT.has(err.code);
+    const again = !permanent && item.attempt < retry.maxAttempts;
     const delayMs = again ? retryDelay(item.attempt, retry.baseMs) : 0;
     const recorded = await store.fail(item, error, again ? delayMs : null);
     logger.warn("job item attempt failed", {
