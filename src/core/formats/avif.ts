@@ -10,21 +10,31 @@ import { ascii, u16be, u32be } from "../lib/bytes.ts";
 
 type Box = { type: string; start: number; body: number; end: number };
 
+/**
+ * The header of the ISO box at `at`, whose container ends at `end`: its type, its size (a 64-bit
+ * size when the 32-bit one is 1; to the container's end when it is 0) and where its body starts.
+ * Nothing is checked: the size may run past `end`, or be smaller than the header.
+ */
+export function isoBoxHeader(
+  b: Uint8Array,
+  at: number,
+  end: number,
+): { type: string; size: number; body: number } {
+  const type = ascii(b, at + 4, 4);
+  const size = u32be(b, at);
+  if (size === 1)
+    return { type, size: u32be(b, at + 8) * 2 ** 32 + u32be(b, at + 12), body: at + 16 };
+  return { type, size: size === 0 ? end - at : size, body: at + 8 };
+}
+
 /** The boxes between `start` and `end`; null when one runs past `end` (cut off or lying). */
 function boxesIn(b: Uint8Array, start: number, end: number): Box[] | null {
   const boxes: Box[] = [];
   let at = start;
   while (at + 8 <= end) {
-    let size = u32be(b, at);
-    let body = at + 8;
-    if (size === 1) {
-      size = u32be(b, at + 8) * 2 ** 32 + u32be(b, at + 12);
-      body = at + 16;
-    } else if (size === 0) {
-      size = end - at;
-    }
+    const { type, size, body } = isoBoxHeader(b, at, end);
     if (size < body - at || at + size > end) return null;
-    boxes.push({ type: ascii(b, at + 4, 4), start: at, body, end: at + size });
+    boxes.push({ type, start: at, body, end: at + size });
     at += size;
   }
   return at === end ? boxes : null;

@@ -1,6 +1,6 @@
 import { ascii, matches, PNG_SIGNATURE, u16be, u16le, u24le, u32be, u32le } from "../lib/bytes.ts";
 import { crc32 } from "../lib/crc32.ts";
-import { readAvifMeta } from "./avif.ts";
+import { isoBoxHeader, readAvifMeta } from "./avif.ts";
 
 export const IMAGE_FORMATS = ["jpeg", "png", "webp", "avif"] as const;
 export type ImageFormat = (typeof IMAGE_FORMATS)[number];
@@ -202,10 +202,7 @@ function checkIsoBoxes(b: Uint8Array): string | null {
   let sawData = false;
   while (at < b.length) {
     if (at + 8 > b.length) return `AVIF box header at byte ${at} is cut off`;
-    let size = u32be(b, at);
-    const type = ascii(b, at + 4, 4);
-    if (size === 1) size = u32be(b, at + 8) * 2 ** 32 + u32be(b, at + 12);
-    if (size === 0) size = b.length - at;
+    const { type, size } = isoBoxHeader(b, at, b.length);
     if (size < 8 || at + size > b.length)
       return `AVIF box ${JSON.stringify(type)} at byte ${at} runs past the end`;
     if (type === "mdat") sawData = true;
