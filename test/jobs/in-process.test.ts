@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
+import { type TaskSpec, TaskSpecSchema } from "../../src/core/pipeline/task-spec.ts";
 import { JobImageIdsSchema } from "../../src/features/jobs/image-ids.ts";
 import { createInProcessTransport } from "../../src/features/jobs/in-process-transport.ts";
 import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
 import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
-import type { ItemRunner, JobTransport } from "../../src/features/jobs/types.ts";
+import type { ItemRunner, JobRecord, JobTransport } from "../../src/features/jobs/types.ts";
 import { postgresAvailable } from "../support/database.ts";
 import {
   type JobTestEnv,
@@ -117,6 +117,21 @@ runPg("in-process jobs: restarts, leases, cancel, poison [postgres]", () => {
   });
   afterAll(() => env?.close());
 
+  /** Runs a job of `task` over `imageIds` to its end on a fresh transport (3 attempts an item). */
+  async function runToEnd(task: TaskSpec, imageIds: string[]): Promise<JobRecord> {
+    const job = await store.create(
+      { owner_id: env.ownerId, task, image_ids: imageIds },
+      { outbox: false },
+    );
+    const { runner, transport } = inProcess(env, store, 3);
+    await transport.start(runner);
+    try {
+      return await waitForJob(store, job.id, 20_000);
+    } finally {
+      await transport.stop();
+    }
+  }
+
   test("stopping the transport mid-job and starting a new one resumes with no duplicate", async () => {
     const images = await env.uploadSeeded(100, 1000);
     const job = await store.create(
@@ -214,28 +229,18 @@ runPg("in-process jobs: restarts, leases, cancel, poison [postgres]", () => {
   test("a poisoned image fails after JOB_MAX_ATTEMPTS while the rest succeed: partially_failed", async () => {
     const poison = await env.uploadPoisoned();
     const images = [...(await env.uploadSeeded(5, 3000)), poison];
-    const job = await store.create(
-      { owner_id: env.ownerId, task: THUMBNAIL, image_ids: images },
-      { outbox: false },
+    const done = await runToEnd(THUMBNAIL, images);
+    expect(done.status).toBe("partially_failed");
+    expect(done.progress).toEqual({ total: 6, done: 5, failed: 1, canceled: 0, percent: 100 });
+    expect(done.error).toBe("1 of 6 items failed");
+    const [bad] = await store.items(done.id, { limit: 1, after: 4 });
+    expect(bad?.image_id).toBe(poison);
+    expect(bad?.status).toBe("failed");
+    expect(bad?.attempts).toBe(3);
+    expect(bad?.result_id).toBeNull();
+    expect(bad?.error).toBe(
+      "The PNG image data is corrupt or uses a feature that cannot be decoded",
     );
-    const { runner, transport } = inProcess(env, store, 3);
-    await transport.start(runner);
-    try {
-      const done = await waitForJob(store, job.id, 20_000);
-      expect(done.status).toBe("partially_failed");
-      expect(done.progress).toEqual({ total: 6, done: 5, failed: 1, canceled: 0, percent: 100 });
-      expect(done.error).toBe("1 of 6 items failed");
-      const [bad] = await store.items(job.id, { limit: 1, after: 4 });
-      expect(bad?.image_id).toBe(poison);
-      expect(bad?.status).toBe("failed");
-      expect(bad?.attempts).toBe(3);
-      expect(bad?.result_id).toBeNull();
-      expect(bad?.error).toBe(
-        "The PNG image data is corrupt or uses a feature that cannot be decoded",
-      );
-    } finally {
-      await transport.stop();
-    }
   });
 
   test("a parameter the image cannot satisfy fails its item at once, without retries", async () => {
@@ -245,24 +250,14 @@ runPg("in-process jobs: restarts, leases, cancel, poison [postgres]", () => {
     const task = TaskSpecSchema.parse({
       transform: { operations: [{ op: "crop", left: 10, top: 10, width: 100, height: 100 }] },
     });
-    const job = await store.create(
-      { owner_id: env.ownerId, task, image_ids: [...fits, ...small] },
-      { outbox: false },
-    );
-    const { runner, transport } = inProcess(env, store, 3);
-    await transport.start(runner);
-    try {
-      const done = await waitForJob(store, job.id, 20_000);
-      expect(done.status).toBe("partially_failed");
-      expect(done.progress).toEqual({ total: 10, done: 2, failed: 8, canceled: 0, percent: 100 });
-      const items = await store.items(job.id, { limit: 10 });
-      expect(items.map((i) => i.attempts)).toEqual(Array(10).fill(1));
-      expect(
-        items.filter((i) => i.status === "failed").every((i) => /crop/i.test(i.error ?? "")),
-      ).toBe(true);
-    } finally {
-      await transport.stop();
-    }
+    const done = await runToEnd(task, [...fits, ...small]);
+    expect(done.status).toBe("partially_failed");
+    expect(done.progress).toEqual({ total: 10, done: 2, failed: 8, canceled: 0, percent: 100 });
+    const items = await store.items(done.id, { limit: 10 });
+    expect(items.map((i) => i.attempts)).toEqual(Array(10).fill(1));
+    expect(
+      items.filter((i) => i.status === "failed").every((i) => /crop/i.test(i.error ?? "")),
+    ).toBe(true);
   });
 
   test("a job with every item failing ends failed; distinct image ids are required", async () => {
