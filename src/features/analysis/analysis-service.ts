@@ -46,7 +46,7 @@ export function createAnalysisService(deps: {
     const [hit] = await sql<{ result: T }[]>`
       SELECT result FROM analysis_cache WHERE image_id = ${image.id} AND kind = ${kind} AND params = ${key}`;
     if (hit) return { result: hit.result, cached: true };
-    await images.quota.ensureRoom(sql, image.owner_id);
+    await images.ensureRoom(image.owner_id);
     const result = await share(`${image.id}:${kind}:${key}`, async () => {
       const computed = await compute();
       await sql.begin(async (tx) => {

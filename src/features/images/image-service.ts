@@ -294,6 +294,8 @@ export function createImageService(deps: {
     get,
     hold,
     quota,
+    /** 413 before work whose result `ownerId` would store, when their quota has no byte left. */
+    ensureRoom: (ownerId: string | null) => quota.ensureRoom(sql, ownerId),
 
     /**
      * Stores each file of a batch in its own transaction: a refused file leaves nothing behind and

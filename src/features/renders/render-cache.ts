@@ -49,7 +49,7 @@ export function createRenderCache(deps: { sql: Sql; blobs: BlobStore; quota: Quo
       return { ...rest, byteSize: Number(byte_size), body };
     },
 
-    /** 413 before the work when `ownerId` has no byte left for what it would store. */
+    /** 413 before a rendering is computed when `ownerId` has no byte left for it. */
     ensureRoom: (ownerId: string | null) => quota.ensureRoom(sql, ownerId),
 
     /**

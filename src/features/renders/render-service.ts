@@ -109,8 +109,8 @@ export function createTransformService(deps: {
           { errors: [{ path: "json.operations", message: "Expected at least one operation" }] },
         );
       }
-      // The owner's bytes quota, asked through the cache as for a render: no room, no work.
-      await cache.ensureRoom(source.owner_id);
+      // The derived image counts against the owner's quota: no room, no work.
+      await images.ensureRoom(source.owner_id);
       const output = await run(principal, source, resolved);
       return images.storeDerived(
         source,

@@ -75,7 +75,7 @@ export function createSegmentationService(deps: {
   async function compute(principal: Principal, imageId: string, spec: SegmentationSpec) {
     const image = await images.get(principal, imageId);
     // Its label map counts against the image owner's quota: no room, no work.
-    await images.quota.ensureRoom(sql, image.owner_id);
+    await images.ensureRoom(image.owner_id);
     const out = await processor.admit(
       { owner: principal.userId, bytes: image.byte_size },
       async () =>
