@@ -65,6 +65,7 @@ const BODIES: Record<string, (f: Fixtures) => { type: "json"; body: unknown } | 
   "PATCH /v1/me/notifications": () => json({ email: "failure" }),
   // A public address literal: accepted without asking DNS (the tests run offline).
   "POST /v1/webhooks": () => json({ url: "https://93.184.215.14/walk" }),
+  "POST /v1/signed-urls": (f) => json({ path: `/v1/images/${f.imageId}/render`, expires_in: 60 }),
 };
 
 const webp = await fixture("generated/landscape-240.webp");

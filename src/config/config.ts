@@ -20,6 +20,7 @@ export const AREAS = {
   jobs: "Jobs",
   notifications: "Notifications",
   webhooks: "Webhooks",
+  delivery: "Delivery to browsers and CDNs",
 } as const;
 export type Area = keyof typeof AREAS;
 
@@ -194,30 +195,31 @@ const KID = /^[A-Za-z0-9._-]{1,64}$/;
 const MIN_SECRET = 32;
 
 /** `kid1:secret1,kid2:secret2`: the first signs, all verify (so a key can be rotated in). */
-const jwtKeys = z.string().transform((raw, ctx): SigningKeySetting[] => {
-  const keys: SigningKeySetting[] = [];
-  for (const entry of raw.split(",")) {
-    const at = entry.indexOf(":");
-    const kid = entry.slice(0, at).trim();
-    const secret = entry.slice(at + 1).trim();
-    if (at < 0 || !KID.test(kid) || secret.length < MIN_SECRET) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Expected kid:secret pairs separated by commas for JWT_KEYS, each kid 1–64 of A–Z a–z 0–9 . _ - and each secret at least ${MIN_SECRET} characters`,
-      });
-      return z.NEVER;
+const signingKeys = (env: string) =>
+  z.string().transform((raw, ctx): SigningKeySetting[] => {
+    const keys: SigningKeySetting[] = [];
+    for (const entry of raw.split(",")) {
+      const at = entry.indexOf(":");
+      const kid = entry.slice(0, at).trim();
+      const secret = entry.slice(at + 1).trim();
+      if (at < 0 || !KID.test(kid) || secret.length < MIN_SECRET) {
+        ctx.addIssue({
+          code: "custom",
+          message: `Expected kid:secret pairs separated by commas for ${env}, each kid 1–64 of A–Z a–z 0–9 . _ - and each secret at least ${MIN_SECRET} characters`,
+        });
+        return z.NEVER;
+      }
+      if (keys.some((k) => k.kid === kid)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `Expected distinct key ids in ${env} (${kid} twice)`,
+        });
+        return z.NEVER;
+      }
+      keys.push({ kid, secret });
     }
-    if (keys.some((k) => k.kid === kid)) {
-      ctx.addIssue({
-        code: "custom",
-        message: `Expected distinct key ids in JWT_KEYS (${kid} twice)`,
-      });
-      return z.NEVER;
-    }
-    keys.push({ kid, secret });
-  }
-  return keys;
-});
+    return keys;
+  });
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -418,7 +420,7 @@ const SETTINGS = {
       env: "JWT_KEYS",
       area: "accounts",
       secret: true,
-      schema: jwtKeys,
+      schema: signingKeys("JWT_KEYS"),
       default: [],
       shownDefault: "unset",
       allowed: `\`kid:secret\` pairs, comma-separated; kid 1–64 of \`A–Z a–z 0–9 . _ -\`, secret ≥ ${MIN_SECRET} characters`,
@@ -713,6 +715,71 @@ const SETTINGS = {
       description: "Non-public webhook targets allowed anyway.",
     }),
   },
+  delivery: {
+    urlSigningKeys: setting({
+      env: "URL_SIGNING_KEYS",
+      area: "delivery",
+      secret: true,
+      schema: signingKeys("URL_SIGNING_KEYS"),
+      default: [],
+      shownDefault: "unset",
+      allowed: `\`kid:secret\` pairs, comma-separated; kid 1–64 of \`A–Z a–z 0–9 . _ -\`, secret ≥ ${MIN_SECRET} characters`,
+      description:
+        "Keys of signed URLs (`POST /v1/signed-urls`, email links): the first signs, all verify; a URL signed with a key no longer listed is refused. Unset: a key generated once and kept in the database (table `url_signing_keys`).",
+    }),
+    signedUrlMaxTtlSeconds: integer({
+      env: "SIGNED_URL_MAX_TTL_SECONDS",
+      area: "delivery",
+      min: 1,
+      max: 10 * 31_536_000,
+      default: 31_536_000,
+      unit: "seconds",
+      description: "The longest `expires_in` a signed URL may be given.",
+    }),
+    emailLinkTtlSeconds: integer({
+      env: "EMAIL_LINK_TTL_SECONDS",
+      area: "delivery",
+      min: 60,
+      max: 10 * 31_536_000,
+      default: 7 * 86_400,
+      unit: "seconds",
+      description:
+        "How long the links in a job email (the job, its items, `results.zip`) open without a credential.",
+    }),
+    corsOrigins: setting({
+      env: "CORS_ORIGINS",
+      area: "delivery",
+      schema: z
+        .string()
+        .transform((raw) =>
+          raw
+            .split(",")
+            .map((v) => v.trim().replace(/\/+$/, ""))
+            .filter(Boolean),
+        )
+        .refine(
+          (origins) =>
+            origins.every((o) => o === "*" || /^https?:\/\/[^/?#\s]+$/i.test(o)) &&
+            (origins.length === 1 || !origins.includes("*")),
+          "Expected * or http(s)://host[:port] origins separated by commas for CORS_ORIGINS",
+        ),
+      default: [],
+      shownDefault: "unset",
+      allowed: "`*`, or origins like `https://app.example`, comma-separated",
+      description:
+        "Web pages on these origins may call the API (CORS); preflights are answered before authentication. Unset: no CORS headers.",
+    }),
+    memoryCacheBytes: integer({
+      env: "MEMORY_CACHE_BYTES",
+      area: "delivery",
+      min: 0,
+      max: 2 ** 40,
+      default: 256 * MiB,
+      unit: "bytes",
+      description:
+        "Bound of the in-memory cache of rendering and analysis hits, answered before Postgres (`0`: off). Entries of a deleted image are dropped on every instance.",
+    }),
+  },
   logLevel: setting({
     env: "LOG_LEVEL",
     area: "server",
@@ -741,6 +808,7 @@ export type RateLimitSettings = Config["rateLimits"];
 export type JobSettings = Config["jobs"];
 export type NotificationSettings = Config["notifications"];
 export type WebhookSettings = Config["webhooks"];
+export type DeliverySettings = Config["delivery"];
 
 function* variablesOf(node: Settings[string]): Generator<Variable<unknown>> {
   if (node instanceof Variable) yield node;

@@ -16,10 +16,12 @@ import { jobsRoutes } from "../features/jobs/index.ts";
 import { meNotificationsRoutes, webhooksRoutes } from "../features/notifications/index.ts";
 import { imageRenderRoutes } from "../features/renders/index.ts";
 import { imageSegmentationsRoutes, segmentationsRoutes } from "../features/segmentations/index.ts";
+import { signedUrlsRoutes } from "../features/signed-urls/index.ts";
 import { ApiError, type ProblemCode } from "../platform/api-error.ts";
 import { authenticate, limitWritesAndCompute } from "./authenticate.ts";
 import { limitParsedBodies } from "./body-limit.ts";
 import { unsupportedContentType } from "./content-type.ts";
+import { corsForOrigins } from "./cors.ts";
 import { type DeclaredInput, declaredInputs } from "./declared-input.ts";
 import type { App, AppEnv, Services } from "./env.ts";
 import { FAVICON_SVG } from "./favicon.ts";
@@ -171,6 +173,8 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     requestLog(),
     securityHeaders(),
     limitRequestHeaders({ maxBytes: MAX_REQUEST_HEADER_BYTES }),
+    // Before authentication: a preflight carries no credential.
+    corsForOrigins(),
   );
   // Outside the middleware below, so that its refusals of a token request get OAuth2's members.
   app.use("/v1/auth/token", oauthTokenErrors());
@@ -209,6 +213,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/v1/segmentations", segmentationsRoutes());
   app.route("/v1/jobs", jobsRoutes());
   app.route("/v1/webhooks", webhooksRoutes());
+  app.route("/v1/signed-urls", signedUrlsRoutes());
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
   // Until Pictor has a web app of its own, its front page is the API's.

@@ -28,8 +28,9 @@ function readCredential(c: Context<AppEnv>): Credential | null {
 }
 
 /**
- * Authenticates every request but those to public routes (`isPublic`): a JWT or an API key in
- * `Authorization: Bearer`, or an API key in `X-API-Key`. No credential, or one that proves
+ * Authenticates every request but those to public routes (`isPublic`): a signed URL (its `sig`
+ * parameter, checked before any header), a JWT or an API key in `Authorization: Bearer`, or an
+ * API key in `X-API-Key`. No credential, or one that proves
  * nothing (bad signature, expired, revoked, disabled account), is a 401 with WWW-Authenticate.
  * Mounted before the routes, so a route added later is protected unless it declares otherwise.
  */
@@ -38,6 +39,14 @@ export function authenticate(options: {
 }): MiddlewareHandler<AppEnv> {
   return async function authenticateRequest(c, next) {
     if (options.isPublic(c)) return next();
+    if (c.req.query("sig") !== undefined) {
+      const signed = await c.var.services.signedUrls.verify(c.req.method, new URL(c.req.url));
+      if (signed) {
+        c.set("principal", signed.principal);
+        c.set("signedUrl", { secondsLeft: signed.secondsLeft });
+        return next();
+      }
+    }
     const credential = readCredential(c);
     if (!credential) {
       throw unauthorized(

@@ -13,6 +13,7 @@ import type { JobService } from "../features/jobs/index.ts";
 import type { NotificationService, WebhookService } from "../features/notifications/index.ts";
 import type { TransformService } from "../features/renders/index.ts";
 import type { SegmentationService } from "../features/segmentations/index.ts";
+import type { SignedUrlService } from "../features/signed-urls/index.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { RateLimiter } from "../platform/rate-limiter.ts";
 
@@ -28,6 +29,9 @@ export type Services = {
   jobs: JobService;
   notifications: NotificationService;
   webhooks: WebhookService;
+  signedUrls: SignedUrlService;
+  /** Origins whose pages may call the API (CORS_ORIGINS); empty: no CORS headers. */
+  corsOrigins: readonly string[];
   rateLimits: {
     /** Write and compute requests, per user or API key; also login attempts per address. */
     requests: RateLimiter;
@@ -53,6 +57,8 @@ export type AppEnv = {
     services: Services;
     /** Set by the authentication middleware on every route that is not public. */
     principal: Principal;
+    /** Set with `principal` when the request is a verified signed URL: how long it has left. */
+    signedUrl: { secondsLeft: number };
   };
 };
 

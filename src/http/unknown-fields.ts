@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { SIGNATURE_PARAMS } from "../features/signed-urls/index.ts";
 import { ApiError, type FieldError } from "../platform/api-error.ts";
 import { unsupportedContentType } from "./content-type.ts";
 import type { DeclaredInput, JsonSchema } from "./declared-input.ts";
@@ -28,8 +29,10 @@ export function refuseUnknownFields(
     const accepted = declared(c);
     if (!accepted) return next();
     const errors: FieldError[] = [];
+    // A verified signed URL's own parameters are not the operation's.
+    const signature: readonly string[] = c.get("signedUrl") ? SIGNATURE_PARAMS : [];
     for (const key of new Set(new URL(c.req.url).searchParams.keys())) {
-      if (!accepted.query.has(key)) {
+      if (!accepted.query.has(key) && !signature.includes(key)) {
         errors.push(unknown(`query.${key}`, "query parameter", key, [...accepted.query]));
       }
     }

@@ -1,5 +1,12 @@
 import { createPostgresBlobStore } from "../adapters/postgres/postgres-blob-store.ts";
-import type { AuthSettings, Limits, RateLimitSettings } from "../config/config.ts";
+import {
+  type AuthSettings,
+  type DeliverySettings,
+  type Limits,
+  loadConfig,
+  type RateLimitSettings,
+} from "../config/config.ts";
+import { createByteLru, type MemoryCache } from "../core/lib/byte-lru.ts";
 import { createApiKeyService } from "../features/accounts/api-keys/api-key-service.ts";
 import { createAuthService } from "../features/accounts/authentication-service.ts";
 import { userEmail } from "../features/accounts/index.ts";
@@ -26,6 +33,7 @@ import {
   createSegmentationService,
   type SegmentationService,
 } from "../features/segmentations/segmentation-service.ts";
+import { createSignedUrlService, type SignedUrlService } from "../features/signed-urls/index.ts";
 import type { Services } from "../http/env.ts";
 import type { BlobStore } from "../platform/blob-store.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
@@ -63,6 +71,13 @@ export type ServiceDeps = {
   limiters?: Services["rateLimits"];
   /** What rate-limit windows and token times are read from; the system clock unless given. */
   clock?: Clock;
+  /** Signed URLs, CORS, the memory cache; the defaults unless given. */
+  delivery?: DeliverySettings;
+  /** Base of signed URLs (PUBLIC_URL); the default unless given. */
+  publicUrl?: string;
+  /** Made by a host that shares them with its job runtime or keeps them across requests. */
+  signedUrls?: SignedUrlService;
+  memory?: MemoryCache;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -92,6 +107,59 @@ const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLim
         now: () => clock.now(),
       });
 
+const IMAGE_DELETED_CHANNEL = "pictor_image_deleted";
+
+/**
+ * The delivery services of `deps`, made from its settings (or the defaults) where not given:
+ * the signed-URL service and the memory cache (absent when MEMORY_CACHE_BYTES is 0).
+ */
+export function deliveryOf(
+  deps: Pick<
+    ServiceDeps,
+    "db" | "logger" | "clock" | "delivery" | "publicUrl" | "signedUrls" | "memory"
+  >,
+) {
+  let defaults: ReturnType<typeof loadConfig> | undefined;
+  const fallback = () => (defaults ??= loadConfig({}));
+  const settings = deps.delivery ?? fallback().delivery;
+  const signedUrls =
+    deps.signedUrls ??
+    createSignedUrlService({
+      sql: deps.db.sql,
+      keys: settings.urlSigningKeys,
+      publicUrl: deps.publicUrl ?? fallback().publicUrl,
+      maxTtlSeconds: settings.signedUrlMaxTtlSeconds,
+      logger: deps.logger,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
+  const memory =
+    deps.memory ??
+    (settings.memoryCacheBytes > 0 ? createByteLru(settings.memoryCacheBytes) : undefined);
+  return { settings, signedUrls, memory };
+}
+
+/**
+ * Drops from `memory` the entries of every image deleted, by any instance on this database:
+ * the images table announces its deletes (migration 0010), delivered on commit within
+ * milliseconds. A failure to listen is logged, not fatal: this instance still forgets its own
+ * deletes at once.
+ */
+export function listenForDeletes(
+  db: Database,
+  memory: MemoryCache | undefined,
+  logger: Logger,
+): void {
+  if (!memory) return;
+  db.listen(IMAGE_DELETED_CHANNEL, (id) => memory.dropGroup(id)).catch((err: unknown) => {
+    logger.error(
+      "cannot listen for deleted images: other instances' deletes reach this memory cache only as it evicts",
+      {
+        error: err instanceof Error ? err.message : String(err),
+      },
+    );
+  });
+}
+
 /**
  * The image use cases on one database: images, renders (with their cache), analyses and
  * segmentations, over the blobs in Postgres unless another store is given. Shared by the API
@@ -106,8 +174,10 @@ export function createImageUseCases(deps: {
   processor: ImageProcessor;
   limits: Limits;
   blobs?: BlobStore | undefined;
+  /** Where renderings and analyses are kept hot for HTTP hits; none for a job worker. */
+  memory?: MemoryCache | undefined;
 }): ImageUseCases {
-  const { sql, processor, limits } = deps;
+  const { sql, processor, limits, memory } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
   // The quota is the images feature's (usage is per owner); it keeps no state of its own.
   const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
@@ -118,13 +188,15 @@ export function createImageUseCases(deps: {
     limits,
     processor,
     heldWith: cache.blobsOf,
+    // This instance forgets at once; the others hear of it by NOTIFY (see listenForDeletes).
+    onRemoved: (id) => memory?.dropGroup(id),
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
   return {
     images,
     segmentations,
-    transforms: createTransformService({ cache, images, processor, limits }),
-    analysis: createAnalysisService({ sql, images, segmentations, processor, limits }),
+    transforms: createTransformService({ cache, images, processor, limits, memory }),
+    analysis: createAnalysisService({ sql, images, segmentations, processor, limits, memory }),
   };
 }
 
@@ -188,12 +260,14 @@ export function assembleServices<Background>(
     logger,
     clock,
   });
+  const delivery = deliveryOf(deps);
   const useCases = createImageUseCases({
     sql: db.sql,
     spool,
     processor,
     limits,
     blobs: deps.blobs,
+    memory: delivery.memory,
   });
   const { jobs, background } = wireJobs(useCases);
   return {
@@ -213,6 +287,8 @@ export function assembleServices<Background>(
     users: createUserService({ sql: db.sql, hasher, tokens, limits }),
     apiKeys: createApiKeyService({ sql: db.sql }),
     auth: createAuthService({ sql: db.sql, tokens }),
+    signedUrls: delivery.signedUrls,
+    corsOrigins: delivery.settings.corsOrigins,
     rateLimits: deps.limiters ?? createRateLimiters(deps.rateLimits, clock),
     trustProxy: auth.trustProxy,
     limits,

@@ -1,6 +1,11 @@
 import { type Config, type JobSettings, loadConfig } from "../config/config.ts";
 import type { Services } from "../http/env.ts";
-import { assembleServices, type ServiceDeps } from "./assemble-services.ts";
+import {
+  assembleServices,
+  deliveryOf,
+  listenForDeletes,
+  type ServiceDeps,
+} from "./assemble-services.ts";
 import { createJobRuntime, type JobRuntime, type NotifyOptions } from "./job-runtime.ts";
 
 /** The services, and the loops behind them that the hosting process starts and stops. */
@@ -20,17 +25,35 @@ export function createServices(
     defaults ??= loadConfig({});
     return defaults;
   };
-  return assembleServices(deps, (useCases) => {
+  // Shared by the routes and the job emails' links; the memory cache hears every instance's
+  // image deletes.
+  const delivery = deliveryOf({
+    ...deps,
+    ...(deps.notify ? { publicUrl: deps.notify.publicUrl } : {}),
+  });
+  listenForDeletes(deps.db, delivery.memory, deps.logger);
+  const assembled = {
+    ...deps,
+    signedUrls: delivery.signedUrls,
+    ...(delivery.memory ? { memory: delivery.memory } : {}),
+  };
+  return assembleServices(assembled, (useCases) => {
     const background = createJobRuntime({
       db: deps.db,
       logger: deps.logger,
       role: "api",
       settings: deps.jobs ?? fallback().jobs,
       services: useCases,
-      notify: deps.notify ?? {
-        publicUrl: fallback().publicUrl,
-        settings: fallback().notifications,
-        webhooks: fallback().webhooks,
+      notify: {
+        ...(deps.notify ?? {
+          publicUrl: fallback().publicUrl,
+          settings: fallback().notifications,
+          webhooks: fallback().webhooks,
+        }),
+        emailLinks: {
+          signer: delivery.signedUrls,
+          ttlSeconds: delivery.settings.emailLinkTtlSeconds,
+        },
       },
     });
     return {

@@ -7,6 +7,7 @@ import type { PostPinned } from "../features/notifications/webhooks/webhook-serv
 import type { ResolveHost } from "../features/notifications/webhooks/webhook-target.ts";
 import type { TransformService } from "../features/renders/render-service.ts";
 import type { SegmentationService } from "../features/segmentations/segmentation-service.ts";
+import type { SignedUrlService } from "../features/signed-urls/index.ts";
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Mailer } from "../platform/mailer.ts";
@@ -22,6 +23,8 @@ export type NotifyOptions = {
   resolve?: ResolveHost;
   post?: PostPinned;
   mailer?: Mailer;
+  /** Signs the links of job emails for `ttlSeconds` (EMAIL_LINK_TTL_SECONDS); plain links without. */
+  emailLinks?: { signer: SignedUrlService; ttlSeconds: number };
 };
 
 export type JobRuntime = {
@@ -62,6 +65,7 @@ export function createJobRuntime(deps: {
 }): JobRuntime {
   const { db, logger, services } = deps;
   const results = createJobResults({ sql: db.sql, ...services });
+  const { emailLinks } = deps.notify;
   const notify = createNotificationsRuntime({
     db,
     logger,
@@ -69,6 +73,12 @@ export function createJobRuntime(deps: {
     settings: deps.notify.settings,
     webhooks: deps.notify.webhooks,
     readResult: (job, file) => results.readBytes(job.id, file.id),
+    ...(emailLinks
+      ? {
+          signLink: async (ownerId: string, path: string) =>
+            (await emailLinks.signer.sign(ownerId, path, emailLinks.ttlSeconds)).url,
+        }
+      : {}),
     ...(deps.notify.resolve ? { resolve: deps.notify.resolve } : {}),
     ...(deps.notify.post ? { post: deps.notify.post } : {}),
     ...(deps.notify.mailer ? { mailer: deps.notify.mailer } : {}),

@@ -39,6 +39,8 @@ export function createNotificationsRuntime(deps: {
   settings: NotificationSettings;
   webhooks: WebhookSettings;
   readResult: DispatcherDeps["readResult"];
+  /** Signs the links of job emails (see DispatcherDeps). */
+  signLink?: DispatcherDeps["signLink"];
   /** Overrides for tests: another resolver, another mailer, a CA for the HTTPS client. */
   resolve?: ResolveHost;
   post?: PostPinned;
@@ -61,6 +63,7 @@ export function createNotificationsRuntime(deps: {
     mailer,
     webhooks: { policy, resolve, post: deps.post ?? createPinnedPost() },
     readResult: deps.readResult,
+    ...(deps.signLink ? { signLink: deps.signLink } : {}),
     logger,
     settings: {
       publicUrl: deps.publicUrl,

@@ -148,8 +148,9 @@ describeEachDatabase("email notifications", (ctx) => {
     for (const { mail } of mails) {
       expect(mail.attachments).toHaveLength(0);
       expect(mail.text).toMatch(
-        /Download all results as one archive: https:\/\/pictor\.test\/v1\/jobs\/[0-9a-f-]{36}\/results\.zip/,
+        /Results: {2}https:\/\/pictor\.test\/v1\/jobs\/[0-9a-f-]{36}\/results\.zip/,
       );
+      expect(mail.text.match(/results\.zip/g)).toHaveLength(1);
     }
     expect(reads).toEqual([]);
   });

@@ -91,9 +91,10 @@ describe("buildJobEmail", () => {
     expect(email.html).not.toContain('onerror="');
     // Results exist (7 succeeded) but their files are not known: link only.
     expect(email.attachments).toEqual([]);
-    expect(email.text).toContain(
-      `Download all results as one archive: https://pictor.example.com/v1/jobs/${JOB}/results.zip`,
-    );
+    // Once: the line under the facts, not again at the end.
+    const results = `https://pictor.example.com/v1/jobs/${JOB}/results.zip`;
+    expect(email.text.split(results)).toHaveLength(2);
+    expect(email.text).toContain(`Results:  ${results}`);
   });
 
   test("failed and canceled jobs", () => {

@@ -8,12 +8,14 @@ import { createWorkerPool } from "../../src/adapters/bun/worker-pool.ts";
 import { connectPostgres, type Database } from "../../src/adapters/postgres/database.ts";
 import { openEmbeddedDatabase } from "../../src/adapters/postgres/embedded-postgres.ts";
 import { migrate } from "../../src/adapters/postgres/migrate.ts";
-import type {
-  AuthSettings,
-  JobSettings,
-  Limits,
-  NotificationSettings,
-  RateLimitSettings,
+import {
+  type AuthSettings,
+  type DeliverySettings,
+  type JobSettings,
+  type Limits,
+  loadConfig,
+  type NotificationSettings,
+  type RateLimitSettings,
 } from "../../src/config/config.ts";
 import type { Role } from "../../src/features/accounts/principal.ts";
 import {
@@ -334,6 +336,8 @@ export type TestEnvOptions = {
   rateLimits?: Partial<RateLimitSettings>;
   jobs?: Partial<JobSettings>;
   notify?: Partial<NotificationSettings>;
+  /** Signed URLs, CORS and the memory cache; the defaults otherwise. */
+  delivery?: Partial<DeliverySettings>;
   /** Lets webhooks go to a receiver of the test on 127.0.0.1. */
   allowLoopbackWebhooks?: boolean;
   heartbeatMs?: number;
@@ -380,6 +384,7 @@ export async function openTestEnv(
     rateLimits: { ...TEST_RATE_LIMITS, ...options.rateLimits },
     logger,
     clock,
+    delivery: { ...loadConfig({}).delivery, ...options.delivery },
     jobs: { ...TEST_JOB_SETTINGS, ...options.jobs },
     notify: {
       publicUrl: "https://pictor.test",

@@ -45,6 +45,13 @@ describe("loadConfig", () => {
         attachMaxBytes: 5 * 1024 * 1024,
       },
       webhooks: { allowHttpHosts: [], allowPrivate: [] },
+      delivery: {
+        urlSigningKeys: [],
+        signedUrlMaxTtlSeconds: 31_536_000,
+        emailLinkTtlSeconds: 7 * 86_400,
+        corsOrigins: [],
+        memoryCacheBytes: 256 * 1024 * 1024,
+      },
       jobs: {
         amqpUrl: undefined,
         // Generated per process when no broker needs a shared one.

@@ -1,4 +1,5 @@
 import { type Config, ConfigError } from "../../config/config.ts";
+import { createSignedUrlService } from "../../features/signed-urls/index.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { memorySpool } from "../../platform/spool.ts";
 import { createImageUseCases } from "../../wiring/assemble-services.ts";
@@ -41,6 +42,16 @@ export async function startJobWorker(config: Config) {
       publicUrl: config.publicUrl,
       settings: config.notifications,
       webhooks: config.webhooks,
+      emailLinks: {
+        signer: createSignedUrlService({
+          sql: db.sql,
+          keys: config.delivery.urlSigningKeys,
+          publicUrl: config.publicUrl,
+          maxTtlSeconds: config.delivery.signedUrlMaxTtlSeconds,
+          logger,
+        }),
+        ttlSeconds: config.delivery.emailLinkTtlSeconds,
+      },
     },
   });
   const { jobs } = runtime;

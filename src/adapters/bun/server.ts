@@ -45,6 +45,7 @@ export async function startServer(config: Config) {
     auth: config.auth,
     rateLimits: config.rateLimits,
     logger,
+    delivery: config.delivery,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,

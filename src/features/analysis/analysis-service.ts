@@ -3,6 +3,7 @@ import type { Limits } from "../../config/config.ts";
 import type { ColourSpace, Histogram } from "../../core/analysis/histogram.ts";
 import { chartSvg, histogramChart } from "../../core/analysis/histogram-chart.ts";
 import type { Palette } from "../../core/analysis/palette.ts";
+import type { MemoryCache } from "../../core/lib/byte-lru.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import { ApiError } from "../../platform/api-error.ts";
@@ -13,7 +14,7 @@ import {
   type ImageProcessor,
   renderChartPng,
 } from "../../platform/image-processor.ts";
-import type { Principal } from "../accounts/index.ts";
+import { isAdmin, type Principal } from "../accounts/index.ts";
 import type { ImageRecord, ImageService } from "../images/index.ts";
 import type { SegmentationService } from "../segmentations/index.ts";
 
@@ -26,9 +27,39 @@ export function createAnalysisService(deps: {
   segmentations: SegmentationService;
   processor: ImageProcessor;
   limits: Limits;
+  /** Analyses kept in memory, answered before Postgres; none when absent. */
+  memory?: MemoryCache | undefined;
 }) {
-  const { sql, images, segmentations, processor, limits } = deps;
+  const { sql, images, segmentations, processor, limits, memory } = deps;
   const share = createSingleFlight();
+
+  /**
+   * The analysis `kind` with `params` of image `id` from memory, when kept and `principal` may
+   * read the image: no query at all. Analyses of a segmentation's mask are never kept there (a
+   * deleted segmentation would outlive its analyses).
+   */
+  function fromMemory<T>(principal: Principal, id: string, kind: string, params: object) {
+    const hot = memory?.get(`${kind}:${id}:${canonicalJson(params)}`);
+    if (!hot || (hot.owner !== principal.userId && !isAdmin(principal))) return null;
+    return { result: hot.value as T, cached: true };
+  }
+
+  function remember(
+    image: Pick<ImageRecord, "id" | "owner_id">,
+    kind: string,
+    key: string,
+    result: unknown,
+  ) {
+    if (!memory) return;
+    // Its JSON's length: near enough to what the parsed result holds, and cheap to know.
+    const bytes = JSON.stringify(result).length;
+    memory.set(`${kind}:${image.id}:${key}`, {
+      bytes,
+      group: image.id,
+      owner: image.owner_id,
+      value: result,
+    });
+  }
 
   /**
    * The cached result of `kind` with `params` on `image`, or `compute`d once and cached, counted
@@ -45,7 +76,10 @@ export function createAnalysisService(deps: {
     const key = canonicalJson(params);
     const [hit] = await sql<{ result: T }[]>`
       SELECT result FROM analysis_cache WHERE image_id = ${image.id} AND kind = ${kind} AND params = ${key}`;
-    if (hit) return { result: hit.result, cached: true };
+    if (hit) {
+      if (!segmentationId) remember(image, kind, key, hit.result);
+      return { result: hit.result, cached: true };
+    }
     await images.ensureRoom(image.owner_id);
     const result = await share(`${image.id}:${kind}:${key}`, async () => {
       const computed = await compute();
@@ -66,6 +100,7 @@ export function createAnalysisService(deps: {
                   ${image.owner_id})
           ON CONFLICT DO NOTHING RETURNING byte_size`;
         if (inserted) await images.quota.check(tx, image.owner_id, Number(inserted.byte_size));
+        if (!segmentationId) remember(image, kind, key, computed);
       });
       return computed;
     });
@@ -87,6 +122,10 @@ export function createAnalysisService(deps: {
         region?: number | undefined;
       },
     ) {
+      if (params.mask === undefined && params.region === undefined) {
+        const hot = fromMemory<Histogram>(principal, id, "histogram", params);
+        if (hot) return hot;
+      }
       const record = await images.get(principal, id);
       if (params.region !== undefined && params.mask === undefined) {
         throw new ApiError("validation_failed", "Expected a mask (a segmentation id) with region", {
@@ -131,6 +170,8 @@ export function createAnalysisService(deps: {
 
     /** The `colors` dominant colours of image `id` with their shares, largest first. */
     async palette(principal: Principal, id: string, params: { colors: number }) {
+      const hot = fromMemory<Palette>(principal, id, "palette", params);
+      if (hot) return hot;
       const record = await images.get(principal, id);
       return cached<Palette>(record, "palette", params, () =>
         processor.admit({ owner: principal.userId, bytes: record.byte_size }, async () =>

@@ -102,6 +102,8 @@ export function createImageService(deps: {
    * read inside the deleting transaction, before the image's cascade takes their rows.
    */
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
+  /** Told once an image's delete committed: what this process keeps of it must go. */
+  onRemoved?: (imageId: string) => void;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
   const quota = createQuota(limits);
@@ -402,6 +404,7 @@ export function createImageService(deps: {
         await tx`DELETE FROM images WHERE id = ${id}`;
         await blobs.release(tx, held);
       });
+      deps.onRemoved?.(id);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { EmailAttachment, Mailer } from "../../platform/mailer.ts";
 import { DeliveryError } from "./delivery-error.ts";
-import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";
+import { type AttachmentLimits, buildJobEmail, type JobEmailLinks } from "./email/job-email.ts";
 import { notificationMessageId } from "./email/outbox-mailer.ts";
 import {
   type JobEvent,
@@ -44,6 +44,11 @@ export type DispatcherDeps = {
   readResult(job: JobSummary, result: JobResultFile): Promise<Uint8Array>;
   logger: Logger;
   settings: DispatcherSettings;
+  /**
+   * A URL of `path` that opens without a credential, acting as `ownerId` (a signed URL): for the
+   * email's links. Without it they are plain links, which need one.
+   */
+  signLink?: (ownerId: string, path: string) => Promise<string>;
   /** [0, 1); the jitter of the backoff. */
   random?: () => number;
 };
@@ -150,8 +155,22 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
     );
   }
 
+  async function signedLinks(ownerId: string, jobId: string): Promise<JobEmailLinks | undefined> {
+    const sign = deps.signLink;
+    if (!sign) return undefined;
+    const job = `/v1/jobs/${jobId}`;
+    const [self, items, results] = await Promise.all(
+      [job, `${job}/items`, `${job}/results.zip`].map((path) => sign(ownerId, path)),
+    );
+    return { job: self as string, items: items as string, results: results as string };
+  }
+
   async function sendEmail(row: ClaimedRow, job: JobSummary): Promise<string> {
-    const options = { publicUrl: settings.publicUrl, attach: settings.attach };
+    const options = {
+      publicUrl: settings.publicUrl,
+      attach: settings.attach,
+      links: await signedLinks(row.owner_id, job.id),
+    };
     let email = buildJobEmail(job, options);
     let files: EmailAttachment[] = [];
     try {

@@ -1,11 +1,12 @@
 import type { Limits } from "../../config/config.ts";
+import type { MemoryCache } from "../../core/lib/byte-lru.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
-import type { Principal } from "../accounts/index.ts";
+import { isAdmin, type Principal } from "../accounts/index.ts";
 import type { ImageRecord, ImageService } from "../images/index.ts";
 import type { RenderCache } from "./render-cache.ts";
 
@@ -69,9 +70,27 @@ export function createTransformService(deps: {
   images: ImageService;
   processor: ImageProcessor;
   limits: Limits;
+  /** Renderings kept in memory, answered before Postgres; none when absent. */
+  memory?: MemoryCache | undefined;
 }) {
-  const { cache, images, processor, limits } = deps;
+  const { cache, images, processor, limits, memory } = deps;
   const share = createSingleFlight();
+
+  /** Keeps `rendering` of `source` in memory, its body read whole; returned with that body. */
+  async function remember(
+    key: string,
+    source: ImageRecord,
+    rendering: Rendering,
+  ): Promise<Rendering> {
+    if (!memory?.keeps(rendering.byteSize)) return rendering;
+    const body =
+      rendering.body instanceof Uint8Array
+        ? rendering.body
+        : new Uint8Array(await new Response(rendering.body).arrayBuffer());
+    const kept = { ...rendering, body };
+    memory.set(key, { bytes: body.length, group: source.id, owner: source.owner_id, value: kept });
+    return kept;
+  }
 
   /** Runs `spec` on `record` for `principal`, reading the original once admitted. */
   function run(
@@ -129,6 +148,14 @@ export function createTransformService(deps: {
       spec: PipelineSpec,
       accept?: string,
     ): Promise<Rendering> {
+      // The image's bytes never change under its id, so the id and the query (with the format
+      // `auto` picks for this Accept) name a rendering without reading the image's record.
+      const auto = spec.format === "auto" ? chooseFormat("auto", "jpeg", accept) : "";
+      const memoryKey = `render:${id}:${canonicalJson(spec)}:${auto}`;
+      const hot = memory?.get(memoryKey);
+      if (hot && (hot.owner === principal.userId || isAdmin(principal))) {
+        return { ...(hot.value as Rendering), cached: true };
+      }
       const source = await images.get(principal, id);
       const resolved = { ...spec, format: chooseFormat(spec.format, source.format, accept) };
       const key = await sha256Hex(
@@ -136,7 +163,7 @@ export function createTransformService(deps: {
       );
       const fromCache = async (): Promise<Rendering | null> => {
         const hit = await cache.find(id, key);
-        return hit ? { ...hit, cached: true } : null;
+        return hit ? remember(memoryKey, source, { ...hit, cached: true }) : null;
       };
       const hit = await fromCache();
       if (hit) return hit;
@@ -154,7 +181,7 @@ export function createTransformService(deps: {
         const output = await run(principal, source, resolved);
         const sha256 = await sha256Hex(output.bytes);
         await cache.store(source, key, { ...output, format: resolved.format }, sha256);
-        return {
+        return remember(memoryKey, source, {
           format: resolved.format,
           width: output.width,
           height: output.height,
@@ -162,7 +189,7 @@ export function createTransformService(deps: {
           byteSize: output.bytes.length,
           cached: false,
           body: output.bytes,
-        };
+        });
       });
       const rendering = made ?? (await fromCache());
       if (!rendering) throw new ApiError("not_found", `No image with id ${id}`);

@@ -13,9 +13,14 @@ export type AttachmentLimits = {
   maxBytes: number;
 };
 
+/** Where the email's links go; signed URLs, so that they open without a credential. */
+export type JobEmailLinks = { job: string; items: string; results: string };
+
 export type JobEmailOptions = {
   /** Base of the links, e.g. https://pictor.example.com (PUBLIC_URL). */
   publicUrl: string;
+  /** The links themselves (signed); unsigned ones under `publicUrl` otherwise. */
+  links?: JobEmailLinks | undefined;
   /** Limits for attaching results, or false to only link to them. */
   attach: AttachmentLimits | false;
   /** Failed items listed one by one before "…and N more" (default 50). */
@@ -125,8 +130,9 @@ function formatBytes(n: number): string {
  * email.subject; // "[Pictor] Transform job partially failed: 10 of 12 items succeeded, 2 failed"
  */
 export function buildJobEmail(summary: JobSummary, options: JobEmailOptions): JobEmail {
-  const links = jobLinks(options.publicUrl, summary.id);
-  const itemsLink = `${links.job}/items`;
+  const unsigned = jobLinks(options.publicUrl, summary.id);
+  const links = options.links ?? { ...unsigned, items: `${unsigned.job}/items` };
+  const itemsLink = links.items;
   const kind = summary.kind ? oneLine(summary.kind) : "";
   const title = kind ? `${kind.charAt(0).toUpperCase()}${kind.slice(1)} job` : "Job";
   const outcome = OUTCOME_WORDS[summary.status];
@@ -168,8 +174,6 @@ export function buildJobEmail(summary: JobSummary, options: JobEmailOptions): Jo
       "",
       `Attached: ${attachments.length} result file${attachments.length === 1 ? "" : "s"} (${attachments.map((a) => a.filename).join(", ")}).`,
     );
-  } else if (hasResults) {
-    text.push("", `Download all results as one archive: ${links.results}`);
   }
   text.push("", "You receive this because email notifications are on for your Pictor account.");
 

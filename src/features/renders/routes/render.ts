@@ -87,6 +87,9 @@ const RenderQuery = RenderParams.transform((q, ctx): PipelineSpec => {
   return z.NEVER;
 });
 
+// A year: the most RFC 9111 caches are asked to keep anything.
+const MAX_AGE = 31_536_000;
+
 const binary = { schema: z.string().openapi({ type: "string", format: "binary" }) };
 
 const route = createRoute({
@@ -102,7 +105,9 @@ const route = createRoute({
     "`mozjpeg=true` is encoded by MozJPEG (about a fifth smaller, 4–5× slower to encode: worth " +
     "it for a rendering encoded once and served often). Each distinct rendering is computed " +
     "once and cached; ETag and `Cache-Control: immutable` let clients and CDNs keep it, and " +
-    "`Vary: Authorization, X-API-Key` keeps a shared cache from serving it to another user.",
+    "`Vary: Authorization, X-API-Key` keeps a shared cache from serving it to another user. " +
+    "Through a signed URL (POST /v1/signed-urls) it needs no credential and is `public` until " +
+    "the URL expires.",
   request: { params: ImageIdParams, query: RenderQuery },
   responses: {
     200: {
@@ -135,13 +140,18 @@ export function registerRenderImage(app: App) {
       "Cache-Control": "public, max-age=31536000, immutable",
       "X-Render-Cache": rendering.cached ? "hit" : "miss",
     };
-    // A rendering is its owner's alone: `public` lets CDNs keep it, and varying on the
-    // credential headers keeps a shared cache from serving it to anyone else (RFC 9111 §4.1).
-    headers.Vary = [
-      ...(spec.format === "auto" ? ["Accept"] : []),
-      "Authorization",
-      "X-API-Key",
-    ].join(", ");
+    const accept = spec.format === "auto" ? ["Accept"] : [];
+    const signed = c.get("signedUrl") as { secondsLeft: number } | undefined;
+    if (signed) {
+      // Its URL is its authorisation: anyone holding it, a CDN included, may keep the bytes
+      // until it expires, and nothing varies by credential.
+      headers["Cache-Control"] = `public, max-age=${Math.min(MAX_AGE, signed.secondsLeft)}`;
+      if (accept.length > 0) headers.Vary = accept.join(", ");
+    } else {
+      // A rendering is its owner's alone: `public` lets CDNs keep it, and varying on the
+      // credential headers keeps a shared cache from serving it to anyone else (RFC 9111 §4.1).
+      headers.Vary = [...accept, "Authorization", "X-API-Key"].join(", ");
+    }
     if (matchesEtag(c.req.header("if-none-match"), headers.ETag as string))
       return c.body(null, 304, headers);
     headers["Content-Type"] = MEDIA_TYPES[rendering.format];
