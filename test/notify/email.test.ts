@@ -150,7 +150,7 @@ describeEachDatabase("email notifications", (ctx) => {
       expect(mail.text).toMatch(
         /Results: {2}https:\/\/pictor\.test\/v1\/jobs\/[0-9a-f-]{36}\/results\.zip/,
       );
-      expect(mail.text.match(/results\.zip/g)).toHaveLength(1);
+      expect(mail.text?.match(/results\.zip/g)).toHaveLength(1);
     }
     expect(reads).toEqual([]);
   });
