@@ -26,6 +26,9 @@ type Fixtures = {
   webhookId: string;
 };
 
+/** Operations whose body (from BODIES) names one of A's resources: B gets its 404 too. */
+const NAMES_A_IN_BODY = ["POST /v1/signed-urls"];
+
 /** Operations that need no credential. */
 const PUBLIC = ["GET /healthz", "GET /readyz", "POST /v1/auth/signup", "POST /v1/auth/token"];
 
@@ -233,8 +236,9 @@ describeEachDatabase("every operation: authentication and ownership", (ctx) => {
       // 2. User B on A's resources.
       const asB = await send(method, path, op, { Authorization: `Bearer ${b.token}` });
       if (isAdminRoute(path)) check(`${name} as B (not admin)`, asB.status, (s) => s === 403);
-      else if (hasPathParams(path)) check(`${name} as B on A's id`, asB.status, (s) => s === 404);
-      else check(`${name} as B`, asB.status, (s) => s !== 401 && s !== 404);
+      else if (hasPathParams(path) || NAMES_A_IN_BODY.includes(name)) {
+        check(`${name} as B on A's id`, asB.status, (s) => s === 404);
+      } else check(`${name} as B`, asB.status, (s) => s !== 401 && s !== 404);
       // 3. The owner (or, on admin routes, an admin) gets through: B's 404 was about ownership.
       if (!hasPathParams(path)) continue;
       if (method === "delete") {

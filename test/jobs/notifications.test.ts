@@ -73,7 +73,8 @@ for (const kind of ["embedded", "postgres"] as const) {
       expect(mails()).toHaveLength(1);
       const { mail } = mails()[0] as (typeof smtp.received)[number];
       expect(mail.subject).toBe("[Pictor] Transform job succeeded: 2 of 2 items succeeded");
-      expect(mail.text).toContain(`Link:     https://pictor.test/v1/jobs/${job.id}\n`);
+      // A signed URL: it opens without logging in (signed-urls.api.test.ts follows it).
+      expect(mail.text).toContain(`Link:     https://pictor.test/v1/jobs/${job.id}?expires=`);
       // Two small results: attached, as the derived PNGs.
       expect(mail.attachments.map((a) => [a.filename, a.contentType])).toEqual([
         ["001-photo-0.png", "image/png"],

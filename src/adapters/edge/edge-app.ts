@@ -133,6 +133,9 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
           rateLimits: config.rateLimits,
           limiters,
           logger,
+          // Signed-URL keys come from URL_SIGNING_KEYS here, or one database read per request.
+          delivery: config.delivery,
+          publicUrl: config.publicUrl,
         },
         (useCases) => ({
           jobs: submitOnlyJobs({
