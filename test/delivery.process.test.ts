@@ -79,5 +79,5 @@ describe.skipIf(!postgresAvailable)("two server processes on one Postgres databa
     expect(status).toBe(404);
     expect((await fetch(`${b.url}${signed.pathname}${signed.search}`)).status).toBe(404);
     await check.end();
-  });
+  }, 120_000);
 });
