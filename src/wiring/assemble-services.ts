@@ -83,14 +83,12 @@ export type JobWiring = {
   webhooks: WebhookService;
 };
 
-const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLimiter =>
-  requests === 0
-    ? noopRateLimiter
-    : createMemoryRateLimiter({
-        limit: requests,
-        windowMs: windowSeconds * 1000,
-        now: () => clock.now(),
-      });
+/** Makes one budget's limiter where its counters live; `scope` names the budget. */
+export type RateLimiterFactory = (budget: {
+  scope: string;
+  limit: number;
+  windowMs: number;
+}) => RateLimiter;
 
 /**
  * The image use cases on one database: images, renders (with their cache), analyses and
@@ -129,8 +127,10 @@ export function createImageUseCases(deps: {
 }
 
 /**
- * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
- * the edge isolate), since a limiter made per request would count nothing.
+ * The rate limiters of the settings, in this process's memory unless `make` keeps their counters
+ * elsewhere (Postgres, Redis: shared by every instance); a limit of 0 lets everything through.
+ * Kept by whatever lives as long as the process (or the edge isolate), since a limiter made per
+ * request would count nothing.
  *
  * @example
  * const rateLimits = createRateLimiters(config.rateLimits);
@@ -138,10 +138,14 @@ export function createImageUseCases(deps: {
 export function createRateLimiters(
   settings: RateLimitSettings,
   clock: Clock = systemClock,
+  make: RateLimiterFactory = ({ limit, windowMs }) =>
+    createMemoryRateLimiter({ limit, windowMs, now: () => clock.now() }),
 ): Services["rateLimits"] {
+  const limiter = (scope: string, limit: number, windowSeconds: number) =>
+    limit === 0 ? noopRateLimiter : make({ scope, limit, windowMs: windowSeconds * 1000 });
   return {
-    requests: limiter(settings.requests, settings.windowSeconds, clock),
-    signups: limiter(settings.signups, settings.signupWindowSeconds, clock),
+    requests: limiter("requests", settings.requests, settings.windowSeconds),
+    signups: limiter("signups", settings.signups, settings.signupWindowSeconds),
   };
 }
 

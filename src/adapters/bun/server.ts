@@ -5,6 +5,7 @@ import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { createServices } from "../../wiring/create-services.ts";
+import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
@@ -36,6 +37,7 @@ export async function startServer(config: Config) {
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
   const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
     spool: createFileSpool(config.tempImageDir),
@@ -44,6 +46,7 @@ export async function startServer(config: Config) {
     limits: config.limits,
     auth: config.auth,
     rateLimits: config.rateLimits,
+    limiters: rateLimits.limiters,
     logger,
     jobs: config.jobs,
     notify: {
@@ -95,6 +98,7 @@ export async function startServer(config: Config) {
     docs: new URL("/docs", server.url).href,
     url: server.url.href,
     database: db.kind,
+    rate_limits: rateLimits.store,
   });
   return {
     server,
@@ -121,6 +125,7 @@ export async function startServer(config: Config) {
       }
       await services.background.stop();
       await processor.close();
+      await rateLimits.close();
       await db.close();
     },
   };
