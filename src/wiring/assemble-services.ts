@@ -32,6 +32,7 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Database, Sql, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, noopMetrics } from "../platform/metrics.ts";
 import type { PasswordHasher } from "../platform/password-hasher.ts";
 import {
   createMemoryRateLimiter,
@@ -63,6 +64,8 @@ export type ServiceDeps = {
   limiters?: Services["rateLimits"];
   /** What rate-limit windows and token times are read from; the system clock unless given. */
   clock?: Clock;
+  /** Where uploads, render-cache lookups and deliveries are counted; nowhere unless given. */
+  metrics?: Metrics;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -104,8 +107,9 @@ export function createImageUseCases(deps: {
   processor: ImageProcessor;
   limits: Limits;
   blobs?: BlobStore | undefined;
+  metrics?: Metrics | undefined;
 }): ImageUseCases {
-  const { sql, processor, limits } = deps;
+  const { sql, processor, limits, metrics = noopMetrics } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
   // The quota is the images feature's (usage is per owner); it keeps no state of its own.
   const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
@@ -116,12 +120,13 @@ export function createImageUseCases(deps: {
     limits,
     processor,
     heldWith: cache.blobsOf,
+    metrics,
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
   return {
     images,
     segmentations,
-    transforms: createTransformService({ cache, images, processor, limits }),
+    transforms: createTransformService({ cache, images, processor, limits, metrics }),
     analysis: createAnalysisService({ sql, images, segmentations, processor, limits }),
   };
 }
@@ -198,6 +203,7 @@ export function assembleServices<Background>(
     processor,
     limits,
     blobs: deps.blobs,
+    metrics: deps.metrics,
   });
   const { jobs, background } = wireJobs(useCases);
   return {

@@ -6,6 +6,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { createServices } from "../../wiring/create-services.ts";
 import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
+import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
@@ -36,7 +37,8 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const metrics = createPrometheusMetrics();
+  const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
@@ -48,6 +50,7 @@ export async function startServer(config: Config) {
     rateLimits: config.rateLimits,
     limiters: rateLimits.limiters,
     logger,
+    metrics,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,
@@ -65,7 +68,11 @@ export async function startServer(config: Config) {
   // Jobs run here in-process without a broker, or are only relayed to the workers with
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
-  const app = createApp({ services, readDocsAsset });
+  const app = createApp({
+    services,
+    readDocsAsset,
+    metrics: { metrics, token: config.metricsToken },
+  });
   const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     hostname: config.host,
