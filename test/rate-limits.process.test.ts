@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import postgres from "postgres";
 import { createPostgresRateLimiter } from "../src/adapters/postgres/postgres-rate-limiter.ts";
 import { createRedisRateLimiter } from "../src/adapters/redis/redis-rate-limiter.ts";
+import { ApiError } from "../src/platform/api-error.ts";
 import type { Database } from "../src/platform/database.ts";
 import type { RateLimiter } from "../src/platform/rate-limiter.ts";
 import { openTestDatabase, POSTGRES_URL, postgresAvailable } from "./support/database.ts";
@@ -77,6 +78,20 @@ describe.skipIf(!redisAvailable)("the Redis rate limiter", () => {
     if (refused?.allowed !== false) throw new Error("expected a refusal");
     expect(refused.retryAfterSeconds).toBeWithin(1, 61);
     expect(await instances[1]?.take("user:b")).toEqual({ allowed: true, remaining: 9 });
+  });
+
+  test("a Redis that does not answer is a 503 to retry, not a 500", async () => {
+    // Port 1: nothing listens there.
+    const away = new Redis("redis://127.0.0.1:1", {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
+    const limiter = createRedisRateLimiter({ redis: away, scope, limit: 10, windowMs: 60_000 });
+    const refused = await limiter.take("user:a").catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused).toMatchObject({ status: 503, extra: { headers: { "Retry-After": "1" } } });
+    away.disconnect();
   });
 
   test("a new window starts once the last one ends", async () => {

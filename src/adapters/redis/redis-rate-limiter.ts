@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { ApiError } from "../../platform/api-error.ts";
 import type { RateLimiter } from "../../platform/rate-limiter.ts";
 
 // INCR and the expiry of a new window in one script, so that a process dying between the two
@@ -26,12 +27,14 @@ export function createRedisRateLimiter(options: {
   const { redis, scope, limit, windowMs } = options;
   return {
     async take(key) {
-      const [count, ttlMs] = (await redis.eval(
-        TAKE,
-        1,
-        `pictor:rate:${scope}:${key}`,
-        windowMs,
-      )) as [number, number];
+      const [count, ttlMs] = (await redis
+        .eval(TAKE, 1, `pictor:rate:${scope}:${key}`, windowMs)
+        .catch(() => {
+          // Not the client's fault, and likely brief: a 503 to retry, not a 500.
+          throw new ApiError("unavailable", "The rate limits' store does not answer; try again", {
+            headers: { "Retry-After": "1" },
+          });
+        })) as [number, number];
       if (count > limit) {
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
       }
