@@ -1,0 +1,198 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { browserAvailable, launchBrowser } from "./support/browser.ts";
+import { seedServerDataDir } from "./support/database.ts";
+import { type RunningServer, spawnServer } from "./support/server.ts";
+
+const photos = ["Landscape_1.jpg", "Portrait_1.jpg", "Landscape_3.jpg"].map(
+  (name) => new URL(`fixtures/exif-orientation/${name}`, import.meta.url).pathname,
+);
+const PASSWORD = "a long walking passphrase";
+// WEB_SCREENSHOTS=docs saves the README's screenshots from this run.
+const shots = process.env.WEB_SCREENSHOTS;
+
+/** Every console error and uncaught exception of `page`, as text. */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") errors.push(`console: ${message.text()}`);
+  });
+  page.on("pageerror", (err) => errors.push(`page: ${err.message}`));
+  return errors;
+}
+
+async function screenshot(page: Page, name: string) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  writeFileSync(join(shots, name), await page.screenshot({ fullPage: false }));
+}
+
+async function signUp(page: Page, url: string, email: string) {
+  await page.goto(`${url}/signup`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(`${url}/`);
+}
+
+(browserAvailable ? describe : describe.skip)("the web app in Chromium", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "pictor-web-"));
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await seedServerDataDir(dataDir);
+    server = await spawnServer({ DATA_DIR: dataDir });
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.proc.kill("SIGTERM");
+    await server?.proc.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function freshPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const page = await context.newPage();
+    return { context, page, errors: watchErrors(page) };
+  }
+
+  test("sign up → upload three photos → edit, save, histogram, segmentation → a job to 100 % → log out, without a console error", async () => {
+    const { url } = server;
+    const { context, page, errors } = await freshPage();
+    try {
+      // Signed out, / is the login page; sign up through the form.
+      await page.goto(`${url}/`);
+      expect(page.url()).toBe(`${url}/login`);
+      await screenshot(page, "web-login.png");
+      await page.getByRole("link", { name: "Create an account" }).click();
+      await page.waitForURL(`${url}/signup`);
+      await signUp(page, url, "walker@example.com");
+      const [cookie] = await context.cookies();
+      expect(cookie).toMatchObject({
+        name: "pictor_session",
+        httpOnly: true,
+        sameSite: "Lax",
+        secure: false,
+        expires: -1,
+      });
+
+      // Three real photos through the file input: a progress bar each, then the thumbnails.
+      await page.getByLabel("Choose files to upload").setInputFiles(photos);
+      await page.waitForFunction(
+        () =>
+          [...document.querySelectorAll("#uploads .msg")].filter((m) => m.textContent === "Stored")
+            .length === 3,
+      );
+      expect(
+        await page
+          .locator("#uploads progress")
+          .evaluateAll((bars) => bars.map((b) => (b as HTMLProgressElement).value)),
+      ).toEqual([100, 100, 100]);
+      await page.waitForFunction(() => {
+        const thumbs = [...document.querySelectorAll<HTMLImageElement>("#gallery .card img")];
+        return thumbs.length === 3 && thumbs.every((img) => img.complete && img.naturalWidth > 0);
+      });
+      await screenshot(page, "web-gallery.png");
+
+      // One image: change the width, the preview follows; save it as a new image.
+      await page.locator("#gallery .card a").first().click();
+      await page.waitForURL(/\/images\/[0-9a-f-]{36}$/);
+      await page.getByLabel("Width", { exact: true }).fill("300");
+      await page.waitForFunction(() => {
+        const preview = document.querySelector<HTMLImageElement>("#preview");
+        return preview?.src.includes("w=300") && preview.complete && preview.naturalWidth === 300;
+      });
+      await page.getByRole("button", { name: "Save as new image" }).click();
+      await page.locator("#saved-link").waitFor();
+      expect(await page.locator("#saved").textContent()).toContain("300 ×");
+
+      // The histogram (inline SVG, three RGB curves, then Lab) and the palette.
+      await page.waitForFunction(
+        () => document.querySelectorAll("#histogram svg polyline").length === 3,
+      );
+      await page.getByLabel("Colour space").selectOption("lab");
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>("#histogram")?.dataset.space === "lab",
+      );
+      await page.waitForFunction(() => document.querySelectorAll("#palette .swatch").length > 0);
+
+      // Segmentation: overlay and cutout load, the regions fill the table.
+      await page.getByRole("button", { name: "Segment" }).click();
+      await page.waitForFunction(() =>
+        ["#overlay", "#cutout"].every((s) => {
+          const img = document.querySelector<HTMLImageElement>(s);
+          return img?.complete && img.naturalWidth > 0;
+        }),
+      );
+      expect(await page.locator("#regions tr").count()).toBeGreaterThan(0);
+      expect(await page.locator("#mask-link").getAttribute("href")).toMatch(/kind=binary$/);
+      await screenshot(page, "web-image.png");
+
+      // Two images, one job: the progress bar reaches 100 % and results.zip appears.
+      await page.getByRole("link", { name: "Gallery" }).click();
+      await page.waitForURL(`${url}/`);
+      const boxes = page.locator("#gallery input[name=image]");
+      await boxes.nth(1).check();
+      await boxes.nth(2).check();
+      await page.getByLabel("Run a job over the chosen images").selectOption({ index: 0 });
+      await page.getByRole("button", { name: "Start job" }).click();
+      await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+      await page.waitForFunction(
+        () => document.querySelector<HTMLProgressElement>("#job-progress")?.value === 100,
+      );
+      await page.locator("#results-link").waitFor({ state: "visible" });
+      expect(await page.locator("#job-percent").textContent()).toBe("100 %");
+      const zip = await context.request.get(
+        `${url}${await page.locator("#results-link").getAttribute("href")}`,
+      );
+      expect(zip.status()).toBe(200);
+      expect(zip.headers()["content-type"]).toBe("application/zip");
+      await screenshot(page, "web-job.png");
+
+      // Log out: the cookie is gone, and the old one proves nothing any more.
+      await page.getByRole("button", { name: "Log out" }).click();
+      await page.waitForURL(`${url}/login`);
+      expect(await context.cookies()).toEqual([]);
+      const replayed = await fetch(`${url}/v1/images`, {
+        headers: { Cookie: `pictor_session=${cookie?.value}` },
+      });
+      expect(replayed.status).toBe(401);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 120_000);
+
+  test("a wrong password and a text file get readable messages", async () => {
+    const { url } = server;
+    const { context, page } = await freshPage();
+    try {
+      await page.goto(`${url}/login`);
+      await page.getByLabel("Email").fill("nobody@example.com");
+      await page.getByLabel("Password").fill("not the right passphrase");
+      await page.getByRole("button", { name: "Log in" }).click();
+      await expect(page.getByRole("alert").textContent()).resolves.toBe(
+        "Incorrect email or password",
+      );
+      expect(await page.getByLabel("Email").inputValue()).toBe("nobody@example.com");
+
+      await signUp(page, url, "texter@example.com");
+      await page.getByLabel("Choose files to upload").setInputFiles({
+        name: "notes.txt",
+        mimeType: "text/plain",
+        buffer: Buffer.from("not a picture at all\n"),
+      });
+      const message = page.locator("#uploads .msg.error");
+      await message.waitFor();
+      expect(await message.textContent()).toMatch(/^Unsupported media type: .+/);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
+});
