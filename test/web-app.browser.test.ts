@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -98,7 +98,6 @@ async function signUp(page: Page, url: string, email: string) {
         const thumbs = [...document.querySelectorAll<HTMLImageElement>("#gallery .card img")];
         return thumbs.length === 3 && thumbs.every((img) => img.complete && img.naturalWidth > 0);
       });
-      await screenshot(page, "web-gallery.png");
 
       // One image: change the width, the preview follows; save it as a new image.
       await page.locator("#gallery .card a").first().click();
@@ -132,6 +131,9 @@ async function signUp(page: Page, url: string, email: string) {
       );
       expect(await page.locator("#regions tr").count()).toBeGreaterThan(0);
       expect(await page.locator("#mask-link").getAttribute("href")).toMatch(/kind=binary$/);
+      await page
+        .locator("#histogram")
+        .evaluate((chart) => chart.closest("section")?.scrollIntoView());
       await screenshot(page, "web-image.png");
 
       // Two images, one job: the progress bar reaches 100 % and results.zip appears.
@@ -140,6 +142,8 @@ async function signUp(page: Page, url: string, email: string) {
       const boxes = page.locator("#gallery input[name=image]");
       await boxes.nth(1).check();
       await boxes.nth(2).check();
+      await page.locator("#gallery").scrollIntoViewIfNeeded();
+      await screenshot(page, "web-gallery.png");
       await page.getByLabel("Run a job over the chosen images").selectOption({ index: 0 });
       await page.getByRole("button", { name: "Start job" }).click();
       await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
@@ -169,9 +173,9 @@ async function signUp(page: Page, url: string, email: string) {
     }
   }, 120_000);
 
-  test("a wrong password and a text file get readable messages", async () => {
+  test("a wrong password, a text file among photos, a delete and API keys: readable messages, no console error", async () => {
     const { url } = server;
-    const { context, page } = await freshPage();
+    const { context, page, errors } = await freshPage();
     try {
       await page.goto(`${url}/login`);
       await page.getByLabel("Email").fill("nobody@example.com");
@@ -181,18 +185,63 @@ async function signUp(page: Page, url: string, email: string) {
         "Incorrect email or password",
       );
       expect(await page.getByLabel("Email").inputValue()).toBe("nobody@example.com");
+      // The 401 of the form itself is the one console line a wrong password leaves.
+      expect(errors.splice(0)).toEqual([
+        "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+      ]);
 
+      // A photo and a text file in one upload: a 207, the refusal next to the file's name.
       await signUp(page, url, "texter@example.com");
-      await page.getByLabel("Choose files to upload").setInputFiles({
-        name: "notes.txt",
-        mimeType: "text/plain",
-        buffer: Buffer.from("not a picture at all\n"),
-      });
-      const message = page.locator("#uploads .msg.error");
-      await message.waitFor();
-      expect(await message.textContent()).toMatch(/^Unsupported media type: .+/);
+      await page.getByLabel("Choose files to upload").setInputFiles([
+        {
+          name: "Landscape_1.jpg",
+          mimeType: "image/jpeg",
+          buffer: readFileSync(photos[0] as string),
+        },
+        {
+          name: "notes.txt",
+          mimeType: "text/plain",
+          buffer: Buffer.from("not a picture at all\n"),
+        },
+      ]);
+      const refused = page.locator("#uploads li", { hasText: "notes.txt" }).locator(".msg.error");
+      await refused.waitFor();
+      expect(await refused.textContent()).toMatch(/^Unsupported media type: .+/);
+      expect(
+        await page
+          .locator("#uploads li", { hasText: "Landscape_1.jpg" })
+          .locator(".msg")
+          .textContent(),
+      ).toBe("Stored");
+      await page.locator("#gallery .card").first().waitFor();
+
+      // Delete, once confirmed.
+      page.once("dialog", (dialog) => dialog.accept());
+      await page.getByRole("button", { name: "Delete" }).click();
+      await page.locator("#gallery .card").waitFor({ state: "detached" });
+
+      // Settings: a key shown once, listed, revoked; the email preference saved.
+      await page.getByRole("link", { name: "Settings" }).click();
+      await page.getByLabel("Name").fill("laptop script");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const key = (await page.locator("#new-key").textContent()) ?? "";
+      const me = await fetch(`${url}/v1/me`, { headers: { "X-API-Key": key } });
+      expect(me.status).toBe(200);
+      await page.reload();
+      expect(await page.locator("#keys tr").count()).toBe(1);
+      expect(await page.locator("#new-key").count()).toBe(0);
+      page.once("dialog", (dialog) => dialog.accept());
+      await page.getByRole("button", { name: "Revoke" }).click();
+      await page.locator("#keys tr").waitFor({ state: "detached" });
+      expect((await fetch(`${url}/v1/me`, { headers: { "X-API-Key": key } })).status).toBe(401);
+      await page.getByLabel("Job emails").selectOption("failure");
+      await page.getByRole("button", { name: "Save" }).click();
+      await page.getByText("Saved: job emails failure").waitFor();
+      await page.reload();
+      expect(await page.getByLabel("Job emails").inputValue()).toBe("failure");
+      expect(errors).toEqual([]);
     } finally {
       await context.close();
     }
-  }, 60_000);
+  }, 90_000);
 });

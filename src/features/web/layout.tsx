@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
 import { ASSET_PATHS } from "./assets/index.ts";
 

@@ -21,6 +21,7 @@ a { color: var(--accent); }
 .top .who button { background: transparent; color: #d7deea; border: 1px solid #3a4656; }
 main { max-width: 1120px; margin: 0 auto; padding: 1.25rem; }
 h1 { font-size: 1.5rem; margin: .25rem 0 1rem; }
+h1::first-letter { text-transform: uppercase; }
 h2 { font-size: 1.1rem; margin: 0 0 .75rem; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius);
   padding: 1rem 1.25rem; margin-bottom: 1.25rem; }
@@ -47,7 +48,7 @@ button:disabled { opacity: .55; cursor: default; }
   border-bottom: 1px solid var(--line); font-size: .9rem; }
 .uploads .msg { grid-column: 1 / -1; }
 progress { width: 100%; height: .8rem; accent-color: var(--accent); }
-.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .9rem; }
+.grid { list-style: none; padding: 0; margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .9rem; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); overflow: hidden;
   display: flex; flex-direction: column; }
 .card img { display: block; width: 100%; aspect-ratio: 1; object-fit: cover; background: #e9edf2; }
@@ -64,7 +65,7 @@ progress { width: 100%; height: .8rem; accent-color: var(--accent); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; font-size: .92rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 0 .75rem; }
+.fields { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 0 .75rem; }
 fieldset { border: 1px solid var(--line); border-radius: 8px; margin: .75rem 0 0; padding: .25rem .75rem .75rem; }
 legend { font-weight: 600; font-size: .9rem; padding: 0 .3rem; }
 .chart svg { width: 100%; height: auto; display: block; }
@@ -80,6 +81,7 @@ th { color: var(--muted); font-weight: 600; }
 .status.running { background: #eef3ff; color: var(--accent); }
 .bar { display: flex; align-items: center; gap: .75rem; }
 .bar progress { height: 1.1rem; }
+.bar span { white-space: nowrap; min-width: 3.5rem; text-align: right; }
 .key { font-family: ui-monospace, monospace; background: #fff8db; border: 1px solid #f0dc8c; padding: .5rem; border-radius: 6px; overflow-wrap: anywhere; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: .75rem; margin-top: .75rem; }
 .pair img { width: 100%; border-radius: 8px; background: repeating-conic-gradient(#e4e8ee 0 25%, #fff 0 50%) 0 0 / 16px 16px; }

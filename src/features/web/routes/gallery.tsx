@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Hono } from "hono";
 import { isUuid } from "../../../core/lib/uuid.ts";
 import type { AppEnv } from "../../../http/env.ts";

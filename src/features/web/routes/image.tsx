@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Hono } from "hono";
 import { isUuid } from "../../../core/lib/uuid.ts";
 import { FITS } from "../../../core/pipeline/pipeline-spec.ts";
@@ -248,7 +249,7 @@ function ImagePage(props: { email: string; image: ImageRecord }) {
                 </div>
                 <div>
                   <label for="s-min-area">Smallest region (px)</label>
-                  <input id="s-min-area" name="minArea" type="number" min="0" value="0" />
+                  <input id="s-min-area" name="minArea" type="number" min="0" value="100" />
                 </div>
               </div>
               <span data-for="threshold otsu multi-otsu adaptive">

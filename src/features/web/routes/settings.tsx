@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Hono } from "hono";
 import type { AppEnv } from "../../../http/env.ts";
 import type { ApiKeyRecord } from "../../accounts/index.ts";

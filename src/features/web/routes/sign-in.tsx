@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { clientAddress, enforceRateLimit } from "../../../http/authenticate.ts";
