@@ -11,7 +11,7 @@ const photos = ["Landscape_1.jpg", "Portrait_1.jpg", "Landscape_3.jpg"].map(
   (name) => new URL(`fixtures/exif-orientation/${name}`, import.meta.url).pathname,
 );
 const PASSWORD = "a long walking passphrase";
-// WEB_SCREENSHOTS=docs saves the README's screenshots from this run.
+// WEB_SCREENSHOTS=docs/images saves the README's screenshots from this run.
 const shots = process.env.WEB_SCREENSHOTS;
 
 /** Every console error and uncaught exception of `page`, as text. */
@@ -69,7 +69,6 @@ async function signUp(page: Page, url: string, email: string) {
       // Signed out, / is the login page; sign up through the form.
       await page.goto(`${url}/`);
       expect(page.url()).toBe(`${url}/login`);
-      await screenshot(page, "web-login.png");
       await page.getByRole("link", { name: "Create an account" }).click();
       await page.waitForURL(`${url}/signup`);
       await signUp(page, url, "walker@example.com");
@@ -159,6 +158,10 @@ async function signUp(page: Page, url: string, email: string) {
       expect(zip.headers()["content-type"]).toBe("application/zip");
       await screenshot(page, "web-job.png");
 
+      await page.getByRole("link", { name: "Jobs" }).click();
+      expect(await page.locator("tbody tr").count()).toBe(1);
+      expect(await page.locator("tbody tr .status").textContent()).toBe("succeeded");
+
       // Log out: the cookie is gone, and the old one proves nothing any more.
       await page.getByRole("button", { name: "Log out" }).click();
       await page.waitForURL(`${url}/login`);
@@ -190,20 +193,24 @@ async function signUp(page: Page, url: string, email: string) {
         "console: Failed to load resource: the server responded with a status of 401 (Unauthorized)",
       ]);
 
-      // A photo and a text file in one upload: a 207, the refusal next to the file's name.
+      // A photo and a text file dropped on the gallery: one request, a 207, the refusal next
+      // to the file's name. A phone-width screen scrolls no sideways.
       await signUp(page, url, "texter@example.com");
-      await page.getByLabel("Choose files to upload").setInputFiles([
-        {
-          name: "Landscape_1.jpg",
-          mimeType: "image/jpeg",
-          buffer: readFileSync(photos[0] as string),
-        },
-        {
-          name: "notes.txt",
-          mimeType: "text/plain",
-          buffer: Buffer.from("not a picture at all\n"),
-        },
-      ]);
+      await page.setViewportSize({ width: 390, height: 800 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        390,
+      );
+      const photo = readFileSync(photos[0] as string).toString("base64");
+      const dropped = await page.evaluateHandle((base64) => {
+        const transfer = new DataTransfer();
+        const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        transfer.items.add(new File([bytes], "Landscape_1.jpg", { type: "image/jpeg" }));
+        transfer.items.add(
+          new File(["not a picture at all\n"], "notes.txt", { type: "text/plain" }),
+        );
+        return transfer;
+      }, photo);
+      await page.dispatchEvent("#drop-zone", "drop", { dataTransfer: dropped });
       const refused = page.locator("#uploads li", { hasText: "notes.txt" }).locator(".msg.error");
       await refused.waitFor();
       expect(await refused.textContent()).toMatch(/^Unsupported media type: .+/);

@@ -42,7 +42,7 @@ button:disabled { opacity: .55; cursor: default; }
 .ok { color: var(--ok); }
 .drop { border: 2px dashed #b7c3d3; border-radius: var(--radius); padding: 1.25rem; text-align: center; background: #fbfcfe; }
 .drop.over { border-color: var(--accent); background: #eef3ff; }
-.drop input[type=file] { margin-top: .5rem; }
+.drop input[type=file] { margin-top: .5rem; max-width: 100%; }
 .uploads { list-style: none; padding: 0; margin: .75rem 0 0; }
 .uploads li { display: grid; grid-template-columns: minmax(0, 1fr) 160px; gap: .25rem 1rem; padding: .35rem 0;
   border-bottom: 1px solid var(--line); font-size: .9rem; }
@@ -51,9 +51,10 @@ progress { width: 100%; height: .8rem; accent-color: var(--accent); }
 .grid { list-style: none; padding: 0; margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .9rem; }
 .card { background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); overflow: hidden;
   display: flex; flex-direction: column; }
-.card img { display: block; width: 100%; aspect-ratio: 1; object-fit: cover; background: #e9edf2; }
+.card img { display: block; width: 100%; height: auto; aspect-ratio: 1; object-fit: cover; background: #e9edf2; }
 .card .meta { padding: .45rem .6rem; font-size: .8rem; color: var(--muted); display: flex; align-items: center; gap: .4rem; }
-.card .meta .name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--ink); }
+.card .meta .name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; color: var(--ink);
+  margin: 0; font-weight: 500; font-size: .8rem; }
 .card .meta button { padding: .15rem .45rem; font-size: .75rem; }
 .toolbar { display: flex; flex-wrap: wrap; gap: .6rem; align-items: end; }
 .toolbar > * { flex: 0 1 auto; }
@@ -83,6 +84,7 @@ th { color: var(--muted); font-weight: 600; }
 .bar progress { height: 1.1rem; }
 .bar span { white-space: nowrap; min-width: 3.5rem; text-align: right; }
 .key { font-family: ui-monospace, monospace; background: #fff8db; border: 1px solid #f0dc8c; padding: .5rem; border-radius: 6px; overflow-wrap: anywhere; }
+figure { margin: 0; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: .75rem; margin-top: .75rem; }
 .pair img { width: 100%; border-radius: 8px; background: repeating-conic-gradient(#e4e8ee 0 25%, #fff 0 50%) 0 0 / 16px 16px; }
 .empty { color: var(--muted); text-align: center; padding: 2rem 0; }
