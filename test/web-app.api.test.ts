@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import type { App } from "../src/http/env.ts";
 import { describeEachDatabase, type TestUser } from "./support/database.ts";
-import { fixture } from "./support/fixtures.ts";
+import { fixture, makePng } from "./support/fixtures.ts";
 
 const ORIGIN = "http://localhost";
 
@@ -180,6 +180,26 @@ describeEachDatabase("web app: pages and the session cookie", (ctx) => {
     expect(
       (await rawApp.request("/images/nope", { headers: { Cookie: otherCookie } })).status,
     ).toBe(404);
+  });
+
+  test("the gallery pages 48 at a time, newest first, with a link to the older ones", async () => {
+    const { rawApp, createUser } = ctx();
+    const owner = await createUser();
+    const batch = new FormData();
+    for (let i = 0; i < 50; i++) {
+      batch.append("file", new File([makePng(4, 4, () => [i, 0, 0, 255])], `p${i}.png`));
+    }
+    expect((await owner.app.request("/v1/images", { method: "POST", body: batch })).status).toBe(
+      201,
+    );
+    const cookie = await logIn(rawApp, owner);
+    const first = await (await rawApp.request("/", { headers: { Cookie: cookie } })).text();
+    const names = (html: string) => [...html.matchAll(/title="(p\d+\.png)"/g)].map((m) => m[1]);
+    expect(names(first)).toEqual(Array.from({ length: 48 }, (_, i) => `p${49 - i}.png`));
+    const older = first.match(/href="(\/\?cursor=[0-9a-f-]{36})"/)?.[1] as string;
+    const second = await (await rawApp.request(older, { headers: { Cookie: cookie } })).text();
+    expect(names(second)).toEqual(["p1.png", "p0.png"]);
+    expect(second).not.toContain("Older images");
   });
 
   test("a password change ends the sessions", async () => {
