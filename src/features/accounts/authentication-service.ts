@@ -10,7 +10,7 @@ export const SESSION_COOKIE = "pictor_session";
 
 // How long a session lasts at most on the server; the cookie itself has no expiry, so the
 // browser forgets it when it closes (a session cookie), whichever comes first.
-export const SESSION_LIFETIME_SECONDS = 7 * 24 * 3600;
+const SESSION_LIFETIME_SECONDS = 7 * 24 * 3600;
 
 // 32 random bytes in base64url.
 const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;

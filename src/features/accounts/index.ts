@@ -3,12 +3,7 @@
 
 export type { ApiKeyRecord, ApiKeyService } from "./api-keys/api-key-service.ts";
 export { apiKeysRoutes } from "./api-keys/routes/index.ts";
-export {
-  type AuthService,
-  type Credential,
-  SESSION_COOKIE,
-  SESSION_LIFETIME_SECONDS,
-} from "./authentication-service.ts";
+export { type AuthService, type Credential, SESSION_COOKIE } from "./authentication-service.ts";
 export { ownedBy, visibleTo } from "./ownership.ts";
 export { MIN_PASSWORD_LENGTH } from "./password-policy.ts";
 export { isAdmin, type Principal, type Role } from "./principal.ts";
