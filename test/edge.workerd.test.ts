@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import postgres from "postgres";
 import sharp from "sharp";
 import { bunPasswordHasher } from "../src/adapters/bun/bun-password-hasher.ts";
@@ -20,33 +20,14 @@ import {
   TEST_LIMITS,
   TEST_RATE_LIMITS,
 } from "./support/database.ts";
+import { buildWorker, startWorkerd } from "./support/workerd.ts";
 
-// The Worker as deployed: bundled by `wrangler deploy --dry-run` (what `npm run edge:build`
-// runs), then run by workerd through Miniflare, against the Postgres server.
+// The Worker bundled by wrangler and run by workerd (test/support/workerd.ts), against the
+// Postgres server, with Bun's side of the same database (a user made there, a job run there).
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MiB = 2 ** 20;
 const ELEPHANTS = join(ROOT, "test/fixtures/photos/elephants-5640x3172.jpg");
-
-/** Bundles the Worker into `outdir`; returns wrangler's "Total Upload" line. */
-async function buildWorker(outdir: string): Promise<string> {
-  const build = Bun.spawn(
-    [join(ROOT, "node_modules/.bin/wrangler"), "deploy", "--dry-run", "--outdir", outdir],
-    {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const [out, err, code] = await Promise.all([
-    new Response(build.stdout).text(),
-    new Response(build.stderr).text(),
-    build.exited,
-  ]);
-  if (code !== 0) throw new Error(`wrangler deploy --dry-run failed (${code}):\n${out}\n${err}`);
-  return out.match(/Total Upload: .*/)?.[0] ?? "";
-}
 
 /** A multipart body of one file, as bytes (Miniflare's fetch takes no Bun FormData). */
 function multipart(
@@ -120,21 +101,12 @@ if (startError) {
     url.searchParams.set("search_path", schema);
     url.searchParams.set("application_name", appName);
     try {
-      mf = new Miniflare({
-        modules: true,
-        scriptPath: join(outdir, "worker.js"),
-        modulesRoot: outdir,
-        modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
-        compatibilityDate: "2026-04-01",
-        compatibilityFlags: ["nodejs_compat"],
-        bindings: {
-          DATABASE_URL: url.href,
-          JWT_KEYS: "edge-1:edge-test-secret-0123456789abcdefghijklmnop",
-          LOG_LEVEL: "warn",
-          EDGE_MEMORY_PROBE: "1",
-        },
+      mf = await startWorkerd(outdir, {
+        DATABASE_URL: url.href,
+        JWT_KEYS: "edge-1:edge-test-secret-0123456789abcdefghijklmnop",
+        LOG_LEVEL: "warn",
+        EDGE_MEMORY_PROBE: "1",
       });
-      await mf.ready;
     } catch (err) {
       if (process.env.REQUIRE_SERVICES === "1") throw err;
       console.warn(`\n⚠ SKIPPING workerd tests: workerd did not start (${String(err)})\n`);
@@ -235,6 +207,11 @@ if (startError) {
     expect(webp.status).toBe(200);
     const webpMeta = await sharp(new Uint8Array(await webp.arrayBuffer())).metadata();
     expect([webpMeta.format, webpMeta.width, webpMeta.height]).toEqual(["webp", 1600, 900]);
+
+    // The whole 12 MP as WebP is past the edge's output cap: refused before decoding.
+    const whole = await call(`/v1/images/${pngId}/render?format=webp`, { headers: auth });
+    expect(whole.status).toBe(422);
+    expect(await whole.text()).toContain("the limit here is 2100000");
 
     // Past the edge's MAX_PIXELS (16 MP): refused from the header, before any decoding.
     const huge = new Uint8Array(

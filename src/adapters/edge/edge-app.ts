@@ -33,6 +33,13 @@ export const EDGE_DEFAULTS: Record<string, string> = {
 };
 
 /**
+ * The most pixels an edge render or transform may output (just over 1920×1080): encoders hold
+ * the whole image and their own buffers (WebP's reached 46 MiB for 3 MP), beside a decoded
+ * 12 MP original. Larger outputs are refused with 422 before anything is decoded.
+ */
+export const EDGE_MAX_OUTPUT_PIXELS = 2_100_000;
+
+/**
  * A codec instance whose memory grew past this is dropped after the request (and instantiated
  * again on next use), so an isolate holds one image's worth of codec memory, not every
  * codec's peak.
@@ -137,7 +144,7 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
         config,
         logger,
         limiters: createRateLimiters(config.rateLimits),
-        processor: createInlineProcessor(codecs, logger),
+        processor: withOutputCap(createInlineProcessor(codecs, logger), EDGE_MAX_OUTPUT_PIXELS),
       };
     }
     return isolate;
@@ -234,4 +241,15 @@ function withMemoryProbe(
   const probed = new Response(response.body, response);
   probed.headers.set("X-Wasm-Memory", JSON.stringify({ ...codecs, argon2 }));
   return probed;
+}
+
+/** The processor with every pipeline's output held to `maxOutputPixels`. */
+function withOutputCap(processor: ImageProcessor, maxOutputPixels: number): ImageProcessor {
+  return {
+    ...processor,
+    run: (task) =>
+      processor.run(
+        task.kind === "pipeline" ? { ...task, job: { ...task.job, maxOutputPixels } } : task,
+      ),
+  };
 }
