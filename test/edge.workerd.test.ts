@@ -253,8 +253,6 @@ if (startError) {
     console.info(
       `wasm memory, most at the end of a request: ${(worst.total / MiB).toFixed(1)} MiB (${worst.path} ${JSON.stringify(worst.parts)})`,
     );
-    for (const m of memory)
-      console.info(m.path.slice(0, 60), (m.total / MiB).toFixed(1), JSON.stringify(m.parts));
     expect(memory.length).toBeGreaterThan(10);
     for (const m of memory) expect([m.path, m.total <= 128 * MiB]).toEqual([m.path, true]);
 
