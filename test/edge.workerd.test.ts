@@ -112,7 +112,7 @@ if (startError) {
       console.warn(`\n⚠ SKIPPING workerd tests: workerd did not start (${String(err)})\n`);
       mf = undefined;
     }
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await mf?.dispose();
@@ -265,5 +265,5 @@ if (startError) {
       if (open !== 0) await Bun.sleep(100);
     }
     expect(open).toBe(0);
-  });
+  }, 240_000);
 });
