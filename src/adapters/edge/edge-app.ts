@@ -205,7 +205,7 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
         throw err;
       } finally {
         // Measured before the release: the most this request's codecs held together.
-        if (env.EDGE_MEMORY_PROBE === "1") probed = codecs.wasmMemoryBytes();
+        if (config.edgeMemoryProbe) probed = codecs.wasmMemoryBytes();
         const dropped = codecs.releaseLargerThan(CODEC_MEMORY_KEEP_BYTES);
         if (dropped.length > 0) logger.debug("codec memory released", { codecs: dropped });
       }
@@ -229,7 +229,7 @@ export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
 }
 
 /**
- * Tests' view of the isolate's WebAssembly memory (with the binding EDGE_MEMORY_PROBE=1): each
+ * Tests' view of the isolate's WebAssembly memory (with EDGE_MEMORY_PROBE set): each
  * codec's and the password hasher's linear memory in bytes, as a JSON header, at the end of the
  * request (a memory never shrinks, so that is its peak) and before the codecs are released.
  */
