@@ -131,6 +131,8 @@ if (startError) {
     expect(Number(gzip?.[1]) * 1024).toBeLessThan(3_000_000);
   });
 
+  // About 45 s of CPU (build included), but npm test runs it beside other files on shared cores:
+  // a generous limit; every wait inside is bounded.
   test("a 12 MP photo from sign-up to results.zip, a Bun worker running the job; users cross runtimes; ≤ 128 MiB of wasm", async () => {
     if (!mf) return;
     expect((await call("/healthz")).status).toBe(200);
@@ -265,5 +267,5 @@ if (startError) {
       if (open !== 0) await Bun.sleep(100);
     }
     expect(open).toBe(0);
-  }, 240_000);
+  }, 600_000);
 });
