@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { builtinModules } from "node:module";
 import postgres from "postgres";
 import sharp from "sharp";
-import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
+import { loadLocalWasm, loadProjectWasm } from "../src/adapters/bun/wasm.ts";
 import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/adapters/edge/edge-app.ts";
 import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
 import { migrate } from "../src/adapters/postgres/migrate.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
-import { wasmPasswordHasher } from "../src/platform/password-hasher.ts";
+import { ARGON2_WASM_FILE, wasmPasswordHasher } from "../src/platform/password-hasher.ts";
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import {
@@ -37,6 +37,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   const logs: string[] = [];
   const edge = createEdgeApp({
     wasm: loadLocalWasm,
+    argon2: () => loadProjectWasm(ARGON2_WASM_FILE),
     logger: createJsonLogger("debug", (line) => logs.push(line)),
   });
 
@@ -141,7 +142,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
       db,
       spool: memorySpool,
       processor: createInlineProcessor(createCodecs(loadLocalWasm), createJsonLogger("silent")),
-      hasher: wasmPasswordHasher(),
+      hasher: wasmPasswordHasher(() => loadProjectWasm(ARGON2_WASM_FILE)),
       limits: TEST_LIMITS,
       auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },
       rateLimits: TEST_RATE_LIMITS,
@@ -211,7 +212,11 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   });
 
   test("a bad binding answers a problem, not a crash", async () => {
-    const misconfigured = createEdgeApp({ wasm: {}, logger: createJsonLogger("silent") });
+    const misconfigured = createEdgeApp({
+      wasm: {},
+      argon2: () => loadProjectWasm(ARGON2_WASM_FILE),
+      logger: createJsonLogger("silent"),
+    });
     const res = await misconfigured.fetch(
       new Request("https://pictor.example/healthz"),
       { DATABASE_URL: "mysql://nope" },

@@ -297,6 +297,12 @@ const SETTINGS = {
     description: "A Postgres server. Unset: the embedded PGlite database under `DATA_DIR/pglite`.",
   }),
   dataDir: DATA_DIR,
+  edgeMemoryProbe: flag({
+    env: "EDGE_MEMORY_PROBE",
+    area: "server",
+    description:
+      "Edge only, for tests: each response carries `X-Wasm-Memory`, the WebAssembly memory of every codec and of argon2 (edge.md).",
+  }),
   tempImageDir: setting({
     env: "TEMP_IMAGE_DIR",
     area: "storage",

@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       port: 8000,
       databaseUrl: undefined,
       dataDir: "./data",
+      edgeMemoryProbe: false,
       tempImageDir: "./data/tmp",
       limits: {
         maxUploadBytes: 26_214_400,
