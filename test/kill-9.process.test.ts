@@ -278,6 +278,7 @@ async function killNineScenario(target: Target) {
       atKill = await getJob(server.url, auth2, jobId);
     }
     await killed(server);
+    const killedAt = Date.now();
     expect(atKill.finished_at).toBeNull();
     figures.job_items = images.length;
     figures.job_done_at_kill = atKill.progress.done;
@@ -304,6 +305,13 @@ async function killNineScenario(target: Target) {
     expect(succeeded).toHaveLength(images.length);
     expect(new Set(succeeded.map((d) => d.item_id)).size).toBe(images.length);
     expect(events.filter((e) => e.type === "done")).toHaveLength(1);
+    // Resumed, not finished before the kill: items finished after it.
+    const items = await fetch(`${server.url}/v1/jobs/${jobId}/items?limit=100`, { headers: auth3 });
+    const finishedAfter = (
+      (await items.json()) as { items: { finished_at: string }[] }
+    ).items.filter((i) => Date.parse(i.finished_at) > killedAt).length;
+    expect(finishedAfter).toBeGreaterThan(0);
+    figures.job_items_finished_after_restart = finishedAfter;
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
 
