@@ -455,9 +455,9 @@ export function createJobStore(deps: {
     },
 
     /**
-     * Cancels a job: its queued and retrying items are canceled at once; running ones finish (their result
-     * is kept) and the job ends `canceled` when the last of them does. Null for an unknown job;
-     * a finished job is returned unchanged.
+     * Cancels a job: its queued and retrying items are canceled at once; running ones finish
+     * (their result is kept) and the job ends `canceled` when the last of them does. Null for an
+     * unknown job; a finished job is returned unchanged.
      */
     async cancel(jobId: string): Promise<JobRecord | null> {
       return finishing(async (tx, finished) => {
