@@ -287,6 +287,7 @@ async function killNineScenario(target: Target) {
     // 3. Restart: the job resumes and ends with one result per item.
     server = await spawnServer(env);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    phase("restarted_after_job_kill");
     const auth3 = await serverAuth(server.url);
     let job = await getJob(server.url, auth3, jobId);
     for (const deadline = Date.now() + 90_000; !job.finished_at; ) {
