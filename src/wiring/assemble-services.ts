@@ -40,6 +40,7 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Database, Sql, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, noopMetrics } from "../platform/metrics.ts";
 import type { PasswordHasher } from "../platform/password-hasher.ts";
 import {
   createMemoryRateLimiter,
@@ -78,6 +79,8 @@ export type ServiceDeps = {
   /** Made by a host that shares them with its job runtime or keeps them across requests. */
   signedUrls?: SignedUrlService;
   memory?: MemoryCache;
+  /** Where uploads, render-cache lookups and deliveries are counted; nowhere unless given. */
+  metrics?: Metrics;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -98,14 +101,12 @@ export type JobWiring = {
   webhooks: WebhookService;
 };
 
-const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLimiter =>
-  requests === 0
-    ? noopRateLimiter
-    : createMemoryRateLimiter({
-        limit: requests,
-        windowMs: windowSeconds * 1000,
-        now: () => clock.now(),
-      });
+/** Makes one budget's limiter where its counters live; `scope` names the budget. */
+export type RateLimiterFactory = (budget: {
+  scope: string;
+  limit: number;
+  windowMs: number;
+}) => RateLimiter;
 
 const IMAGE_DELETED_CHANNEL = "pictor_image_deleted";
 
@@ -176,8 +177,9 @@ export function createImageUseCases(deps: {
   blobs?: BlobStore | undefined;
   /** Where renderings and analyses are kept hot for HTTP hits; none for a job worker. */
   memory?: MemoryCache | undefined;
+  metrics?: Metrics | undefined;
 }): ImageUseCases {
-  const { sql, processor, limits, memory } = deps;
+  const { sql, processor, limits, memory, metrics = noopMetrics } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
   // The quota is the images feature's (usage is per owner); it keeps no state of its own.
   const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
@@ -190,19 +192,22 @@ export function createImageUseCases(deps: {
     heldWith: cache.blobsOf,
     // This instance forgets at once; the others hear of it by NOTIFY (see listenForDeletes).
     onRemoved: (id) => memory?.dropGroup(id),
+    metrics,
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
   return {
     images,
     segmentations,
-    transforms: createTransformService({ cache, images, processor, limits, memory }),
+    transforms: createTransformService({ cache, images, processor, limits, memory, metrics }),
     analysis: createAnalysisService({ sql, images, segmentations, processor, limits, memory }),
   };
 }
 
 /**
- * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
- * the edge isolate), since a limiter made per request would count nothing.
+ * The rate limiters of the settings, in this process's memory unless `make` keeps their counters
+ * elsewhere (Postgres, Redis: shared by every instance); a limit of 0 lets everything through.
+ * Kept by whatever lives as long as the process (or the edge isolate), since a limiter made per
+ * request would count nothing.
  *
  * @example
  * const rateLimits = createRateLimiters(config.rateLimits);
@@ -210,10 +215,14 @@ export function createImageUseCases(deps: {
 export function createRateLimiters(
   settings: RateLimitSettings,
   clock: Clock = systemClock,
+  make: RateLimiterFactory = ({ limit, windowMs }) =>
+    createMemoryRateLimiter({ limit, windowMs, now: () => clock.now() }),
 ): Services["rateLimits"] {
+  const limiter = (scope: string, limit: number, windowSeconds: number) =>
+    limit === 0 ? noopRateLimiter : make({ scope, limit, windowMs: windowSeconds * 1000 });
   return {
-    requests: limiter(settings.requests, settings.windowSeconds, clock),
-    signups: limiter(settings.signups, settings.signupWindowSeconds, clock),
+    requests: limiter("requests", settings.requests, settings.windowSeconds),
+    signups: limiter("signups", settings.signups, settings.signupWindowSeconds),
   };
 }
 
@@ -268,6 +277,7 @@ export function assembleServices<Background>(
     limits,
     blobs: deps.blobs,
     memory: delivery.memory,
+    metrics: deps.metrics,
   });
   const { jobs, background } = wireJobs(useCases);
   return {

@@ -2,6 +2,7 @@ import type { JobSettings, NotificationSettings, WebhookSettings } from "../conf
 import type { AnalysisService } from "../features/analysis/analysis-service.ts";
 import type { ImageService } from "../features/images/image-service.ts";
 import { createJobExecutor } from "../features/jobs/job-executor.ts";
+import { measureJobItems } from "../features/jobs/job-metrics.ts";
 import { createJobResults, type JobResults } from "../features/jobs/job-results.ts";
 import type { PostPinned } from "../features/notifications/webhooks/webhook-service.ts";
 import type { ResolveHost } from "../features/notifications/webhooks/webhook-target.ts";
@@ -11,6 +12,7 @@ import type { SignedUrlService } from "../features/signed-urls/index.ts";
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Mailer } from "../platform/mailer.ts";
+import type { Metrics } from "../platform/metrics.ts";
 import { notifyOnFinish } from "./assemble-services.ts";
 import { createJobSystem, type JobSystem } from "./job-system.ts";
 import { createNotificationsRuntime, type NotificationsRuntime } from "./notification-runtime.ts";
@@ -62,6 +64,8 @@ export function createJobRuntime(deps: {
     segmentations: SegmentationService;
   };
   notify: NotifyOptions;
+  /** Where deliveries are counted, and job items reported by state; nowhere unless given. */
+  metrics?: Metrics;
 }): JobRuntime {
   const { db, logger, services } = deps;
   const results = createJobResults({ sql: db.sql, ...services });
@@ -79,6 +83,7 @@ export function createJobRuntime(deps: {
             (await emailLinks.signer.sign(ownerId, path, emailLinks.ttlSeconds)).url,
         }
       : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.notify.resolve ? { resolve: deps.notify.resolve } : {}),
     ...(deps.notify.post ? { post: deps.notify.post } : {}),
     ...(deps.notify.mailer ? { mailer: deps.notify.mailer } : {}),
@@ -91,6 +96,7 @@ export function createJobRuntime(deps: {
     role: deps.role,
     onFinish: notifyOnFinish(results, notify.notifications, () => notify.dispatcher.wake()),
   });
+  if (deps.metrics) measureJobItems(deps.metrics, db.sql);
   return {
     jobs,
     notify,

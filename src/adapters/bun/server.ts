@@ -5,6 +5,8 @@ import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { createServices } from "../../wiring/create-services.ts";
+import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
+import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
@@ -35,7 +37,9 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const metrics = createPrometheusMetrics();
+  const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
+  const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
     spool: createFileSpool(config.tempImageDir),
@@ -44,8 +48,10 @@ export async function startServer(config: Config) {
     limits: config.limits,
     auth: config.auth,
     rateLimits: config.rateLimits,
+    limiters: rateLimits.limiters,
     logger,
     delivery: config.delivery,
+    metrics,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,
@@ -63,7 +69,11 @@ export async function startServer(config: Config) {
   // Jobs run here in-process without a broker, or are only relayed to the workers with
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
-  const app = createApp({ services, readDocsAsset });
+  const app = createApp({
+    services,
+    readDocsAsset,
+    metrics: { metrics, token: config.metricsToken },
+  });
   const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     hostname: config.host,
@@ -96,6 +106,7 @@ export async function startServer(config: Config) {
     docs: new URL("/docs", server.url).href,
     url: server.url.href,
     database: db.kind,
+    rate_limits: rateLimits.store,
   });
   return {
     server,
@@ -122,6 +133,7 @@ export async function startServer(config: Config) {
       }
       await services.background.stop();
       await processor.close();
+      await rateLimits.close();
       await db.close();
     },
   };

@@ -5,8 +5,8 @@ export type Role = (typeof ROLES)[number];
 export type Principal = {
   userId: string;
   role: Role;
-  /** How the request proved it: a login token (JWT), an API key or a signed URL. */
-  via: "token" | "api_key" | "signed_url";
+  /** How the request proved it: a login token (JWT), an API key, the web app's session cookie or a signed URL. */
+  via: "token" | "api_key" | "session" | "signed_url";
   /** The API key's id when `via` is "api_key". */
   keyId: string | null;
 };

@@ -17,6 +17,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
 import type { Principal } from "../accounts/index.ts";
 import { ownedBy, visibleTo } from "../accounts/index.ts";
@@ -104,8 +105,14 @@ export function createImageService(deps: {
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
   /** Told once an image's delete committed: what this process keeps of it must go. */
   onRemoved?: (imageId: string) => void;
+  metrics?: Metrics;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
+  const received = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_upload_bytes_total",
+    help: "Bytes of uploaded files received, refused ones included",
+    labelNames: [],
+  });
   const quota = createQuota(limits);
 
   function checkHeader(header: ImageHeader): void {
@@ -171,6 +178,7 @@ export function createImageService(deps: {
     let meter: ReturnType<typeof pngDataMeter> | null = null;
     for await (const chunk of file.body) {
       size += chunk.length;
+      received.inc({}, chunk.length);
       if (size > limits.maxUploadBytes) {
         throw new ApiError(
           "payload_too_large",

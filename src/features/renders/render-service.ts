@@ -6,6 +6,7 @@ import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import { isAdmin, type Principal } from "../accounts/index.ts";
 import type { ImageRecord, ImageService } from "../images/index.ts";
 import type { RenderCache } from "./render-cache.ts";
@@ -72,9 +73,15 @@ export function createTransformService(deps: {
   limits: Limits;
   /** Renderings kept in memory, answered before Postgres; none when absent. */
   memory?: MemoryCache | undefined;
+  metrics?: Metrics;
 }) {
   const { cache, images, processor, limits, memory } = deps;
   const share = createSingleFlight();
+  const renders = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_render_cache_lookups_total",
+    help: "Renders by how they were served: hit (from the render cache, also when a render in flight stored it) or miss (computed)",
+    labelNames: ["result"],
+  });
 
   /** Keeps `rendering` of `source` in memory, its body read whole; returned with that body. */
   async function remember(
@@ -166,7 +173,10 @@ export function createTransformService(deps: {
         return hit ? remember(memoryKey, source, { ...hit, cached: true }) : null;
       };
       const hit = await fromCache();
-      if (hit) return hit;
+      if (hit) {
+        renders.inc({ result: "hit" });
+        return hit;
+      }
       // A cached rendering counts against the image owner's quota: no room, no work.
       await cache.ensureRoom(source.owner_id);
       // Identical renders arriving together (a page's many <img>, a retry storm) share one
@@ -193,6 +203,7 @@ export function createTransformService(deps: {
       });
       const rendering = made ?? (await fromCache());
       if (!rendering) throw new ApiError("not_found", `No image with id ${id}`);
+      renders.inc({ result: rendering.cached ? "hit" : "miss" });
       return rendering;
     },
   };

@@ -5,7 +5,7 @@ import { UserSchema } from "../auth/schemas.ts";
 
 const MeSchema = UserSchema.extend({
   via: z
-    .enum(["token", "api_key", "signed_url"])
+    .enum(["token", "api_key", "session", "signed_url"])
     .openapi({ description: "How this request authenticated." }),
   usage: z
     .object({
