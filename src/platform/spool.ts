@@ -1,5 +1,6 @@
 import { concatBytes } from "../core/lib/bytes.ts";
 import { sha256Hex } from "../core/lib/encoding.ts";
+import { bodyStream } from "./object-store.ts";
 
 /**
  * Where an upload's bytes wait while they are hashed and checked, before the one transaction that
@@ -15,6 +16,8 @@ export interface SpoolFile {
   finish(): Promise<{ size: number; sha256: string }>;
   /** The bytes written, once finished. */
   read(): Promise<Uint8Array>;
+  /** The bytes written, once finished, as a stream: a blob store sends them on piece by piece. */
+  stream(): ReadableStream<Uint8Array>;
   /** Forgets the bytes. Safe to call more than once, and before finish(). */
   discard(): Promise<void>;
 }
@@ -37,6 +40,10 @@ export const memorySpool: Spool = {
       async read() {
         if (!bytes) throw new Error("spool file read before finish()");
         return bytes;
+      },
+      stream() {
+        if (!bytes) throw new Error("spool file read before finish()");
+        return bodyStream(bytes);
       },
       async discard() {
         chunks = [];

@@ -54,6 +54,8 @@ export type ServiceDeps = {
   logger: Logger;
   /** Where image bytes live; default: Postgres, beside the records. */
   blobs?: BlobStore;
+  /** Originals are downloaded from presigned URLs (S3_DOWNLOADS=redirect) valid this long. */
+  directDownloads?: { ttlSeconds: number } | undefined;
   /** How long a job's event stream stays silent before a heartbeat. */
   heartbeatMs?: number;
   /**
@@ -106,6 +108,7 @@ export function createImageUseCases(deps: {
   processor: ImageProcessor;
   limits: Limits;
   blobs?: BlobStore | undefined;
+  directDownloads?: { ttlSeconds: number } | undefined;
 }): ImageUseCases {
   const { sql, processor, limits } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
@@ -118,6 +121,7 @@ export function createImageUseCases(deps: {
     limits,
     processor,
     heldWith: cache.blobsOf,
+    directDownloads: deps.directDownloads,
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
   return {
@@ -194,6 +198,7 @@ export function assembleServices<Background>(
     processor,
     limits,
     blobs: deps.blobs,
+    directDownloads: deps.directDownloads,
   });
   const { jobs, background } = wireJobs(useCases);
   return {

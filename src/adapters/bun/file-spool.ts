@@ -40,6 +40,7 @@ export function createFileSpool(dir: string): Spool {
           return { size, sha256: hash.digest("hex") };
         },
         read: () => Bun.file(path).bytes(),
+        stream: () => Bun.file(path).stream(),
         async discard() {
           await close();
           await rm(path, { force: true });

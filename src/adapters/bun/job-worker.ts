@@ -5,6 +5,7 @@ import { createImageUseCases } from "../../wiring/assemble-services.ts";
 import { createJobRuntime } from "../../wiring/job-runtime.ts";
 import { connectPostgres } from "../postgres/database.ts";
 import { migrate } from "../postgres/migrate.ts";
+import { openBlobStore } from "../s3/open-blob-store.ts";
 import { runProcess } from "./main.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
@@ -23,6 +24,10 @@ export async function startJobWorker(config: Config) {
   }
   const db = connectPostgres(config.databaseUrl);
   await migrate(db.sql, logger);
+  const { blobs } = await openBlobStore(db.sql, config.blobs).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   const processor = createWorkerPool(workerPoolOptions(config, logger));
   // Workers never receive uploads: the spool is there because the image service takes one.
   const services = createImageUseCases({
@@ -30,6 +35,7 @@ export async function startJobWorker(config: Config) {
     spool: memorySpool,
     processor,
     limits: config.limits,
+    blobs,
   });
   const runtime = createJobRuntime({
     db,

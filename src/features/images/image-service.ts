@@ -17,6 +17,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
+import type { BlobBody, ByteRange } from "../../platform/object-store.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
 import type { Principal } from "../accounts/index.ts";
 import { ownedBy, visibleTo } from "../accounts/index.ts";
@@ -59,7 +60,7 @@ export type DerivedOutput = { format: ImageFormat; width: number; height: number
 type NewImage = {
   ownerId: string | null;
   /** Null: the bytes are stored already under `sha256`. */
-  bytes: Uint8Array | null;
+  body: BlobBody | null;
   sha256: string;
   byteSize: number;
   filename: string | null;
@@ -102,6 +103,8 @@ export function createImageService(deps: {
    * read inside the deleting transaction, before the image's cascade takes their rows.
    */
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
+  /** Originals are downloaded from presigned URLs valid this long, where the store signs them. */
+  directDownloads?: { ttlSeconds: number } | undefined;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
   const quota = createQuota(limits);
@@ -224,8 +227,8 @@ export function createImageService(deps: {
    */
   async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
     if (image.sourceId) await hold(tx, image.sourceId);
-    if (image.bytes) {
-      await blobs.put(tx, image.sha256, image.bytes);
+    if (image.body) {
+      await blobs.put(tx, image.sha256, image.body);
     } else if (!(await blobs.hold(tx, image.sha256))) {
       throw new Error(`The bytes ${image.sha256} were released before they were stored`);
     }
@@ -267,7 +270,8 @@ export function createImageService(deps: {
       const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
         ownerId: principal.userId,
-        bytes,
+        // From the spool again, so that a store that streams holds a piece at a time.
+        body: { size: bytes.length, stream: () => spooled.stream() },
         byteSize: bytes.length,
         sha256,
         filename: file.filename ?? null,
@@ -352,11 +356,11 @@ export function createImageService(deps: {
       const stored =
         "bytes" in output
           ? {
-              bytes: output.bytes,
+              body: output.bytes,
               sha256: await sha256Hex(output.bytes),
               byteSize: output.bytes.length,
             }
-          : { bytes: null, sha256: output.sha256, byteSize: output.byteSize };
+          : { body: null, sha256: output.sha256, byteSize: output.byteSize };
       const image: NewImage = {
         ...stored,
         format: output.format,
@@ -378,11 +382,24 @@ export function createImageService(deps: {
       return bytes;
     },
 
-    /** The original bytes, streamed from the database a chunk at a time. */
-    async openFile(record: ImageRecord): Promise<ReadableStream<Uint8Array>> {
-      const stream = await blobs.stream(record.sha256);
+    /** The original bytes (or `range` of them), streamed from the blob store a piece at a time. */
+    async openFile(record: ImageRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
+      const stream = await blobs.stream(record.sha256, range);
       if (!stream) throw new ApiError("not_found", `No image with id ${record.id}`);
       return stream;
+    },
+
+    /**
+     * Where a client may fetch the original directly for a short while (a presigned object-store
+     * URL), when downloads are redirected (S3_DOWNLOADS=redirect) and the store can sign one;
+     * null: stream it.
+     */
+    async directUrl(
+      record: ImageRecord,
+      headers: { contentType: string; contentDisposition: string },
+    ): Promise<string | null> {
+      if (!deps.directDownloads) return null;
+      return blobs.presign(record.sha256, { ...headers, ...deps.directDownloads });
     },
 
     async remove(principal: Principal, id: string): Promise<void> {
