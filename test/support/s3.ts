@@ -13,6 +13,8 @@ export type TestS3 = {
   /** The variables a spawned server needs to use that bucket. */
   env: Record<string, string>;
   close(): Promise<void>;
+  /** Removes its files at once (at process exit, when there is no time to close it). */
+  removeFiles(): void;
 };
 
 /**
@@ -51,5 +53,6 @@ export async function startTestS3(bucket = "pictor-test"): Promise<TestS3> {
       await server.close();
       rmSync(directory, { recursive: true, force: true });
     },
+    removeFiles: () => rmSync(directory, { recursive: true, force: true }),
   };
 }
