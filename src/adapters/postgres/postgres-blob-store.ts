@@ -117,7 +117,7 @@ function chunkStream(sql: Sql, sha256: string, range: ByteRange): ReadableStream
  * the row by cascade) — the default, in the same database as the records — or, given `objects`,
  * in an object store under `blobs/<sha256>`. Each row says where its bytes are (`location`), so
  * an installation moved from one to the other (move-blobs) reads both while it moves; new bytes
- * go to the object store when there is one. A released object stays until the garbage collector
+ * go to `writeTo` (the object store when there is one, unless told). A released object stays until the garbage collector
  * (collectBlobGarbage) finds no row needing it: deleting it at release could not be undone if the
  * releasing transaction rolled back.
  *
@@ -125,8 +125,12 @@ function chunkStream(sql: Sql, sha256: string, range: ByteRange): ReadableStream
  * const blobs = createPostgresBlobStore(db.sql, createS3ObjectStore(settings));
  * const stream = await blobs.stream(record.sha256, { start: 0, end: 99 });
  */
-export function createPostgresBlobStore(sql: Sql, objects?: ObjectStore): BlobStore {
-  const where: BlobLocation = objects ? "object" : "postgres";
+export function createPostgresBlobStore(
+  sql: Sql,
+  objects?: ObjectStore,
+  writeTo: BlobLocation = objects ? "object" : "postgres",
+): BlobStore {
+  const toObjects = writeTo === "object" ? objects : undefined;
 
   async function find(sha256: string) {
     const [blob] = await sql<{ byte_size: string; location: BlobLocation }[]>`
@@ -149,10 +153,12 @@ export function createPostgresBlobStore(sql: Sql, objects?: ObjectStore): BlobSt
 
   return {
     async put(tx, sha256, body) {
-      if (objects) await guardObject(tx, sha256);
+      if (toObjects) await guardObject(tx, sha256);
       // Only the transaction whose insert went through writes the bytes.
-      if (!(await claimBlobRow(tx, sha256, bodySize(body), where))) return;
-      if (objects) await objects.put(objectKeyOf(sha256), body);
+      if (!(await claimBlobRow(tx, sha256, bodySize(body), toObjects ? "object" : "postgres"))) {
+        return;
+      }
+      if (toObjects) await toObjects.put(objectKeyOf(sha256), body);
       else await writeChunks(tx, sha256, body);
     },
 

@@ -17,19 +17,22 @@ export type OpenedBlobStore = {
 
 /**
  * The blob store BLOB_STORE selects, checked before the process serves anything: a missing
- * bucket, refused credentials or an unreachable endpoint throw, naming what failed.
+ * bucket, refused credentials or an unreachable endpoint throw, naming what failed. With
+ * BLOB_STORE=postgres and the S3_* settings given (an installation being moved back from S3),
+ * blobs still in the bucket are read from it while new ones go to Postgres.
  *
  * @example
  * const { blobs, objects } = await openBlobStore(db.sql, config.blobs);
  */
 export async function openBlobStore(sql: Sql, settings: BlobSettings): Promise<OpenedBlobStore> {
-  if (settings.store !== "s3" || !settings.s3) {
+  if (!settings.s3) {
     return { blobs: createPostgresBlobStore(sql), objects: null, directDownloads: undefined };
   }
   const objects = await openObjectStore(settings.s3);
+  const writeTo = settings.store === "s3" ? "object" : "postgres";
   return {
-    blobs: createPostgresBlobStore(sql, objects),
-    objects,
+    blobs: createPostgresBlobStore(sql, objects, writeTo),
+    objects: settings.store === "s3" ? objects : null,
     directDownloads:
       settings.downloads === "redirect" ? { ttlSeconds: DIRECT_DOWNLOAD_SECONDS } : undefined,
   };
