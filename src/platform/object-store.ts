@@ -5,10 +5,10 @@ export type ObjectInfo = { key: string; size: number; lastModified: Date };
 export type ByteRange = { start: number; end: number };
 
 /**
- * Bytes to store: in memory, or a stream of known size that can be opened once (an upload's
- * spool file), which a store sends on without holding it whole.
+ * Bytes to store: in memory, or a Blob (an upload's spool file, `Bun.file`), which a store
+ * sends on in slices or as a stream without holding it whole.
  */
-export type BlobBody = Uint8Array | { size: number; stream(): ReadableStream<Uint8Array> };
+export type BlobBody = Uint8Array | Blob;
 
 /**
  * Bytes under keys in an object storage service (S3, MinIO, R2): the store behind BlobStore's
@@ -42,7 +42,7 @@ export interface ObjectStore {
 /** The bytes of `body` in one buffer. */
 export async function bodyBytes(body: BlobBody): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body;
-  return new Uint8Array(await new Response(body.stream()).arrayBuffer());
+  return new Uint8Array(await body.arrayBuffer());
 }
 
 /** `body` as a stream. */
@@ -59,6 +59,10 @@ export function bodyStream(body: BlobBody): ReadableStream<Uint8Array> {
 /** The size of `body` in bytes. */
 export const bodySize = (body: BlobBody): number =>
   body instanceof Uint8Array ? body.length : body.size;
+
+/** Bytes `start` to `end` (excluded) of `body`, without copying a Blob's. */
+export const bodySlice = (body: BlobBody, start: number, end: number): BlobBody =>
+  body instanceof Uint8Array ? body.subarray(start, end) : body.slice(start, end);
 
 /**
  * An object store in this process's memory, for tests and as the model of the contract.

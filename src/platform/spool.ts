@@ -1,6 +1,5 @@
 import { concatBytes } from "../core/lib/bytes.ts";
 import { sha256Hex } from "../core/lib/encoding.ts";
-import { bodyStream } from "./object-store.ts";
 
 /**
  * Where an upload's bytes wait while they are hashed and checked, before the one transaction that
@@ -14,10 +13,10 @@ export interface SpoolFile {
   write(chunk: Uint8Array): Promise<void>;
   /** Ends writing; returns the byte size and the lowercase hex SHA-256 of what was written. */
   finish(): Promise<{ size: number; sha256: string }>;
-  /** The bytes written, once finished. */
+  /** The bytes written, once finished, in a buffer of the caller's own (it may hand it over). */
   read(): Promise<Uint8Array>;
-  /** The bytes written, once finished, as a stream: a blob store sends them on piece by piece. */
-  stream(): ReadableStream<Uint8Array>;
+  /** The bytes written, once finished, as a Blob: a blob store sends them on piece by piece. */
+  blob(): Blob;
   /** Forgets the bytes. Safe to call more than once, and before finish(). */
   discard(): Promise<void>;
 }
@@ -26,7 +25,7 @@ export interface SpoolFile {
 export const memorySpool: Spool = {
   async create() {
     let chunks: Uint8Array[] = [];
-    let bytes: Uint8Array | null = null;
+    let bytes: Uint8Array<ArrayBuffer> | null = null;
     return {
       async write(chunk) {
         chunks.push(chunk.slice());
@@ -39,11 +38,11 @@ export const memorySpool: Spool = {
       },
       async read() {
         if (!bytes) throw new Error("spool file read before finish()");
-        return bytes;
+        return bytes.slice();
       },
-      stream() {
+      blob() {
         if (!bytes) throw new Error("spool file read before finish()");
-        return bodyStream(bytes);
+        return new Blob([bytes]);
       },
       async discard() {
         chunks = [];

@@ -77,7 +77,11 @@ export async function moveBlobs(
       const size = Number(row.byte_size);
       const key = objectKeyOf(next.sha256);
       if (to === "object") {
-        await objects.put(key, { size, stream: () => chunksOf(tx, next.sha256) });
+        // Whole: a blob is at most MAX_UPLOAD_BYTES, and this runs in the CLI, one at a time.
+        await objects.put(
+          key,
+          new Uint8Array(await new Response(chunksOf(tx, next.sha256)).arrayBuffer()),
+        );
         await verify(next.sha256, size, await objects.get(key));
         await tx`DELETE FROM blob_chunks WHERE sha256 = ${next.sha256}`;
       } else {

@@ -2,18 +2,17 @@ import { AwsClient } from "aws4fetch";
 import type { S3Settings } from "../../config/config.ts";
 import {
   type BlobBody,
-  bodyBytes,
   bodySize,
-  bodyStream,
+  bodySlice,
   type ObjectInfo,
   type ObjectStore,
 } from "../../platform/object-store.ts";
 
 /**
  * Files up to this size go up in one PUT; larger ones in parts of this size (S3 wants at least
- * 5 MiB per part but the last), so an upload holds one part in memory, not the file.
+ * 5 MiB per part but the last).
  */
-export const S3_PART_BYTES = 8 * 1024 * 1024;
+export const S3_PART_BYTES = 5 * 1024 * 1024;
 
 /** What S3 said, for the log and the startup check: status and its error code. */
 export class S3Error extends Error {
@@ -39,7 +38,7 @@ const unescapeXml = (text: string) =>
     .replaceAll("&amp;", "&");
 
 // Our buffers are never shared memory, which is all that fetch's body type rules out.
-const sendable = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
+const sendable = (body: BlobBody) => body as Blob | Uint8Array<ArrayBuffer>;
 
 // RFC 3986 unreserved characters stay; `/` separates the key's path segments.
 const encodeKey = (key: string) => key.split("/").map(encodeURIComponent).join("/");
@@ -79,7 +78,10 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
     return res;
   }
 
-  /** Sends `body` in parts of S3_PART_BYTES; an upload that fails is aborted, not left behind. */
+  /**
+   * Sends `body` in parts of S3_PART_BYTES, each a slice of it (of a file, read as it is sent); an
+   * upload that fails is aborted, not left behind.
+   */
   async function putMultipart(key: string, body: BlobBody): Promise<void> {
     const created = await send(`create multipart upload of ${key}`, urlOf(key, "?uploads"), {
       method: "POST",
@@ -88,33 +90,21 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
     if (!uploadId)
       throw new S3Error(created.status, "NoUploadId", `S3 gave no UploadId for ${key}`);
     const query = (extra: string) => `?${extra}uploadId=${encodeURIComponent(uploadId)}`;
-    const etags: string[] = [];
-    const sendPart = async (part: Uint8Array) => {
-      const res = await send(
-        `upload part ${etags.length + 1} of ${key}`,
-        urlOf(key, query(`partNumber=${etags.length + 1}&`)),
-        { method: "PUT", body: sendable(part) },
-      );
-      etags.push(res.headers.get("etag") ?? "");
-    };
+    const size = bodySize(body);
     try {
-      let part = new Uint8Array(S3_PART_BYTES);
-      let filled = 0;
-      for await (const chunk of bodyStream(body)) {
-        for (let at = 0; at < chunk.length; ) {
-          const n = Math.min(chunk.length - at, S3_PART_BYTES - filled);
-          part.set(chunk.subarray(at, at + n), filled);
-          filled += n;
-          at += n;
-          if (filled === S3_PART_BYTES) {
-            await sendPart(part);
-            // A new buffer: fetch may still hold the sent one.
-            part = new Uint8Array(S3_PART_BYTES);
-            filled = 0;
-          }
-        }
+      const etags: string[] = [];
+      for (let start = 0, part = 1; start < size; start += S3_PART_BYTES, part++) {
+        const res = await send(
+          `upload part ${part} of ${key}`,
+          urlOf(key, query(`partNumber=${part}&`)),
+          {
+            method: "PUT",
+            body: sendable(bodySlice(body, start, Math.min(size, start + S3_PART_BYTES))),
+          },
+        );
+        await res.body?.cancel();
+        etags.push(res.headers.get("etag") ?? "");
       }
-      if (filled > 0 || etags.length === 0) await sendPart(part.subarray(0, filled));
       const parts = etags
         .map((etag, i) => `<Part><PartNumber>${i + 1}</PartNumber><ETag>${etag}</ETag></Part>`)
         .join("");
@@ -138,10 +128,8 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
 
     async put(key, body) {
       if (bodySize(body) <= S3_PART_BYTES) {
-        await send(`put ${key}`, urlOf(key), {
-          method: "PUT",
-          body: sendable(await bodyBytes(body)),
-        });
+        const res = await send(`put ${key}`, urlOf(key), { method: "PUT", body: sendable(body) });
+        await res.body?.cancel();
       } else {
         await putMultipart(key, body);
       }
@@ -213,7 +201,7 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
       let res: Response;
       try {
         // A listing, not a HEAD: some services answer HEAD without checking the signature.
-        res = await client.fetch(`${bucketUrl}?list-type=2&max-keys=1`);
+        res = await client.fetch(`${bucketUrl}?list-type=2&max-keys=0`);
       } catch (err) {
         throw new Error(
           `S3_ENDPOINT ${settings.endpoint} cannot be reached: ${err instanceof Error ? err.message : String(err)}`,

@@ -261,18 +261,20 @@ export function createImageService(deps: {
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new ApiError("unprocessable_image", broken);
+      const orientation = readExifOrientation(bytes, header.format);
+      const size = bytes.length;
       // What no operation could decode is refused now, not stored to fail every later request.
+      // The bytes go to the image worker (handed over, not copied)…
       await validateDecodable(processor, {
         bytes,
         format: header.format,
         maxPixels: limits.maxPixels,
       });
-      const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
         ownerId: principal.userId,
-        // From the spool again, so that a store that streams holds a piece at a time.
-        body: { size: bytes.length, stream: () => spooled.stream() },
-        byteSize: bytes.length,
+        // …and to the blob store from the spool again, a piece at a time.
+        body: spooled.blob(),
+        byteSize: size,
         sha256,
         filename: file.filename ?? null,
         format: header.format,
