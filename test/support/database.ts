@@ -374,6 +374,8 @@ export type TestEnvOptions = {
   poolSize?: number;
   /** Starts the job runner and the notification dispatcher, as the server does. */
   start?: boolean;
+  /** S3_DOWNLOADS=redirect: /file answers with presigned URLs valid this long (s3 variant). */
+  directDownloads?: { ttlSeconds: number };
 };
 
 /** An environment's object store (the s3 variant's), null when the bytes are in Postgres. */
@@ -420,6 +422,7 @@ export async function openTestEnv(
     processor,
     db,
     ...(objects ? { blobs: createPostgresBlobStore(db.sql, objects) } : {}),
+    directDownloads: options.directDownloads,
     spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
     hasher: bunPasswordHasher(),
     limits: { ...TEST_LIMITS, ...options.limits },
