@@ -68,7 +68,7 @@ export const bodySlice = (body: BlobBody, start: number, end: number): BlobBody 
  * An object store in this process's memory, for tests and as the model of the contract.
  *
  * @example
- * const blobs = createPostgresBlobStore(sql, { objects: createMemoryObjectStore() });
+ * const blobs = createPostgresBlobStore(sql, createMemoryObjectStore());
  */
 export function createMemoryObjectStore(): ObjectStore & { keys(): string[] } {
   const objects = new Map<string, { bytes: Uint8Array; lastModified: Date }>();
