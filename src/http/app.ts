@@ -16,6 +16,7 @@ import { jobsRoutes } from "../features/jobs/index.ts";
 import { meNotificationsRoutes, webhooksRoutes } from "../features/notifications/index.ts";
 import { imageRenderRoutes } from "../features/renders/index.ts";
 import { imageSegmentationsRoutes, segmentationsRoutes } from "../features/segmentations/index.ts";
+import { webRoutes } from "../features/web/index.ts";
 import { ApiError, type ProblemCode } from "../platform/api-error.ts";
 import { authenticate, limitWritesAndCompute } from "./authenticate.ts";
 import { limitParsedBodies } from "./body-limit.ts";
@@ -211,8 +212,7 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/v1/webhooks", webhooksRoutes());
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
-  // Until Pictor has a web app of its own, its front page is the API's.
-  app.get("/", (c) => c.redirect("/docs", 302));
+  app.route("/", webRoutes());
   const docsPage = [
     docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
     linkFavicon(),

@@ -99,6 +99,17 @@ export function createUserService(deps: {
     });
   }
 
+  async function checkCredentials(email: string, password: string): Promise<string> {
+    const [row] = await sql<{ id: string; password_hash: string; disabled_at: Date | null }[]>`
+      SELECT id, password_hash, disabled_at FROM users WHERE email = ${normalizeEmail(email)}`;
+    const ok = await hasher.verify(password, row?.password_hash ?? (await dummyHash));
+    if (!row || !ok) throw invalidCredentials();
+    if (row.disabled_at) {
+      throw new ApiError("invalid_grant", "This account is disabled; ask an admin to enable it");
+    }
+    return row.id;
+  }
+
   async function get(id: string): Promise<UserRecord> {
     const [row] = await sql<Row[]>`SELECT ${sql.unsafe(COLUMNS)} FROM users WHERE id = ${id}`;
     if (!row) throw new ApiError("not_found", `No user with id ${id}`);
@@ -132,19 +143,16 @@ export function createUserService(deps: {
      * but only to whoever proved its password.
      */
     async login(email: string, password: string): Promise<TokenResponse> {
-      const [row] = await sql<{ id: string; password_hash: string; disabled_at: Date | null }[]>`
-        SELECT id, password_hash, disabled_at FROM users WHERE email = ${normalizeEmail(email)}`;
-      const ok = await hasher.verify(password, row?.password_hash ?? (await dummyHash));
-      if (!row || !ok) throw invalidCredentials();
-      if (row.disabled_at) {
-        throw new ApiError("invalid_grant", "This account is disabled; ask an admin to enable it");
-      }
-      return tokens.issue(row.id);
+      return tokens.issue(await checkCredentials(email, password));
     },
+
+    /** The id of the account whose email and password these are (as `login` checks them). */
+    checkCredentials,
 
     /**
      * Replaces the caller's password once the current one is proven. Tokens issued before this
-     * second stop working; a fresh one is returned. API keys are not affected.
+     * second and every web session stop working; a fresh token is returned. API keys are not
+     * affected.
      */
     async changePassword(
       principal: Principal,
@@ -161,9 +169,12 @@ export function createUserService(deps: {
       }
       checkPassword(next, row.email, "new_password");
       const hash = await hasher.hash(next);
-      await sql`
-        UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
-        WHERE id = ${principal.userId}`;
+      await sql.begin(async (tx) => {
+        await tx`
+          UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
+          WHERE id = ${principal.userId}`;
+        await tx`DELETE FROM sessions WHERE user_id = ${principal.userId}`;
+      });
       return tokens.issue(principal.userId);
     },
 

@@ -9,6 +9,7 @@ import jobs from "./0006_jobs.sql" with { type: "text" };
 import notifications from "./0007_notifications.sql" with { type: "text" };
 import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "text" };
 import usageCountsEverything from "./0009_usage_counts_everything.sql" with { type: "text" };
+import sessions from "./0011_sessions.sql" with { type: "text" };
 import blobLocation from "./0012_blob_location.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
@@ -24,5 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0007_notifications", sql: notifications },
   { name: "0008_job_items_claim_index", sql: jobItemsClaimIndex },
   { name: "0009_usage_counts_everything", sql: usageCountsEverything },
+  { name: "0011_sessions", sql: sessions },
   { name: "0012_blob_location", sql: blobLocation },
 ];
