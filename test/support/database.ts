@@ -513,3 +513,13 @@ export function describeEachDatabase(
     });
   }
 }
+
+/** describeEachDatabase over WITH_S3: once more with the bytes in s3rver. */
+export function describeWithS3(
+  title: string,
+  body: (ctx: () => TestEnv) => void,
+  limits: Partial<Limits> = {},
+  options: Omit<TestEnvOptions, "limits"> = {},
+) {
+  describeEachDatabase(title, body, limits, { ...options, variants: WITH_S3 });
+}
