@@ -6,6 +6,8 @@ import { ApiError } from "../../platform/api-error.ts";
 import { createJsonLogger, type Logger } from "../../platform/logger.ts";
 import type { ObjectStore } from "../../platform/object-store.ts";
 import { createServices } from "../../wiring/create-services.ts";
+import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
+import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { collectBlobGarbage } from "../postgres/blob-maintenance.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
@@ -78,7 +80,9 @@ export async function startServer(config: Config) {
       throw err;
     },
   );
-  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const metrics = createPrometheusMetrics();
+  const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
+  const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
     blobs,
@@ -89,7 +93,9 @@ export async function startServer(config: Config) {
     limits: config.limits,
     auth: config.auth,
     rateLimits: config.rateLimits,
+    limiters: rateLimits.limiters,
     logger,
+    metrics,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,
@@ -110,7 +116,11 @@ export async function startServer(config: Config) {
   const stopGarbageCollection = objects
     ? collectGarbagePeriodically(db, objects, config.blobs.gcIntervalSeconds, logger)
     : async () => {};
-  const app = createApp({ services, readDocsAsset });
+  const app = createApp({
+    services,
+    readDocsAsset,
+    metrics: { metrics, token: config.metricsToken },
+  });
   const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     hostname: config.host,
@@ -144,6 +154,7 @@ export async function startServer(config: Config) {
     url: server.url.href,
     database: db.kind,
     blobs: objects?.name ?? "postgres",
+    rate_limits: rateLimits.store,
   });
   return {
     server,
@@ -171,6 +182,7 @@ export async function startServer(config: Config) {
       await stopGarbageCollection();
       await services.background.stop();
       await processor.close();
+      await rateLimits.close();
       await db.close();
     },
   };

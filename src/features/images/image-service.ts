@@ -17,6 +17,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import type { BlobBody, ByteRange } from "../../platform/object-store.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
 import type { Principal } from "../accounts/index.ts";
@@ -105,8 +106,14 @@ export function createImageService(deps: {
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
   /** Originals are downloaded from presigned URLs valid this long, where the store signs them. */
   directDownloads?: { ttlSeconds: number } | undefined;
+  metrics?: Metrics;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
+  const received = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_upload_bytes_total",
+    help: "Bytes of uploaded files received, refused ones included",
+    labelNames: [],
+  });
   const quota = createQuota(limits);
 
   function checkHeader(header: ImageHeader): void {
@@ -172,6 +179,7 @@ export function createImageService(deps: {
     let meter: ReturnType<typeof pngDataMeter> | null = null;
     for await (const chunk of file.body) {
       size += chunk.length;
+      received.inc({}, chunk.length);
       if (size > limits.maxUploadBytes) {
         throw new ApiError(
           "payload_too_large",

@@ -1,6 +1,7 @@
 import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { EmailAttachment, Mailer } from "../../platform/mailer.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";
 import { notificationMessageId } from "./email/outbox-mailer.ts";
@@ -46,6 +47,7 @@ export type DispatcherDeps = {
   settings: DispatcherSettings;
   /** [0, 1); the jitter of the backoff. */
   random?: () => number;
+  metrics?: Metrics;
 };
 
 type Channel = "email" | "webhook";
@@ -104,6 +106,11 @@ export type NotificationDispatcher = ReturnType<typeof createNotificationDispatc
 export function createNotificationDispatcher(deps: DispatcherDeps) {
   const { sql, mailer, webhooks, logger, settings } = deps;
   const random = deps.random ?? Math.random;
+  const deliveries = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_notification_deliveries_total",
+    help: "Notification delivery attempts by channel and outcome: sent, retrying or failed (for good)",
+    labelNames: ["channel", "outcome"],
+  });
   const concurrency = settings.concurrency ?? 4;
   const leaseMs = settings.leaseMs ?? settings.timeoutMs * 5 + 10_000;
   const inFlight: Record<Channel, Set<Promise<void>>> = { email: new Set(), webhook: new Set() };
@@ -211,6 +218,7 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
         UPDATE notifications
         SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL
         WHERE id = ${row.id} AND status = 'sending' AND attempts = ${row.attempts}`;
+      deliveries.inc({ channel: row.channel, outcome: "sent" });
       const logged = { ...fields, outcome: withoutUrlPaths(outcome) };
       if (marked.count === 0)
         logger.warn("notification sent after its lease was taken over", logged);
@@ -226,6 +234,7 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
             lease_until = NULL,
             next_attempt_at = now() + ${last ? 0 : delay}::bigint * interval '1 millisecond'
         WHERE id = ${row.id} AND status = 'sending' AND attempts = ${row.attempts}`;
+      deliveries.inc({ channel: row.channel, outcome: last ? "failed" : "retrying" });
       const log = last ? logger.error : logger.warn;
       log(last ? "notification failed" : "notification will be retried", {
         ...fields,

@@ -11,6 +11,7 @@ import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "
 import usageCountsEverything from "./0009_usage_counts_everything.sql" with { type: "text" };
 import sessions from "./0011_sessions.sql" with { type: "text" };
 import blobLocation from "./0012_blob_location.sql" with { type: "text" };
+import rateLimits from "./0014_rate_limits.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0009_usage_counts_everything", sql: usageCountsEverything },
   { name: "0011_sessions", sql: sessions },
   { name: "0012_blob_location", sql: blobLocation },
+  { name: "0014_rate_limits", sql: rateLimits },
 ];
