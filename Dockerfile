@@ -8,12 +8,12 @@
 # Without DATABASE_URL the service uses its embedded PGlite database under $DATA_DIR;
 # docker-compose.yml runs it against a PostgreSQL container instead.
 
-# The Bun image tag. package.json pins bun ^1.4.5 for development; override with
-# --build-arg BUN_IMAGE_TAG=<x.y.z> to pin an exact release.
-ARG BUN_IMAGE_TAG=1
+# The Bun release, the one package.json's devDependencies pin for development; override with
+# --build-arg BUN_IMAGE_TAG=<x.y.z>.
+ARG BUN_IMAGE_TAG=1.4.5
 
 # --- deps: production node_modules, installed from the committed npm lockfile ---------------
-FROM node:20-slim AS deps
+FROM node:20.18.1-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no production dependency needs an install script (the only one,
@@ -40,15 +40,18 @@ COPY --chown=root:root package.json ./
 COPY --chown=root:root src ./src
 COPY --chown=root:root wasm ./wasm
 
-# The image's `bun` user owns only the data directory; the code stays read-only to it.
-RUN mkdir -p /data && chown bun:bun /data
+# The image's `bun` user owns only the data directory; the code stays read-only to it. `pictor`
+# runs the CLI (create-admin, gc-blobs, move-blobs): docker-compose exec api pictor gc-blobs
+RUN mkdir -p /data && chown bun:bun /data \
+    && printf '#!/bin/sh\nexec bun /app/src/adapters/bun/cli.ts "$@"\n' > /usr/local/bin/pictor \
+    && chmod 755 /usr/local/bin/pictor
 
 USER bun
 EXPOSE 8000
 
-# The image has no curl or wget: ask Bun itself.
+# The image has no curl or wget: ask Bun itself, on the port the server listens on (PORT).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["bun", "-e", "fetch('http://127.0.0.1:8000/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
+    CMD ["bun", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/healthz').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]
 
 # Bun answers header sets over its limit with a bodiless 431 before the app runs: raised here so
 # that the app's own 16 KiB limit refuses them with a problem naming the offending header.

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import type { App } from "../src/http/env.ts";
-import { describeEachDatabase } from "./support/database.ts";
+import { describeWithS3 } from "./support/database.ts";
 import { makePng } from "./support/fixtures.ts";
 
 type HistogramJson = {
@@ -23,7 +23,7 @@ const halves = makePng(8, 8, (x, y) =>
   y === 7 ? [0, 0, 0, 0] : x < 4 ? [255, 0, 0, 255] : [0, 0, 255, 255],
 );
 
-describeEachDatabase("histogram API", (ctx) => {
+describeWithS3("histogram API", (ctx) => {
   test("exact counts of a known image, in each colour space", async () => {
     const { app } = ctx();
     const id = await upload(app, halves);

@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import sharp from "sharp";
 import { rgbToLab } from "../src/core/analysis/histogram.ts";
 import type { App } from "../src/http/env.ts";
-import { describeEachDatabase } from "./support/database.ts";
+import { describeWithS3 } from "./support/database.ts";
 import { makePng } from "./support/fixtures.ts";
 
 type Problem = { status: number; detail: string; errors: { path: string }[] };
@@ -34,7 +34,7 @@ const colour = (rgb: [number, number, number], pixels: number) => ({
   share: pixels / 56,
 });
 
-describeEachDatabase("palette API", (ctx) => {
+describeWithS3("palette API", (ctx) => {
   test("the dominant colours with their shares; a repeat is served from the cache", async () => {
     const c = ctx();
     const id = await uploadPng(c.app, threeColours);
@@ -74,7 +74,7 @@ describeEachDatabase("palette API", (ctx) => {
   });
 });
 
-describeEachDatabase("histogram charts API", (ctx) => {
+describeWithS3("histogram charts API", (ctx) => {
   test("format=svg: a standalone SVG chart with an ETag that gives 304", async () => {
     const c = ctx();
     const id = await uploadPng(c.app, threeColours);

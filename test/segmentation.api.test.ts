@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import sharp from "sharp";
 import type { App } from "../src/http/env.ts";
 import { decodeCocoCounts, expandCocoCounts } from "./support/coco-rle.ts";
-import { describeEachDatabase } from "./support/database.ts";
+import { describeWithS3 } from "./support/database.ts";
 import { fixture, makePng } from "./support/fixtures.ts";
 
 type Region = {
@@ -94,7 +94,7 @@ const SQUARE_A: Region = {
   mean_colour: { r: 220, g: 220, b: 220, hex: "#dcdcdc" },
 };
 
-describeEachDatabase("segmentation API", (ctx) => {
+describeWithS3("segmentation API", (ctx) => {
   test("every method: 201 with its thresholds and regions, largest first", async () => {
     const { app } = ctx();
     const id = await upload(app, squares);

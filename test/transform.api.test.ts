@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import sharp from "sharp";
 import { hasExif, readExifBlock, readExifOrientation } from "../src/core/formats/exif.ts";
 import type { App } from "../src/http/env.ts";
-import { describeEachDatabase } from "./support/database.ts";
+import { describeWithS3 } from "./support/database.ts";
 import { fixture, pngsuite } from "./support/fixtures.ts";
 
 type ImageJson = {
@@ -49,7 +49,7 @@ function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
 
 const landscape = (n: number) => fixture(`exif-orientation/Landscape_${n}.jpg`);
 
-describeEachDatabase("transform and render", (ctx) => {
+describeWithS3("transform and render", (ctx) => {
   test("transform makes a derived image whose file is the pipeline's output", async () => {
     const { app } = ctx();
     const source = await upload(app, "alpha.png", await pngsuite("basn6a08.png"));

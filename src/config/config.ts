@@ -315,6 +315,142 @@ const SETTINGS = {
     description:
       "Spool directory: upload bodies are streamed here (and hashed) before the database write; a killed process's partial files are removed at the next start.",
   }),
+  blobs: combine(
+    {
+      store: setting({
+        env: "BLOB_STORE",
+        area: "storage",
+        schema: z.enum(["postgres", "s3"], { error: "Expected postgres or s3 for BLOB_STORE" }),
+        default: "postgres",
+        allowed: "`postgres`, `s3`",
+        description:
+          "Where image bytes (originals, derived images, cached renderings) are kept: in the database beside their records, or in an S3-compatible object store (S3, MinIO, R2) configured by the `S3_*` variables. Postgres keeps the metadata either way; `npm run cli -- move-blobs --to s3|postgres` moves an installation's bytes.",
+      }),
+      endpoint: optional({
+        env: "S3_ENDPOINT",
+        area: "storage",
+        schema: z
+          .string()
+          .regex(/^https?:\/\/[^/]/, "Expected an http:// or https:// URL for S3_ENDPOINT"),
+        allowed: "`http://…`, `https://…`; needed with `BLOB_STORE=s3`",
+        description:
+          "The S3 service, e.g. `http://minio:9000` or `https://s3.eu-west-1.amazonaws.com`.",
+      }),
+      region: setting({
+        env: "S3_REGION",
+        area: "storage",
+        schema: z
+          .string()
+          .regex(/^[a-z0-9-]+$/, "Expected a region name such as us-east-1 for S3_REGION"),
+        default: "us-east-1",
+        allowed: "a region name",
+        description:
+          "The region requests are signed for (MinIO and R2 accept `us-east-1`; R2 also `auto`).",
+      }),
+      bucket: optional({
+        env: "S3_BUCKET",
+        area: "storage",
+        schema: z
+          .string()
+          .regex(
+            /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+            "Expected a bucket name (3–63 of a–z 0–9 . -) for S3_BUCKET",
+          ),
+        allowed: "a bucket name; needed with `BLOB_STORE=s3`",
+        description:
+          "The bucket, which must exist: the server checks it, and its credentials, at start.",
+      }),
+      accessKeyId: optional({
+        env: "S3_ACCESS_KEY_ID",
+        area: "storage",
+        secret: true,
+        schema: z.string(),
+        allowed: "a key id; needed with `BLOB_STORE=s3`",
+        description: "The access key the requests are signed with.",
+      }),
+      secretAccessKey: optional({
+        env: "S3_SECRET_ACCESS_KEY",
+        area: "storage",
+        secret: true,
+        schema: z.string(),
+        allowed: "a secret; needed with `BLOB_STORE=s3`",
+        description: "The secret of `S3_ACCESS_KEY_ID`.",
+      }),
+      forcePathStyle: setting({
+        env: "S3_FORCE_PATH_STYLE",
+        area: "storage",
+        schema: z
+          .enum(["true", "false", "1", "0"], {
+            error: "Expected true, false, 1 or 0 for S3_FORCE_PATH_STYLE",
+          })
+          .transform((v) => v === "true" || v === "1"),
+        default: true,
+        allowed: "`true`, `false`, `1`, `0`",
+        description:
+          "Address the bucket as `endpoint/bucket/key` (MinIO) rather than `bucket.endpoint/key` (AWS).",
+      }),
+      prefix: setting({
+        env: "S3_PREFIX",
+        area: "storage",
+        schema: z
+          .string()
+          .regex(
+            /^[^/].*\/$/,
+            "Expected a key prefix ending in / (and not starting with one) for S3_PREFIX",
+          ),
+        default: "",
+        shownDefault: "none",
+        allowed: "a key prefix ending in `/`, e.g. `pictor/`",
+        description:
+          "Put before every key, so several installations can share one bucket; the blobs are under `<prefix>blobs/<sha256>`.",
+      }),
+      downloads: setting({
+        env: "S3_DOWNLOADS",
+        area: "storage",
+        schema: z.enum(["proxy", "redirect"], {
+          error: "Expected proxy or redirect for S3_DOWNLOADS",
+        }),
+        default: "proxy",
+        allowed: "`proxy`, `redirect`",
+        description:
+          "`redirect`: `GET /v1/images/{id}/file` of a blob in the object store answers 302 to a presigned URL valid for 5 minutes, so the bytes do not pass through the API; `proxy` streams them.",
+      }),
+      gcIntervalSeconds: integer({
+        env: "BLOB_GC_INTERVAL_SECONDS",
+        area: "storage",
+        min: 0,
+        max: 7 * 86_400,
+        default: 3600,
+        unit: "seconds",
+        description:
+          "With `BLOB_STORE=s3`, the API server deletes the objects no record needs (left by a killed upload, or by a deleted image) this often; 0: only `npm run cli -- gc-blobs` does.",
+      }),
+    },
+    ({
+      store,
+      downloads,
+      gcIntervalSeconds,
+      endpoint,
+      bucket,
+      accessKeyId,
+      secretAccessKey,
+      ...rest
+    }) => {
+      const needed = {
+        S3_ENDPOINT: endpoint,
+        S3_BUCKET: bucket,
+        S3_ACCESS_KEY_ID: accessKeyId,
+        S3_SECRET_ACCESS_KEY: secretAccessKey,
+      };
+      const missing = Object.keys(needed).filter((name) => !needed[name as keyof typeof needed]);
+      const s3 =
+        endpoint && bucket && accessKeyId && secretAccessKey
+          ? { endpoint, bucket, accessKeyId, secretAccessKey, ...rest }
+          : null;
+      if (store === "s3" && !s3) refuse(`BLOB_STORE=s3 needs ${missing.join(", ")} (unset)`);
+      return { store, s3, downloads, gcIntervalSeconds };
+    },
+  ),
   limits: {
     maxUploadBytes: integer({
       env: "MAX_UPLOAD_BYTES",
@@ -846,6 +982,9 @@ export type JobSettings = Config["jobs"];
 export type NotificationSettings = Config["notifications"];
 export type WebhookSettings = Config["webhooks"];
 export type DeliverySettings = Config["delivery"];
+export type BlobSettings = Config["blobs"];
+/** An S3-compatible object store: set whenever its variables are (move-blobs reads it either way). */
+export type S3Settings = NonNullable<BlobSettings["s3"]>;
 
 function* variablesOf(node: Settings[string]): Generator<Variable<unknown>> {
   if (node instanceof Variable) yield node;

@@ -1,4 +1,8 @@
 import type { Transaction } from "./database.ts";
+import { type BlobBody, type ByteRange, bodyBytes, bodySize, bodyStream } from "./object-store.ts";
+
+/** Where a blob's bytes live: beside its row in Postgres, or in the object store (S3, R2). */
+export type BlobLocation = "postgres" | "object";
 
 /**
  * Content-addressed bytes (uploaded images, cached renderings), by lowercase hex SHA-256. Each
@@ -9,20 +13,35 @@ import type { Transaction } from "./database.ts";
  *
  * Lock order, which every writer and release follows so that none deadlocks: the record's image,
  * then its blob, then the owner's usage row (which the records' triggers update).
+ *
+ * Bytes are written before the row that points at them commits; bytes that no row points at
+ * (a writer that rolled back or was killed, a released blob kept in an object store) are the
+ * garbage collector's, never a reader's.
  */
 export interface BlobStore {
   /**
-   * Stores `bytes` under `sha256` unless they are there already (then none is sent); holds the
+   * Stores `body` under `sha256` unless it is there already (then none is sent); holds the
    * blob against a concurrent release either way, until `tx` ends. Safe when other transactions
-   * store the same bytes at once.
+   * store the same bytes at once. A streamed body is read once, a piece at a time.
    */
-  put(tx: Transaction, sha256: string, bytes: Uint8Array): Promise<void>;
+  put(tx: Transaction, sha256: string, body: BlobBody): Promise<void>;
   /** Holds a stored blob against a concurrent release until `tx` ends; false when there is none. */
   hold(tx: Transaction, sha256: string): Promise<boolean>;
   /** The whole blob in one buffer, for the pipelines that need every byte at once. */
   read(sha256: string): Promise<Uint8Array | null>;
-  /** The bytes as a stream, or null when there is no such blob. */
-  stream(sha256: string): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * The bytes as a stream (only `range` of them when given, which must lie inside the blob), or
+   * null when there is no such blob.
+   */
+  stream(sha256: string, range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  /**
+   * A short-lived URL from which a client can fetch the blob itself, when its bytes are in a
+   * store that signs such URLs; null otherwise (the caller streams them instead).
+   */
+  presign(
+    sha256: string,
+    options: { ttlSeconds: number; contentType: string; contentDisposition: string },
+  ): Promise<string | null>;
   /**
    * Locks blobs about to be released, in one order (so two releases sharing blobs cannot
    * deadlock); called before the records that refer to them are deleted.
@@ -44,10 +63,11 @@ export async function claimBlobRow(
   tx: Transaction,
   sha256: string,
   byteSize: number,
+  location: BlobLocation = "postgres",
 ): Promise<boolean> {
   for (;;) {
     const [inserted] = await tx`
-      INSERT INTO blobs (sha256, byte_size) VALUES (${sha256}, ${byteSize})
+      INSERT INTO blobs (sha256, byte_size, location) VALUES (${sha256}, ${byteSize}, ${location})
       ON CONFLICT DO NOTHING RETURNING 1`;
     if (inserted) return true;
     if (await holdBlob(tx, sha256)) return false;
@@ -104,23 +124,21 @@ export async function releaseBlobRow(tx: Transaction, sha256: string): Promise<b
 export function createMemoryBlobStore(): BlobStore {
   const bytesBySha = new Map<string, Uint8Array>();
   return {
-    async put(tx, sha256, bytes) {
-      if (await claimBlobRow(tx, sha256, bytes.length)) bytesBySha.set(sha256, bytes.slice());
+    async put(tx, sha256, body) {
+      if (await claimBlobRow(tx, sha256, bodySize(body))) {
+        bytesBySha.set(sha256, (await bodyBytes(body)).slice());
+      }
     },
     hold: holdBlob,
     async read(sha256) {
       return bytesBySha.get(sha256) ?? null;
     },
-    async stream(sha256) {
+    async stream(sha256, range) {
       const bytes = bytesBySha.get(sha256);
       if (!bytes) return null;
-      return new ReadableStream<Uint8Array>({
-        start(controller) {
-          controller.enqueue(bytes);
-          controller.close();
-        },
-      });
+      return bodyStream(range ? bytes.subarray(range.start, range.end + 1) : bytes);
     },
+    presign: async () => null,
     lockForRelease: lockBlobRows,
     async release(tx, sha256s) {
       for (const sha256 of new Set(sha256s)) {

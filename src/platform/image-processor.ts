@@ -120,7 +120,8 @@ export async function renderChartPng(
 
 /**
  * Decodes an upload once, cheaply (a JPEG at 1/8 scale), on a processor: rejects with a 422 in
- * plain words when no operation could decode it.
+ * plain words when no operation could decode it. The bytes are handed over: a processor in
+ * another thread takes their buffer (the caller's is detached), so pass a buffer of its own.
  */
 export async function validateDecodable(
   processor: ImageProcessor,

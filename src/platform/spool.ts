@@ -13,8 +13,10 @@ export interface SpoolFile {
   write(chunk: Uint8Array): Promise<void>;
   /** Ends writing; returns the byte size and the lowercase hex SHA-256 of what was written. */
   finish(): Promise<{ size: number; sha256: string }>;
-  /** The bytes written, once finished. */
+  /** The bytes written, once finished, in a buffer of the caller's own (it may hand it over). */
   read(): Promise<Uint8Array>;
+  /** The bytes written, once finished, as a Blob: a blob store sends them on piece by piece. */
+  blob(): Blob;
   /** Forgets the bytes. Safe to call more than once, and before finish(). */
   discard(): Promise<void>;
 }
@@ -23,7 +25,7 @@ export interface SpoolFile {
 export const memorySpool: Spool = {
   async create() {
     let chunks: Uint8Array[] = [];
-    let bytes: Uint8Array | null = null;
+    let bytes: Uint8Array<ArrayBuffer> | null = null;
     return {
       async write(chunk) {
         chunks.push(chunk.slice());
@@ -36,7 +38,11 @@ export const memorySpool: Spool = {
       },
       async read() {
         if (!bytes) throw new Error("spool file read before finish()");
-        return bytes;
+        return bytes.slice();
+      },
+      blob() {
+        if (!bytes) throw new Error("spool file read before finish()");
+        return new Blob([bytes]);
       },
       async discard() {
         chunks = [];

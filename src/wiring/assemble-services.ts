@@ -63,6 +63,8 @@ export type ServiceDeps = {
   logger: Logger;
   /** Where image bytes live; default: Postgres, beside the records. */
   blobs?: BlobStore;
+  /** Originals are downloaded from presigned URLs (S3_DOWNLOADS=redirect) valid this long. */
+  directDownloads?: { ttlSeconds: number } | undefined;
   /** How long a job's event stream stays silent before a heartbeat. */
   heartbeatMs?: number;
   /**
@@ -177,6 +179,7 @@ export function createImageUseCases(deps: {
   blobs?: BlobStore | undefined;
   /** Where renderings and analyses are kept hot for HTTP hits; none for a job worker. */
   memory?: MemoryCache | undefined;
+  directDownloads?: { ttlSeconds: number } | undefined;
   metrics?: Metrics | undefined;
 }): ImageUseCases {
   const { sql, processor, limits, memory, metrics = noopMetrics } = deps;
@@ -192,6 +195,7 @@ export function createImageUseCases(deps: {
     heldWith: cache.blobsOf,
     // This instance forgets at once; the others hear of it by NOTIFY (see listenForDeletes).
     onRemoved: (id) => memory?.dropGroup(id),
+    directDownloads: deps.directDownloads,
     metrics,
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
@@ -277,6 +281,7 @@ export function assembleServices<Background>(
     limits,
     blobs: deps.blobs,
     memory: delivery.memory,
+    directDownloads: deps.directDownloads,
     metrics: deps.metrics,
   });
   const { jobs, background } = wireJobs(useCases);

@@ -1,6 +1,7 @@
 /**
  * Upload throughput and the server's peak RSS for one batch of large files, against the embedded
- * database and the real Postgres server.
+ * database and the real Postgres server, with the bytes in Postgres and (BLOB_STORE=s3) in
+ * s3rver, side by side.
  *
  *   npm run bench:upload                      # 50 files × 20 MB
  *   BENCH_FILES=10 BENCH_FILE_MB=5 npm run bench:upload
@@ -14,6 +15,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { POSTGRES_URL } from "../support/database.ts";
 import { noisePng } from "../support/fixtures.ts";
+import { startTestS3 } from "../support/s3.ts";
 import { spawnServer } from "../support/server.ts";
 
 const files = Number(process.env.BENCH_FILES ?? 50);
@@ -88,7 +90,7 @@ async function run(label: string, env: Record<string, string>) {
     if (res.status !== 201)
       throw new Error(`${label}: HTTP ${res.status} ${JSON.stringify(result.errors)}`);
     return {
-      database: label,
+      "database, blob store": label,
       files: result.images.length,
       "MB sent": Math.round(body.sentBytes() / MB),
       seconds: Number(seconds.toFixed(2)),
@@ -122,7 +124,21 @@ try {
   const url = new URL(POSTGRES_URL);
   url.pathname = `/${database}`;
   const spool = mkdtempSync(join(tmpdir(), "pictor-bench-"));
-  rows.push(await run("postgres server", { DATABASE_URL: url.href, DATA_DIR: spool }));
+  rows.push(await run("postgres server, postgres", { DATABASE_URL: url.href, DATA_DIR: spool }));
+  await admin.unsafe(`DROP DATABASE ${database} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${database}`);
+  const s3 = await startTestS3("pictor-bench");
+  try {
+    rows.push(
+      await run("postgres server, s3 (s3rver)", {
+        DATABASE_URL: url.href,
+        DATA_DIR: spool,
+        ...s3.env,
+      }),
+    );
+  } finally {
+    await s3.close();
+  }
   rmSync(spool, { recursive: true, force: true });
 } catch (err) {
   console.warn(`real Postgres skipped: ${err}`);
@@ -131,5 +147,8 @@ try {
   await admin.end();
 }
 
-console.log(`\nUpload of one batch: ${files} files × ${fileMb} MB (distinct random-pixel PNGs)`);
+console.log(
+  `\nUpload of one batch: ${files} files × ${fileMb} MB (distinct random-pixel PNGs); s3rver runs in` +
+    " the benchmark's process, on the same 127.0.0.1 and disk: its speed is a floor, not MinIO's",
+);
 console.table(rows);

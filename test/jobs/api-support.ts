@@ -1,9 +1,9 @@
 import {
-  type DatabaseKind,
   openTestEnv,
   type TestEnv,
   type TestEnvOptions,
   type TestUser,
+  type TestVariant,
 } from "../support/database.ts";
 import { JOB_LIMITS, seededPng } from "./helpers.ts";
 
@@ -18,7 +18,7 @@ export type ApiEnv = TestEnv & {
  * the test process.
  */
 export async function openApiEnv(
-  kind: DatabaseKind,
+  kind: TestVariant,
   options: Omit<TestEnvOptions, "limits" | "rateLimits"> = {},
 ): Promise<ApiEnv> {
   const env = await openTestEnv(kind, {

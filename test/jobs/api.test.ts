@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeAll, postgresAvailable } from "../support/database.ts";
+import { closeAll, variantAvailable, WITH_S3 } from "../support/database.ts";
 import {
   type ApiEnv,
   type JobJson,
@@ -65,8 +65,8 @@ async function checkZip(bytes: Uint8Array, name: string) {
   };
 }
 
-for (const kind of ["embedded", "postgres"] as const) {
-  const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
+for (const kind of WITH_S3) {
+  const run = variantAvailable(kind) ? describe : describe.skip;
 
   run(`jobs API [${kind}]`, () => {
     let env: ApiEnv;

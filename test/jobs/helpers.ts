@@ -9,7 +9,7 @@ import type { JobStore } from "../../src/features/jobs/job-store.ts";
 import type { JobRecord } from "../../src/features/jobs/types.ts";
 import type { Logger } from "../../src/platform/logger.ts";
 import type { ImageUseCases } from "../../src/wiring/assemble-services.ts";
-import { type DatabaseKind, openTestEnv, POSTGRES_URL } from "../support/database.ts";
+import { openTestEnv, POSTGRES_URL, type TestVariant } from "../support/database.ts";
 import { makePng } from "../support/fixtures.ts";
 import { RABBITMQ_URL } from "../support/rabbitmq.ts";
 
@@ -100,7 +100,7 @@ export type JobTestEnv = {
  * The test environment (the production wiring, jobs not started) seen from the job executor:
  * the real one over the real image services, for a user who uploads directly through them.
  */
-export async function openJobTestEnv(kind: DatabaseKind, poolSize?: number): Promise<JobTestEnv> {
+export async function openJobTestEnv(kind: TestVariant, poolSize?: number): Promise<JobTestEnv> {
   const env = await openTestEnv(kind, {
     limits: JOB_LIMITS,
     ...(poolSize === undefined ? {} : { poolSize }),
@@ -132,7 +132,7 @@ export async function openJobTestEnv(kind: DatabaseKind, poolSize?: number): Pro
 
   return {
     db: env.db,
-    schema: kind === "postgres" ? schema : null,
+    schema: kind === "embedded" ? null : schema,
     ownerId: env.user.id,
     principal,
     logger,

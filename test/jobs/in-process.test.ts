@@ -5,7 +5,7 @@ import { createInProcessTransport } from "../../src/features/jobs/in-process-tra
 import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
 import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
 import type { ItemRunner, JobRecord, JobTransport } from "../../src/features/jobs/types.ts";
-import { postgresAvailable } from "../support/database.ts";
+import { postgresAvailable, variantAvailable, WITH_S3 } from "../support/database.ts";
 import {
   type JobTestEnv,
   jobOutcome,
@@ -33,8 +33,8 @@ function inProcess(env: JobTestEnv, store: JobStore, maxAttempts = 3) {
   return { runner, transport };
 }
 
-for (const kind of ["embedded", "postgres"] as const) {
-  const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
+for (const kind of WITH_S3) {
+  const run = variantAvailable(kind) ? describe : describe.skip;
 
   run(`in-process jobs [${kind}]`, () => {
     let env: JobTestEnv;

@@ -8,6 +8,8 @@ import { createWorkerPool } from "../../src/adapters/bun/worker-pool.ts";
 import { connectPostgres, type Database } from "../../src/adapters/postgres/database.ts";
 import { openEmbeddedDatabase } from "../../src/adapters/postgres/embedded-postgres.ts";
 import { migrate } from "../../src/adapters/postgres/migrate.ts";
+import { createPostgresBlobStore } from "../../src/adapters/postgres/postgres-blob-store.ts";
+import { createS3ObjectStore } from "../../src/adapters/s3/s3-object-store.ts";
 import {
   type AuthSettings,
   type DeliverySettings,
@@ -26,9 +28,11 @@ import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
+import type { ObjectStore } from "../../src/platform/object-store.ts";
 import { memorySpool } from "../../src/platform/spool.ts";
 import { createServices, type ServicesWithBackground } from "../../src/wiring/create-services.ts";
 import { createTestClock, type TestClock } from "./clock.ts";
+import { startTestS3, type TestS3 } from "./s3.ts";
 
 /** The real server CI uses; DATABASE_URL overrides it. */
 export const POSTGRES_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -59,6 +63,35 @@ if (unreachable) {
 export const postgresAvailable = unreachable === null;
 
 export type DatabaseKind = "embedded" | "postgres";
+
+/**
+ * Where a test environment keeps its records and its image bytes: the embedded or the real
+ * Postgres with the bytes beside the records, or (`s3`) the real Postgres with the bytes in a real
+ * S3-protocol server (s3rver, started by the tests on 127.0.0.1). The s3 variant runs on the real
+ * server only: the blob store is what it tests, and the embedded run would only double its time.
+ */
+export type TestVariant = DatabaseKind | "s3";
+
+/** Every variant: for the suites over image bytes (images, renders, analysis, segmentation, jobs). */
+export const WITH_S3: readonly TestVariant[] = ["embedded", "postgres", "s3"];
+
+/** Whether `variant` can run here (the real server is reachable); when not, it is skipped loudly. */
+export const variantAvailable = (variant: TestVariant) =>
+  variant === "embedded" || postgresAvailable;
+
+let sharedS3: Promise<TestS3> | undefined;
+
+/**
+ * The test process's s3rver, started by the first s3 environment; each environment keeps its
+ * objects under a prefix of its own. Its files are removed when the process exits.
+ */
+function testS3(): Promise<TestS3> {
+  sharedS3 ??= startTestS3().then((s3) => {
+    process.once("exit", () => s3.removeFiles());
+    return s3;
+  });
+  return sharedS3;
+}
 
 /**
  * A migrated embedded database, made once per test process as the suites load (the first PGlite
@@ -345,9 +378,16 @@ export type TestEnvOptions = {
   poolSize?: number;
   /** Starts the job runner and the notification dispatcher, as the server does. */
   start?: boolean;
+  /** S3_DOWNLOADS=redirect: /file answers with presigned URLs valid this long (s3 variant). */
+  directDownloads?: { ttlSeconds: number };
 };
 
+/** An environment's object store (the s3 variant's), null when the bytes are in Postgres. */
+export type TestObjects = ObjectStore | null;
+
 export type TestEnv = TestContext & {
+  variant: TestVariant;
+  objects: TestObjects;
   /** Stops what the environment started, then closes its database (dropping its schema). */
   close(): Promise<void>;
 };
@@ -361,10 +401,18 @@ export type TestEnv = TestContext & {
  * and is tested on its own (unit/password.test.ts) and end to end in edge.test.ts.
  */
 export async function openTestEnv(
-  kind: DatabaseKind,
+  variant: TestVariant,
   options: TestEnvOptions = {},
 ): Promise<TestEnv> {
+  const kind: DatabaseKind = variant === "s3" ? "postgres" : variant;
   const db = await openTestDatabase(kind);
+  const objects =
+    variant === "s3"
+      ? createS3ObjectStore({
+          ...(await testS3()).settings,
+          prefix: `env-${crypto.randomUUID().slice(0, 8)}/`,
+        })
+      : null;
   const logs: string[] = [];
   const logger = createJsonLogger("debug", (line) => logs.push(line));
   const clock = createTestClock();
@@ -377,6 +425,8 @@ export async function openTestEnv(
   const services = createServices({
     processor,
     db,
+    ...(objects ? { blobs: createPostgresBlobStore(db.sql, objects) } : {}),
+    directDownloads: options.directDownloads,
     spool: kind === "embedded" ? memorySpool : createFileSpool(join(tmpdir(), "pictor-test-spool")),
     hasher: bunPasswordHasher(),
     limits: { ...TEST_LIMITS, ...options.limits },
@@ -415,6 +465,8 @@ export async function openTestEnv(
     if (options.start) await services.background.start();
     const user = await createTestUser(services, tokens, rawApp);
     return {
+      variant,
+      objects,
       app: user.app,
       rawApp,
       user,
@@ -434,18 +486,19 @@ export async function openTestEnv(
 }
 
 /**
- * Runs `body` once against the embedded database and once against the real Postgres server,
- * each in an environment of its own (`openTestEnv`). The real-server run is skipped, loudly,
- * when the server is unreachable and REQUIRE_SERVICES is not set.
+ * Runs `body` once against the embedded database and once against the real Postgres server
+ * (and with `variants: WITH_S3` once more with the bytes in s3rver), each in an environment of
+ * its own (`openTestEnv`). The real-server runs are skipped, loudly, when the server is
+ * unreachable and REQUIRE_SERVICES is not set.
  */
 export function describeEachDatabase(
   title: string,
-  body: (ctx: () => TestContext) => void,
+  body: (ctx: () => TestEnv) => void,
   limits: Partial<Limits> = {},
-  options: Omit<TestEnvOptions, "limits"> = {},
+  options: Omit<TestEnvOptions, "limits"> & { variants?: readonly TestVariant[] } = {},
 ) {
-  for (const kind of ["embedded", "postgres"] as const) {
-    const run = kind === "embedded" || postgresAvailable ? describe : describe.skip;
+  for (const kind of options.variants ?? (["embedded", "postgres"] as const)) {
+    const run = variantAvailable(kind) ? describe : describe.skip;
     run(`${title} [${kind}]`, () => {
       // Kept as the promise: a beforeAll that times out (bun then runs afterAll while it is
       // still pending) must not leave its schema behind.
@@ -464,4 +517,14 @@ export function describeEachDatabase(
       afterAll(async () => (await opening?.catch(() => undefined))?.close());
     });
   }
+}
+
+/** describeEachDatabase over WITH_S3: once more with the bytes in s3rver. */
+export function describeWithS3(
+  title: string,
+  body: (ctx: () => TestEnv) => void,
+  limits: Partial<Limits> = {},
+  options: Omit<TestEnvOptions, "limits"> = {},
+) {
+  describeEachDatabase(title, body, limits, { ...options, variants: WITH_S3 });
 }

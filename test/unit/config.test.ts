@@ -13,6 +13,7 @@ describe("loadConfig", () => {
       dataDir: "./data",
       edgeMemoryProbe: false,
       tempImageDir: "./data/tmp",
+      blobs: { store: "postgres", s3: null, downloads: "proxy", gcIntervalSeconds: 3600 },
       limits: {
         maxUploadBytes: 26_214_400,
         maxBatchFiles: 50,
@@ -128,6 +129,37 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ TRUST_PROXY: "yes" })).toThrow(
       "TRUST_PROXY: Expected true, false, 1 or 0 for TRUST_PROXY",
     );
+  });
+
+  test("BLOB_STORE=s3 reads the S3 settings and names every one missing", () => {
+    const s3 = {
+      BLOB_STORE: "s3",
+      S3_ENDPOINT: "http://minio:9000",
+      S3_BUCKET: "pictor",
+      S3_ACCESS_KEY_ID: "key",
+      S3_SECRET_ACCESS_KEY: "secret",
+    };
+    expect(loadConfig({ ...s3, S3_PREFIX: "team-a/", S3_DOWNLOADS: "redirect" }).blobs).toEqual({
+      store: "s3",
+      s3: {
+        endpoint: "http://minio:9000",
+        region: "us-east-1",
+        bucket: "pictor",
+        accessKeyId: "key",
+        secretAccessKey: "secret",
+        forcePathStyle: true,
+        prefix: "team-a/",
+      },
+      downloads: "redirect",
+      gcIntervalSeconds: 3600,
+    });
+    expect(() => loadConfig({ BLOB_STORE: "s3", S3_ENDPOINT: "http://minio:9000" })).toThrow(
+      "BLOB_STORE=s3 needs S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (unset)",
+    );
+    expect(() => loadConfig({ BLOB_STORE: "minio" })).toThrow(
+      'BLOB_STORE: Expected postgres or s3 for BLOB_STORE (received "minio")',
+    );
+    expect(() => loadConfig({ ...s3, S3_PREFIX: "/x" })).toThrow("S3_PREFIX");
   });
 
   test("reads every variable; empty means unset", () => {

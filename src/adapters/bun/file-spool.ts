@@ -6,6 +6,11 @@ import { join } from "node:path";
 import type { Spool } from "../../platform/spool.ts";
 import { removeLeftovers, tempFileName } from "../node/leftovers.ts";
 
+// A large upload leaves its size in garbage (the request's chunks) by the time it is spooled, just
+// before the file is read whole for its checks: collected then, not when the heap next fills, a
+// 20 MB upload grows RSS by ~30 MB instead of ~40–90 (measured in object-storage.process.test.ts).
+const LARGE_FILE_BYTES = 4 * 1024 * 1024;
+
 /**
  * Spools uploads to files in `dir`, hashing as they stream, so an upload in flight costs disk,
  * not memory, until its single read for the database write. The partial files a killed process
@@ -37,9 +42,11 @@ export function createFileSpool(dir: string): Spool {
         },
         async finish() {
           await close();
+          if (size >= LARGE_FILE_BYTES) Bun.gc(true);
           return { size, sha256: hash.digest("hex") };
         },
         read: () => Bun.file(path).bytes(),
+        blob: () => Bun.file(path),
         async discard() {
           await close();
           await rm(path, { force: true });

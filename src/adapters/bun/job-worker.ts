@@ -8,6 +8,7 @@ import { createJobRuntime } from "../../wiring/job-runtime.ts";
 import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { connectPostgres } from "../postgres/database.ts";
 import { migrate } from "../postgres/migrate.ts";
+import { openBlobStore } from "../s3/open-blob-store.ts";
 import { runProcess } from "./main.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
@@ -26,6 +27,10 @@ export async function startJobWorker(config: Config) {
   }
   const db = connectPostgres(config.databaseUrl);
   await migrate(db.sql, logger);
+  const { blobs } = await openBlobStore(db.sql, config.blobs).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
+  });
   const metrics = createPrometheusMetrics();
   const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   // Workers never receive uploads: the spool is there because the image service takes one.
@@ -34,6 +39,7 @@ export async function startJobWorker(config: Config) {
     spool: memorySpool,
     processor,
     limits: config.limits,
+    blobs,
     metrics,
   });
   const runtime = createJobRuntime({

@@ -3,13 +3,16 @@ import { createApp } from "../../http/app.ts";
 import { problemResponse } from "../../http/problem.ts";
 import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { ApiError } from "../../platform/api-error.ts";
-import { createJsonLogger } from "../../platform/logger.ts";
+import { createJsonLogger, type Logger } from "../../platform/logger.ts";
+import type { ObjectStore } from "../../platform/object-store.ts";
 import { createServices } from "../../wiring/create-services.ts";
 import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
 import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
+import { collectBlobGarbage } from "../postgres/blob-maintenance.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
+import { openBlobStore } from "../s3/open-blob-store.ts";
 import { bunPasswordHasher } from "./bun-password-hasher.ts";
 import { contentLengthKeeper } from "./content-length.ts";
 import { createFileSpool } from "./file-spool.ts";
@@ -21,6 +24,40 @@ const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.met
 async function readDocsAsset(file: string): Promise<Uint8Array | null> {
   const asset = Bun.file(new URL(file, swaggerDist));
   return (await asset.exists()) ? asset.bytes() : null;
+}
+
+/**
+ * Deletes the objects no record needs every `intervalSeconds` (never when 0); returns the stop,
+ * which waits for a collection in progress (before the database closes under it). Several API
+ * instances may run it at once: the collector's guards keep them apart.
+ */
+function collectGarbagePeriodically(
+  db: Database,
+  objects: ObjectStore,
+  intervalSeconds: number,
+  logger: Logger,
+): () => Promise<void> {
+  if (intervalSeconds === 0) return async () => {};
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= collectBlobGarbage(db.sql, objects)
+      .then((report) => {
+        if (report.deleted > 0) logger.info("blob garbage collected", report);
+      })
+      .catch((err: unknown) => {
+        logger.warn("blob garbage collection failed", {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      })
+      .finally(() => {
+        running = undefined;
+      });
+  }, intervalSeconds * 1000);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** Opens the database, migrates it and serves the API: the Bun entry point, also used by tests. */
@@ -37,11 +74,19 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
+  const { blobs, objects, directDownloads } = await openBlobStore(db.sql, config.blobs).catch(
+    async (err: unknown) => {
+      await db.close();
+      throw err;
+    },
+  );
   const metrics = createPrometheusMetrics();
   const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
+    blobs,
+    directDownloads,
     spool: createFileSpool(config.tempImageDir),
     processor,
     hasher: bunPasswordHasher(),
@@ -69,6 +114,9 @@ export async function startServer(config: Config) {
   // Jobs run here in-process without a broker, or are only relayed to the workers with
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
+  const stopGarbageCollection = objects
+    ? collectGarbagePeriodically(db, objects, config.blobs.gcIntervalSeconds, logger)
+    : async () => {};
   const app = createApp({
     services,
     readDocsAsset,
@@ -106,6 +154,7 @@ export async function startServer(config: Config) {
     docs: new URL("/docs", server.url).href,
     url: server.url.href,
     database: db.kind,
+    blobs: objects?.name ?? "postgres",
     rate_limits: rateLimits.store,
   });
   return {
@@ -131,6 +180,7 @@ export async function startServer(config: Config) {
         await processor.close();
         await server.stop(true);
       }
+      await stopGarbageCollection();
       await services.background.stop();
       await processor.close();
       await rateLimits.close();

@@ -172,8 +172,14 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
         replaceWorker(slot);
         dispatch();
       }, options.timeoutMs);
-      // Structured clone copies the bytes; the caller keeps its own.
-      slot.worker.postMessage({ id: task.id, task: task.task } satisfies WorkerRequest);
+      // Structured clone copies the bytes, and the caller keeps its own; except an upload's
+      // validation, whose bytes are handed over (validateDecodable), so that a 20 MB upload is not
+      // held twice.
+      const handedOver = task.task.kind === "validate" ? [task.task.job.bytes.buffer] : [];
+      slot.worker.postMessage(
+        { id: task.id, task: task.task } satisfies WorkerRequest,
+        handedOver as Transferable[],
+      );
     }
   };
 

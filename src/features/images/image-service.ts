@@ -18,6 +18,7 @@ import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
 import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
+import type { BlobBody, ByteRange } from "../../platform/object-store.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
 import type { Principal } from "../accounts/index.ts";
 import { ownedBy, visibleTo } from "../accounts/index.ts";
@@ -60,7 +61,7 @@ export type DerivedOutput = { format: ImageFormat; width: number; height: number
 type NewImage = {
   ownerId: string | null;
   /** Null: the bytes are stored already under `sha256`. */
-  bytes: Uint8Array | null;
+  body: BlobBody | null;
   sha256: string;
   byteSize: number;
   filename: string | null;
@@ -105,6 +106,8 @@ export function createImageService(deps: {
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
   /** Told once an image's delete committed: what this process keeps of it must go. */
   onRemoved?: (imageId: string) => void;
+  /** Originals are downloaded from presigned URLs valid this long, where the store signs them. */
+  directDownloads?: { ttlSeconds: number } | undefined;
   metrics?: Metrics;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
@@ -234,8 +237,8 @@ export function createImageService(deps: {
    */
   async function insertImageIn(tx: Transaction, image: NewImage): Promise<ImageRecord> {
     if (image.sourceId) await hold(tx, image.sourceId);
-    if (image.bytes) {
-      await blobs.put(tx, image.sha256, image.bytes);
+    if (image.body) {
+      await blobs.put(tx, image.sha256, image.body);
     } else if (!(await blobs.hold(tx, image.sha256))) {
       throw new Error(`The bytes ${image.sha256} were released before they were stored`);
     }
@@ -268,17 +271,20 @@ export function createImageService(deps: {
       const bytes = await spooled.read();
       const broken = checkImageStructure(header.format, bytes);
       if (broken) throw new ApiError("unprocessable_image", broken);
+      const orientation = readExifOrientation(bytes, header.format);
+      const size = bytes.length;
       // What no operation could decode is refused now, not stored to fail every later request.
+      // The bytes go to the image worker (handed over, not copied)…
       await validateDecodable(processor, {
         bytes,
         format: header.format,
         maxPixels: limits.maxPixels,
       });
-      const orientation = readExifOrientation(bytes, header.format);
       return await insertImage({
         ownerId: principal.userId,
-        bytes,
-        byteSize: bytes.length,
+        // …and to the blob store from the spool again, a piece at a time.
+        body: spooled.blob(),
+        byteSize: size,
         sha256,
         filename: file.filename ?? null,
         format: header.format,
@@ -362,11 +368,11 @@ export function createImageService(deps: {
       const stored =
         "bytes" in output
           ? {
-              bytes: output.bytes,
+              body: output.bytes,
               sha256: await sha256Hex(output.bytes),
               byteSize: output.bytes.length,
             }
-          : { bytes: null, sha256: output.sha256, byteSize: output.byteSize };
+          : { body: null, sha256: output.sha256, byteSize: output.byteSize };
       const image: NewImage = {
         ...stored,
         format: output.format,
@@ -388,11 +394,24 @@ export function createImageService(deps: {
       return bytes;
     },
 
-    /** The original bytes, streamed from the database a chunk at a time. */
-    async openFile(record: ImageRecord): Promise<ReadableStream<Uint8Array>> {
-      const stream = await blobs.stream(record.sha256);
+    /** The original bytes (or `range` of them), streamed from the blob store a piece at a time. */
+    async openFile(record: ImageRecord, range?: ByteRange): Promise<ReadableStream<Uint8Array>> {
+      const stream = await blobs.stream(record.sha256, range);
       if (!stream) throw new ApiError("not_found", `No image with id ${record.id}`);
       return stream;
+    },
+
+    /**
+     * Where a client may fetch the original directly for a short while (a presigned object-store
+     * URL), when downloads are redirected (S3_DOWNLOADS=redirect) and the store can sign one;
+     * null: stream it.
+     */
+    async directUrl(
+      record: ImageRecord,
+      headers: { contentType: string; contentDisposition: string },
+    ): Promise<string | null> {
+      if (!deps.directDownloads) return null;
+      return blobs.presign(record.sha256, { ...headers, ...deps.directDownloads });
     },
 
     async remove(principal: Principal, id: string): Promise<void> {

@@ -11,6 +11,7 @@ import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "
 import usageCountsEverything from "./0009_usage_counts_everything.sql" with { type: "text" };
 import delivery from "./0010_delivery.sql" with { type: "text" };
 import sessions from "./0011_sessions.sql" with { type: "text" };
+import blobLocation from "./0012_blob_location.sql" with { type: "text" };
 import retryingOutboxed from "./0013_retrying_items_outboxed_notifications.sql" with {
   type: "text",
 };
@@ -31,6 +32,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0009_usage_counts_everything", sql: usageCountsEverything },
   { name: "0010_delivery", sql: delivery },
   { name: "0011_sessions", sql: sessions },
+  { name: "0012_blob_location", sql: blobLocation },
   { name: "0013_retrying_items_outboxed_notifications", sql: retryingOutboxed },
   { name: "0014_rate_limits", sql: rateLimits },
 ];

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { FILE_EXTENSIONS, MEDIA_TYPES } from "../../../core/formats/probe.ts";
 import { filenameStem } from "../../../core/lib/filenames.ts";
-import { matchesEtag } from "../../../http/conditional-request.ts";
+import { byteRange, matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { ApiError } from "../../../platform/api-error.ts";
@@ -18,8 +18,10 @@ const route = createRoute({
   summary: "The original bytes",
   description:
     "Byte-identical to the upload. The ETag is the SHA-256 of the bytes; `If-None-Match` gives " +
-    "304. `Content-Disposition: inline` names the file: the upload's name, or for a derived " +
-    "image `<original>-<first 8 characters of its id>.<ext>`.",
+    "304. `Range: bytes=a-b` (one range; `If-Range` honoured) gives 206 with those bytes, 416 " +
+    "past the end. `Content-Disposition: inline` names the file: the upload's name, or for a " +
+    "derived image `<original>-<first 8 characters of its id>.<ext>`. With `S3_DOWNLOADS=redirect` " +
+    "the answer is a 302 to a short-lived presigned URL of the object store.",
   request: { params: ImageIdParams },
   responses: {
     200: {
@@ -34,7 +36,20 @@ const route = createRoute({
       },
       content: { "image/jpeg": binary, "image/png": binary, "image/webp": binary },
     },
+    206: {
+      description: "The range asked for",
+      headers: {
+        "Content-Range": { schema: { type: "string" }, example: "bytes 0-99/4000" },
+        "Content-Length": { schema: { type: "integer" } },
+      },
+      content: { "image/jpeg": binary, "image/png": binary, "image/webp": binary },
+    },
+    302: { description: "Fetch the bytes from the presigned URL in `Location`" },
     304: { description: "Not modified: the client's copy is current" },
+    416: {
+      description: "The range starts past the end; `Content-Range: bytes */<size>`",
+      headers: { "Content-Range": { schema: { type: "string" } } },
+    },
     ...problemResponses("not_found", "validation_failed"),
   },
 });
@@ -72,12 +87,33 @@ export function registerGetImageFile(app: App) {
     if (matchesEtag(c.req.header("if-none-match"), etag)) {
       return c.body(null, 304, { ETag: etag });
     }
-    return c.body(await images.openFile(record), 200, {
+    const headers = {
       "Content-Type": MEDIA_TYPES[record.format],
-      "Content-Length": String(record.byte_size),
       ETag: etag,
       "Cache-Control": "private, no-cache",
+      "Accept-Ranges": "bytes",
       "Content-Disposition": `inline; filename="${await fileName(record, images, c.var.principal)}"`,
+    };
+    const direct = await images.directUrl(record, {
+      contentType: headers["Content-Type"],
+      contentDisposition: headers["Content-Disposition"],
+    });
+    if (direct) return c.redirect(direct, 302);
+    const size = record.byte_size;
+    const range = byteRange(c.req.header("range"), c.req.header("if-range"), size, etag);
+    if (range.kind === "unsatisfiable") {
+      return c.body(null, 416, { ...headers, "Content-Range": `bytes */${size}` });
+    }
+    if (range.kind === "range") {
+      return c.body(await images.openFile(record, range), 206, {
+        ...headers,
+        "Content-Range": `bytes ${range.start}-${range.end}/${size}`,
+        "Content-Length": String(range.end - range.start + 1),
+      });
+    }
+    return c.body(await images.openFile(record), 200, {
+      ...headers,
+      "Content-Length": String(size),
     });
   });
 }
