@@ -5,7 +5,7 @@ import { createCodecs } from "../../src/core/formats/codecs.ts";
 import { instantiateJpegTurbo, JpegCodecError } from "../../src/core/formats/jpeg-turbo.ts";
 import { boxShrinkRgba } from "../../src/core/imaging/kernels.ts";
 import type { RgbaImage } from "../../src/core/imaging/raster.ts";
-import { jpegShrinkOnLoad } from "../../src/core/imaging/resize-plan.ts";
+import { shrinkOnLoadFactor } from "../../src/core/imaging/resize-plan.ts";
 import { runPipeline } from "../../src/core/pipeline/pipeline.ts";
 import {
   type PipelineSpecInput,
@@ -190,7 +190,7 @@ describe("shrink-on-load", () => {
       [1800, 1200, 100, 67, 8],
     ];
     for (const [sw, sh, width, height, factor] of cases) {
-      expect([sw, sh, width, height, jpegShrinkOnLoad(sw, sh, { width, height })]).toEqual([
+      expect([sw, sh, width, height, shrinkOnLoadFactor(sw, sh, { width, height })]).toEqual([
         sw,
         sh,
         width,

@@ -4,7 +4,6 @@ import mozjpegEncode, { init as initMozjpegEncode } from "@jsquash/jpeg/encode.j
 import pngDecode, { init as initPngDecode } from "@jsquash/png/decode.js";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import resize, { initResize } from "@jsquash/resize";
-import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
 import type { RgbaImage } from "../imaging/raster.ts";
 import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
@@ -14,6 +13,7 @@ import {
   type JpegScaleDenom,
   type JpegTurbo,
 } from "./jpeg-turbo.ts";
+import { instantiateWebpDecoder, type WebpDecoder } from "./webp-scaled.ts";
 
 export { ImageDataError, UnsupportedImageError };
 
@@ -31,7 +31,9 @@ export const WASM_FILES = {
   // MozJPEG: the encoder of `mozjpeg: true`, for smaller files at 4–5× the encoding time.
   mozjpegEncode: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
-  webpDecode: "@jsquash/webp/codec/dec/webp_dec.wasm",
+  // libwebp's decoder (wasm/webp-scaled/): crops and scales while it decodes, which jSquash's
+  // build cannot.
+  webpDecode: "wasm/webp-scaled/pictor_webp.wasm",
   webpEncode: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
   avifDecode: "@jsquash/avif/codec/dec/avif_dec.wasm",
   avifEncode: "@jsquash/avif/codec/enc/avif_enc.wasm",
@@ -49,8 +51,9 @@ export type ResizeKernel = (typeof RESIZE_KERNELS)[number];
 
 export type DecodeOptions = {
   /**
-   * JPEG only: decode at 1/scaleDenom of each side (rounded up), reduced inside the inverse DCT
-   * (libjpeg's scale_denom; sharp's shrink-on-load). Other formats ignore it.
+   * JPEG and WebP: decode at 1/scaleDenom of each side (rounded up), reduced inside the inverse
+   * DCT (libjpeg's scale_denom) or by libwebp's rescaler as rows are converted (sharp's
+   * shrink-on-load). Other formats ignore it.
    */
   scaleDenom?: JpegScaleDenom;
   /**
@@ -118,16 +121,32 @@ export function createCodecs(load: WasmLoader) {
     jpeg ??= load("jpeg").then(instantiateJpegTurbo);
     return jpeg;
   };
+  let webp: Promise<WebpDecoder> | undefined;
+  const webpDecoder = () => {
+    webp ??= load("webpDecode").then(instantiateWebpDecoder);
+    return webp;
+  };
 
   async function decodeWith(
     format: DecodableFormat,
     bytes: Uint8Array,
     scaleDenom: JpegScaleDenom,
     maxPixels: number,
+    size: { width: number; height: number },
   ): Promise<RgbaImage> {
     if (format === "jpeg") {
       const { data, width, height } = (await jpegCodec()).decode(bytes, { scaleDenom, maxPixels });
       return { data, width, height };
+    }
+    if (format === "webp") {
+      const scaledTo =
+        scaleDenom === 1
+          ? undefined
+          : {
+              width: Math.ceil(size.width / scaleDenom),
+              height: Math.ceil(size.height / scaleDenom),
+            };
+      return (await webpDecoder()).decode(bytes, { scaledTo, maxPixels });
     }
     // The decoders take an ArrayBuffer of exactly the file.
     const buffer = bytes.slice().buffer;
@@ -135,9 +154,6 @@ export function createCodecs(load: WasmLoader) {
       case "png":
         await init("png", initPngDecode, initPngEncode);
         return fromImageData(await pngDecode(buffer));
-      case "webp":
-        await init("webpDecode", initWebpDecode);
-        return fromImageData(await webpDecode(buffer));
       case "avif": {
         await init("avifDecode", initAvifDecode);
         const img = await avifDecode(buffer);
@@ -162,10 +178,10 @@ export function createCodecs(load: WasmLoader) {
     ): Promise<RgbaImage> {
       const maxPixels = options.maxPixels ?? RGBA_MAX_PIXELS;
       const size = await checkDecodable(bytes, format, maxPixels);
-      const scale = format === "jpeg" ? (options.scaleDenom ?? 1) : 1;
+      const scale = format === "jpeg" || format === "webp" ? (options.scaleDenom ?? 1) : 1;
       let img: RgbaImage;
       try {
-        img = await decodeWith(format, bytes, scale, maxPixels);
+        img = await decodeWith(format, bytes, scale, maxPixels, size);
       } catch (err) {
         throw decodeFailure(format, err);
       }

@@ -25,10 +25,10 @@ import {
 } from "../imaging/kernels.ts";
 import { createRgba, type RgbaImage } from "../imaging/raster.ts";
 import {
-  jpegShrinkOnLoad,
   plannedSize,
   planResize,
   type ResizePlan,
+  shrinkOnLoadFactor,
 } from "../imaging/resize-plan.ts";
 import type { Operation, PipelineSpec, Position, ResizeOp } from "./pipeline-spec.ts";
 
@@ -302,9 +302,10 @@ function encodeOptions(spec: PipelineJob["spec"]): EncodeOptions {
 }
 
 /**
- * Shrink-on-load, as sharp and libvips' thumbnail do: when a JPEG's first operation is a
- * downscaling resize, the decoder reduces it by 2, 4 or 8 in the DCT (far less work than decoding
- * every pixel and box-shrinking them), and the resize plan is made for the full upright size.
+ * Shrink-on-load, as sharp and libvips' thumbnail do: when a JPEG's or WebP's first operation is a
+ * downscaling resize, the decoder reduces it by 2, 4 or 8 (in the DCT, or as libwebp converts
+ * rows: far less work than materialising every pixel and box-shrinking them), and the resize plan
+ * is made for the full upright size.
  * Not for `nearest`, whose point is to pick source pixels rather than average them.
  */
 function shrinkOnLoad(
@@ -313,16 +314,21 @@ function shrinkOnLoad(
   height: number,
 ): { scaleDenom: 1 | 2 | 4 | 8; plan?: ResizePlan } {
   const first = job.spec.operations[0];
-  if (job.format !== "jpeg" || first?.op !== "resize" || first.kernel === "nearest") {
+  if (
+    (job.format !== "jpeg" && job.format !== "webp") ||
+    first?.op !== "resize" ||
+    first.kernel === "nearest"
+  ) {
     return { scaleDenom: 1 };
   }
   const plan = planResize(width, height, first);
-  const scaleDenom = jpegShrinkOnLoad(width, height, plan);
+  const scaleDenom = shrinkOnLoadFactor(width, height, plan);
   return scaleDenom === 1 ? { scaleDenom } : { scaleDenom, plan };
 }
 
 /**
- * Runs a validated pipeline: decode (reduced already when the first operation shrinks a JPEG),
+ * Runs a validated pipeline: decode (reduced already when the first operation shrinks a JPEG or
+ * WebP),
  * apply the EXIF orientation (unless `autoOrient: false`), each operation in order, encode.
  * Outputs carry no metadata: the encoders write none. Timings of the three stages are reported
  * so that the slowest one is visible.
