@@ -12,6 +12,7 @@ import {
   JpegCodecError,
   type JpegScaleDenom,
   type JpegTurbo,
+  type Region,
 } from "./jpeg-turbo.ts";
 import { instantiateWebpDecoder, type WebpDecoder } from "./webp-scaled.ts";
 
@@ -61,6 +62,11 @@ export type DecodeOptions = {
    * RGBA buffer under 2 GiB holds.
    */
   maxPixels?: number;
+  /**
+   * JPEG only: decode just this box of the image as stored (after any scaleDenom), which skips
+   * the IDCT of the rows above it and decodes nothing below it. Other formats ignore it.
+   */
+  region?: Region;
 };
 
 const RGBA_MAX_PIXELS = Math.floor((2 ** 31 - 1) / 4);
@@ -133,9 +139,14 @@ export function createCodecs(load: WasmLoader) {
     scaleDenom: JpegScaleDenom,
     maxPixels: number,
     size: { width: number; height: number },
+    region: Region | undefined,
   ): Promise<RgbaImage> {
     if (format === "jpeg") {
-      const { data, width, height } = (await jpegCodec()).decode(bytes, { scaleDenom, maxPixels });
+      const { data, width, height } = (await jpegCodec()).decode(bytes, {
+        scaleDenom,
+        maxPixels,
+        region,
+      });
       return { data, width, height };
     }
     if (format === "webp") {
@@ -179,16 +190,17 @@ export function createCodecs(load: WasmLoader) {
       const maxPixels = options.maxPixels ?? RGBA_MAX_PIXELS;
       const size = await checkDecodable(bytes, format, maxPixels);
       const scale = format === "jpeg" || format === "webp" ? (options.scaleDenom ?? 1) : 1;
+      const region = format === "jpeg" ? options.region : undefined;
       let img: RgbaImage;
       try {
-        img = await decodeWith(format, bytes, scale, maxPixels, size);
+        img = await decodeWith(format, bytes, scale, maxPixels, size, region);
       } catch (err) {
         throw decodeFailure(format, err);
       }
       // libjpeg rounds reduced sides up; every decoder must give what the header declared.
       if (
-        img.width !== Math.ceil(size.width / scale) ||
-        img.height !== Math.ceil(size.height / scale)
+        img.width !== (region?.width ?? Math.ceil(size.width / scale)) ||
+        img.height !== (region?.height ?? Math.ceil(size.height / scale))
       ) {
         throw new ImageDataError(
           `${format.toUpperCase()} declares ${size.width}×${size.height} but decodes to ${img.width * scale}×${img.height * scale}`,

@@ -353,11 +353,20 @@ export async function runPipeline(
     rotate === 90 || rotate === 270 ? [header.height, header.width] : [header.width, header.height];
   checkPlannedSizes(width, height, job.spec.operations, job.maxPixels);
   const { scaleDenom, plan } = shrinkOnLoad(job, width, height);
-  let img = await codecs.decode(job.bytes, job.format, { scaleDenom, maxPixels: job.maxPixels });
+  // Crop on decode: a JPEG stored upright whose first operation is a crop decodes only that box.
+  const first = job.spec.operations[0];
+  const region =
+    job.format === "jpeg" && first?.op === "crop" && !rotate && !flop ? first : undefined;
+  let img = await codecs.decode(job.bytes, job.format, {
+    scaleDenom,
+    maxPixels: job.maxPixels,
+    region,
+  });
   const t1 = performance.now();
   if (rotate) img = rotateRightAngle(img, rotate);
   if (flop) img = flopRgba(img);
   for (const [i, op] of job.spec.operations.entries()) {
+    if (i === 0 && region) continue;
     img = await apply(codecs, img, op, i === 0 ? plan : undefined);
   }
   const t2 = performance.now();
