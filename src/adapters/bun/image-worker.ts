@@ -13,14 +13,21 @@ declare const self: Worker;
 
 export type WorkerRequest = { id: number; task: ImageTask };
 export type WorkerReply =
+  | { ready: true; ms: number }
   | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; failure: TaskFailure; fatal: boolean };
 
 const codecs = createCodecs(loadLocalWasm);
+const started = performance.now();
+// Every codec is compiled before the pool reports this worker ready (and before its first task).
+const warm = codecs.warm().then(() => {
+  self.postMessage({ ready: true, ms: performance.now() - started } satisfies WorkerReply);
+});
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, task } = event.data;
   try {
+    await warm;
     const result = await runTask(codecs, task);
     const transfer =
       result.kind === "pipeline"

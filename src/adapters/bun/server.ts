@@ -62,6 +62,9 @@ export async function startServer(config: Config) {
   // Jobs run here in-process without a broker, or are only relayed to the workers with
   // AMQP_URL; notifications are delivered from here (and from every worker) either way.
   await services.background.start();
+  // Not listening (so not ready) until every worker has compiled every codec: no first request
+  // pays seconds of wasm compilation.
+  const { ms: codecsMs } = await processor.ready;
   const app = createApp({ services, readDocsAsset });
   const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
@@ -95,6 +98,7 @@ export async function startServer(config: Config) {
     docs: new URL("/docs", server.url).href,
     url: server.url.href,
     database: db.kind,
+    codecs_ready_ms: Math.round(codecsMs),
   });
   return {
     server,

@@ -176,6 +176,23 @@ export function createCodecs(load: WasmLoader) {
 
   return {
     /**
+     * Compiles and instantiates every codec now rather than on first use (seconds for all of
+     * them: the AVIF encoder alone is megabytes of wasm), so no request pays for it.
+     */
+    async warm(): Promise<void> {
+      await Promise.all([
+        jpegCodec(),
+        webpDecoder(),
+        init("mozjpegEncode", initMozjpegEncode),
+        init("png", initPngDecode, initPngEncode),
+        init("webpEncode", initWebpEncode),
+        init("avifDecode", initAvifDecode),
+        init("avifEncode", initAvifEncode),
+        init("resize", initResize),
+      ]);
+    },
+
+    /**
      * Decodes to 8-bit RGBA as stored: EXIF orientation is not applied here (see exif.ts), so
      * every format is oriented by the same code. 16-bit PNGs are rounded to 8 bits. Before any
      * decoder runs, the bitstream's own header must declare the size the container does, within
