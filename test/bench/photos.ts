@@ -19,7 +19,7 @@ export type Photo = {
   format: DecodableFormat;
   width: number;
   height: number;
-  bytes: Uint8Array;
+  bytes: Uint8Array<ArrayBuffer>;
 };
 
 type Source = Omit<Photo, "bytes"> & { pkg: string; path: string };
