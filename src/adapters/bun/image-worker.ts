@@ -14,16 +14,24 @@ declare const self: Worker;
 
 export type WorkerRequest = { id: number; task: ImageTask };
 export type WorkerReply =
-  | { ready: true; ms: number }
+  | { ready: "common" | "all"; ms: number }
   | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; failure: TaskFailure; fatal: boolean };
 
 const codecs = createCodecs(loadLocalWasm);
 const started = performance.now();
-// Every codec is compiled before the pool reports this worker ready (and before its first task).
-const warm = codecs.warm().then(() => {
-  self.postMessage({ ready: true, ms: performance.now() - started } satisfies WorkerReply);
+// The codecs most renders use are compiled before this worker takes a task; the rest (AVIF,
+// MozJPEG: most of the compilation time) right after, and the pool reports ready once they are
+// too. A worker that replaces a timed-out one so takes tasks again within the common codecs'
+// compilation, not all of it.
+const warm = codecs.warm(["jpeg", "webpDecode", "png", "webpEncode", "resize"]).then(() => {
+  self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
 });
+void warm
+  .then(() => codecs.warm())
+  .then(() => {
+    self.postMessage({ ready: "all", ms: performance.now() - started } satisfies WorkerReply);
+  });
 
 // Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
 // JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP

@@ -38,7 +38,10 @@ type Task = {
 
 type Slot = {
   worker: Worker;
-  /** The worker has compiled its codecs: tasks go only to warm workers, so none times out cold. */
+  /**
+   * The worker has compiled the common codecs: tasks go only to warm workers, so none times out
+   * while a fresh worker compiles.
+   */
   warm: boolean;
   task: Task | null;
   timer: ReturnType<typeof setTimeout> | null;
@@ -80,10 +83,12 @@ export function createWorkerPool(
     const worker = new Worker(workerUrl);
     worker.onmessage = (event: MessageEvent<WorkerReply>) => {
       if (!("ready" in event.data)) return finish(slot, event.data);
-      slot.warm = true;
+      if (event.data.ready === "common") {
+        slot.warm = true;
+        return dispatch();
+      }
       // Only the first workers count for `ready`: a replacement warms up while tasks wait.
       if (pendingWarm > 0 && --pendingWarm === 0) warmed({ ms: performance.now() - started });
-      dispatch();
     };
     worker.onerror = (event) => {
       options.logger.error("image worker crashed", { error: event.message });
@@ -104,7 +109,7 @@ export function createWorkerPool(
     task?.reject(err);
   };
 
-  const finish = (slot: Slot, reply: Exclude<WorkerReply, { ready: true }>) => {
+  const finish = (slot: Slot, reply: Exclude<WorkerReply, { ready: string }>) => {
     const task = slot.task;
     if (!task || task.id !== reply.id) return;
     if (slot.timer) clearTimeout(slot.timer);
@@ -158,7 +163,7 @@ export function createWorkerPool(
   }
 
   return {
-    /** Settles once every worker has compiled and instantiated every codec. */
+    /** Settles once every first worker has compiled and instantiated every codec. */
     ready,
     run(task) {
       if (closed)

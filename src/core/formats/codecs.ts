@@ -176,20 +176,22 @@ export function createCodecs(load: WasmLoader) {
 
   return {
     /**
-     * Compiles and instantiates every codec now rather than on first use (seconds for all of
-     * them: the AVIF encoder alone is megabytes of wasm), so no request pays for it.
+     * Compiles and instantiates `names` (default: every codec) now rather than on first use
+     * (seconds for all of them: the AVIF encoder alone is megabytes of wasm), so no request
+     * pays for it.
      */
-    async warm(): Promise<void> {
-      await Promise.all([
-        jpegCodec(),
-        webpDecoder(),
-        init("mozjpegEncode", initMozjpegEncode),
-        init("png", initPngDecode, initPngEncode),
-        init("webpEncode", initWebpEncode),
-        init("avifDecode", initAvifDecode),
-        init("avifEncode", initAvifEncode),
-        init("resize", initResize),
-      ]);
+    async warm(names: readonly WasmName[] = Object.keys(WASM_FILES) as WasmName[]): Promise<void> {
+      const start: Record<WasmName, () => Promise<unknown>> = {
+        jpeg: jpegCodec,
+        webpDecode: webpDecoder,
+        mozjpegEncode: () => init("mozjpegEncode", initMozjpegEncode),
+        png: () => init("png", initPngDecode, initPngEncode),
+        webpEncode: () => init("webpEncode", initWebpEncode),
+        avifDecode: () => init("avifDecode", initAvifDecode),
+        avifEncode: () => init("avifEncode", initAvifEncode),
+        resize: () => init("resize", initResize),
+      };
+      await Promise.all(names.map((name) => start[name]()));
     },
 
     /**
