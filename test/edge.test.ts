@@ -2,14 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { builtinModules } from "node:module";
 import postgres from "postgres";
 import sharp from "sharp";
-import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
+import { loadLocalWasm, loadProjectWasm } from "../src/adapters/bun/wasm.ts";
 import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/adapters/edge/edge-app.ts";
 import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
 import { migrate } from "../src/adapters/postgres/migrate.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
-import { wasmPasswordHasher } from "../src/platform/password-hasher.ts";
+import { ARGON2_WASM_FILE, wasmPasswordHasher } from "../src/platform/password-hasher.ts";
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import {
@@ -37,6 +37,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   const logs: string[] = [];
   const edge = createEdgeApp({
     wasm: loadLocalWasm,
+    argon2: () => loadProjectWasm(ARGON2_WASM_FILE),
     logger: createJsonLogger("debug", (line) => logs.push(line)),
   });
 
@@ -141,7 +142,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
       db,
       spool: memorySpool,
       processor: createInlineProcessor(createCodecs(loadLocalWasm), createJsonLogger("silent")),
-      hasher: wasmPasswordHasher(),
+      hasher: wasmPasswordHasher(() => loadProjectWasm(ARGON2_WASM_FILE)),
       limits: TEST_LIMITS,
       auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },
       rateLimits: TEST_RATE_LIMITS,
@@ -164,8 +165,58 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
     expect(logs.some((line) => line.includes('"path":"/v1/images"'))).toBe(true);
   });
 
+  test("the web app on the edge: sign up by the form, a Secure session cookie, the gallery and its thumbnails", async () => {
+    const visitor = await call("/");
+    expect([visitor.status, visitor.headers.get("location")]).toEqual([302, "/login"]);
+    const login = await call("/login");
+    expect(login.status).toBe(200);
+    expect(await login.text()).toContain('type="password"');
+
+    const signup = await call("/signup", {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Origin: "https://pictor.example",
+      },
+      body: new URLSearchParams({ email: "web@example.com", password: "a long web passphrase" }),
+    });
+    expect([signup.status, signup.headers.get("location")]).toEqual([303, "/"]);
+    const setCookie = signup.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(/; HttpOnly; Secure; SameSite=Lax$/);
+    const cookie = setCookie.split(";")[0] as string;
+
+    // The page's own upload: the cookie, from the same origin.
+    const form = new FormData();
+    form.append("file", new File([halves], "halves.png"));
+    const upload = await call("/v1/images", {
+      method: "POST",
+      headers: { Cookie: cookie, Origin: "https://pictor.example" },
+      body: form,
+    });
+    expect(upload.status).toBe(201);
+    const id = ((await upload.json()) as { images: { id: string }[] }).images[0]?.id as string;
+
+    const gallery = await call("/", { headers: { Cookie: cookie } });
+    expect(gallery.status).toBe(200);
+    const html = await gallery.text();
+    expect(html).toContain("web@example.com");
+    const thumb = html
+      .match(/src="(\/v1\/images\/[^"]+\/render[^"]+)"/)?.[1]
+      ?.replaceAll("&amp;", "&");
+    expect(thumb).toStartWith(`/v1/images/${id}/render`);
+    const thumbnail = await call(thumb as string, { headers: { Cookie: cookie } });
+    expect([thumbnail.status, thumbnail.headers.get("content-type")]).toEqual([200, "image/jpeg"]);
+    for (const asset of html.matchAll(/(?:href|src)="(\/assets\/[^"]+)"/g)) {
+      expect((await call(asset[1] as string)).status).toBe(200);
+    }
+  });
+
   test("a bad binding answers a problem, not a crash", async () => {
-    const misconfigured = createEdgeApp({ wasm: {}, logger: createJsonLogger("silent") });
+    const misconfigured = createEdgeApp({
+      wasm: {},
+      argon2: () => loadProjectWasm(ARGON2_WASM_FILE),
+      logger: createJsonLogger("silent"),
+    });
     const res = await misconfigured.fetch(
       new Request("https://pictor.example/healthz"),
       { DATABASE_URL: "mysql://nope" },

@@ -1,11 +1,11 @@
 import { expect, test } from "bun:test";
-import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
+import { loadLocalWasm, loadProjectWasm } from "../src/adapters/bun/wasm.ts";
 import { connectPostgres } from "../src/adapters/postgres/database.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
 import { createApp } from "../src/http/app.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
-import { wasmPasswordHasher } from "../src/platform/password-hasher.ts";
+import { ARGON2_WASM_FILE, wasmPasswordHasher } from "../src/platform/password-hasher.ts";
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import { TEST_AUTH, TEST_LIMITS, TEST_RATE_LIMITS } from "./support/database.ts";
@@ -21,7 +21,7 @@ test("/readyz answers 503 problem while the database is unreachable; /healthz st
     db,
     processor: createInlineProcessor(createCodecs(loadLocalWasm), createJsonLogger("silent")),
     spool: memorySpool,
-    hasher: wasmPasswordHasher(),
+    hasher: wasmPasswordHasher(() => loadProjectWasm(ARGON2_WASM_FILE)),
     limits: TEST_LIMITS,
     auth: TEST_AUTH,
     rateLimits: TEST_RATE_LIMITS,

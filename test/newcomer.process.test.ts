@@ -9,7 +9,7 @@ import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 const dataDir = mkdtempSync(join(tmpdir(), "pictor-newcomer-"));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-test("what a newcomer meets over real HTTP: the docs URL in the log, / and /docs/, an icon, a named file with its length, a 404 for a typo", async () => {
+test("what a newcomer meets over real HTTP: the docs URL in the log, / (the web app's login) and /docs/, an icon, a named file with its length, a 404 for a typo", async () => {
   // A copy of the migrated database: the first start is server.process.test.ts's subject.
   await seedServerDataDir(dataDir);
   const server = await spawnServer({ DATA_DIR: dataDir, ...SERVER_ADMIN });
@@ -19,7 +19,10 @@ test("what a newcomer meets over real HTTP: the docs URL in the log, / and /docs
 
     const root = await fetch(`${server.url}/`, { redirect: "manual" });
     expect(root.status).toBe(302);
-    expect(root.headers.get("location")).toBe("/docs");
+    // The web app's gallery, which sends a visitor without a session to its login page.
+    expect(root.headers.get("location")).toBe("/login");
+    const login = await fetch(`${server.url}/login`);
+    expect(await login.text()).toContain("<title>Log in · Pictor</title>");
     for (const path of ["/docs", "/docs/"]) {
       const docs = await fetch(`${server.url}${path}`);
       expect([path, docs.status]).toEqual([path, 200]);

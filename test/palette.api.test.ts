@@ -119,6 +119,28 @@ describeEachDatabase("histogram charts API", (ctx) => {
     }
   });
 
+  test("scale=log: the count axis by decades, in SVG and PNG; the ETag differs from linear", async () => {
+    const c = ctx();
+    const id = await uploadPng(c.app, threeColours);
+    const linear = await c.app.request(`/v1/images/${id}/histogram?format=svg&bins=64`);
+    const log = await c.app.request(`/v1/images/${id}/histogram?format=svg&bins=64&scale=log`);
+    expect(log.status).toBe(200);
+    const svg = await log.text();
+    expect(svg).toContain("<title>rgb histogram, 64 bins, 56 pixels, log scale</title>");
+    const labels = [...svg.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual(expect.arrayContaining(["0", "1", "10", "100"]));
+    expect(log.headers.get("etag")).not.toBe(linear.headers.get("etag"));
+    const png = await c.app.request(`/v1/images/${id}/histogram?format=png&scale=log`);
+    expect(png.status).toBe(200);
+    const meta = await sharp(new Uint8Array(await png.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["png", 800, 400]);
+    const bad = await c.app.request(`/v1/images/${id}/histogram?format=svg&scale=cubic`);
+    expect(bad.status).toBe(422);
+    const problem = (await bad.json()) as Problem;
+    expect(problem.detail).toBe("query.scale: Expected one of linear, log for scale");
+    expect(problem.errors.map((e) => e.path)).toEqual(["query.scale"]);
+  });
+
   test("format=bogus is 422 naming the parameter and what it allows", async () => {
     const c = ctx();
     const id = await uploadPng(c.app, threeColours);

@@ -3,7 +3,7 @@ import sharp from "sharp";
 import type { App } from "../src/http/env.ts";
 import { decodeCocoCounts, expandCocoCounts } from "./support/coco-rle.ts";
 import { describeEachDatabase } from "./support/database.ts";
-import { makePng } from "./support/fixtures.ts";
+import { fixture, makePng } from "./support/fixtures.ts";
 
 type Region = {
   label: number;
@@ -285,6 +285,50 @@ describeEachDatabase("segmentation API", (ctx) => {
       [0, 0, 0, 0],
     ]);
   });
+
+  test("the overlay of a large photo is a WebP no bigger than the photo; PNG on request", async () => {
+    const { app } = ctx();
+    // A real photo at 2560×1440, saved as a camera or an editor would (JPEG, quality 85).
+    const photo = new Uint8Array(
+      await sharp(await fixture("photos/elephants-5640x3172.jpg"))
+        .resize(2560)
+        .jpeg({ quality: 85 })
+        .toBuffer(),
+    );
+    const form = new FormData();
+    form.append("file", new File([photo], "elephants.jpg"));
+    const uploaded = await app.request("/v1/images", { method: "POST", body: form });
+    expect(uploaded.status).toBe(201);
+    const id = ((await uploaded.json()) as { images: { id: string }[] }).images[0]?.id as string;
+    const seg = await created(app, id, { method: "otsu", downscale: 4 });
+    const base = `/v1/segmentations/${seg.id}/mask?kind=overlay`;
+
+    const overlay = await app.request(base);
+    expect([overlay.status, overlay.headers.get("content-type")]).toEqual([200, "image/webp"]);
+    const webp = new Uint8Array(await overlay.arrayBuffer());
+    const meta = await sharp(webp).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(["webp", 2560, 1440]);
+    expect(webp.length).toBeLessThanOrEqual(photo.length);
+    console.info(`overlay of a 2560×1440 JPEG of ${photo.length} bytes: WebP ${webp.length} bytes`);
+
+    // Asked for, the PNG is lossless, and many times the photo: why it is not the default.
+    const png = await maskPng(app, `${base}&format=png`);
+    expect([png.meta.width, png.meta.height]).toEqual([2560, 1440]);
+    expect(png.bytes.length).toBeGreaterThan(photo.length * 3);
+    console.info(`…and as PNG ${png.bytes.length} bytes`);
+
+    // A cutout keeps its alpha in WebP; binary and label masks carry exact values: PNG only.
+    const cutout = await app.request(`/v1/segmentations/${seg.id}/mask?kind=cutout`);
+    expect(cutout.headers.get("content-type")).toBe("image/webp");
+    expect((await sharp(new Uint8Array(await cutout.arrayBuffer())).metadata()).hasAlpha).toBe(
+      true,
+    );
+    const binary = await app.request(`/v1/segmentations/${seg.id}/mask?kind=binary&format=webp`);
+    expect(binary.status).toBe(422);
+    const problem = (await binary.json()) as Problem;
+    expect(problem.errors?.map((e) => e.path)).toEqual(["query.format"]);
+    expect(problem.detail).toContain("WebP is for overlay and cutout");
+  }, 120_000);
 
   test("COCO RLE per region decodes back to the mask; one region on request", async () => {
     const { app } = ctx();

@@ -248,6 +248,7 @@ const IMAGE_WORKERS = integer({
   shownDefault: "CPU cores (≤ 64)",
   description: "Worker threads that decode, process and encode.",
 });
+const WORKER_METRICS_PORT = rangeMessage("integer", "WORKER_METRICS_PORT", 0, 65535);
 const AMQP_URL = optional({
   env: "AMQP_URL",
   area: "jobs",
@@ -296,6 +297,12 @@ const SETTINGS = {
     description: "A Postgres server. Unset: the embedded PGlite database under `DATA_DIR/pglite`.",
   }),
   dataDir: DATA_DIR,
+  edgeMemoryProbe: flag({
+    env: "EDGE_MEMORY_PROBE",
+    area: "server",
+    description:
+      "Edge only, for tests: each response carries `X-Wasm-Memory`, the WebAssembly memory of every codec and of argon2 (edge.md).",
+  }),
   tempImageDir: setting({
     env: "TEMP_IMAGE_DIR",
     area: "storage",
@@ -505,6 +512,15 @@ const SETTINGS = {
       description: "The window of `SIGNUP_RATE_LIMIT`.",
     }),
   },
+  redisUrl: optional({
+    env: "REDIS_URL",
+    area: "limits",
+    secret: true,
+    schema: url("REDIS_URL", ["redis", "rediss"], /^rediss?:\/\//),
+    allowed: "`redis://…`, `rediss://…`",
+    description:
+      "A Redis server holding the rate limits' counters, shared by every API instance that uses it. Unset: in Postgres with `DATABASE_URL` (also shared), else in the process's memory.",
+  }),
   /** Background jobs: their transport (RabbitMQ or in-process) and retry policy. */
   jobs: {
     amqpUrl: AMQP_URL,
@@ -720,6 +736,27 @@ const SETTINGS = {
     default: "info",
     allowed: LOG_LEVELS.map((level) => `\`${level}\``).join(", "),
     description: "Logs are JSON lines on stdout.",
+  }),
+  metricsToken: optional({
+    env: "METRICS_TOKEN",
+    area: "server",
+    secret: true,
+    schema: z.string().min(16, "Expected a token of at least 16 characters for METRICS_TOKEN"),
+    allowed: "a token of 16 characters or more",
+    description:
+      "Prometheus scrapes `/metrics` (and a worker's `WORKER_METRICS_PORT`) with `Authorization: Bearer <token>`. Unset: `/metrics` is public.",
+  }),
+  workerMetricsPort: optional({
+    env: "WORKER_METRICS_PORT",
+    area: "jobs",
+    schema: z.coerce
+      .number({ error: WORKER_METRICS_PORT })
+      .int(WORKER_METRICS_PORT)
+      .min(0, WORKER_METRICS_PORT)
+      .max(65535, WORKER_METRICS_PORT),
+    allowed: "0–65535",
+    description:
+      "A job worker (`npm run worker`) serves its Prometheus metrics at `/metrics` on this port (on `HOST`); 0 picks a free one. Unset: none.",
   }),
   shutdownTimeoutMs: integer({
     env: "SHUTDOWN_TIMEOUT_MS",

@@ -16,7 +16,9 @@ import { jobsRoutes } from "../features/jobs/index.ts";
 import { meNotificationsRoutes, webhooksRoutes } from "../features/notifications/index.ts";
 import { imageRenderRoutes } from "../features/renders/index.ts";
 import { imageSegmentationsRoutes, segmentationsRoutes } from "../features/segmentations/index.ts";
+import { webRoutes } from "../features/web/index.ts";
 import { ApiError, type ProblemCode } from "../platform/api-error.ts";
+import type { Metrics } from "../platform/metrics.ts";
 import { authenticate, limitWritesAndCompute } from "./authenticate.ts";
 import { limitParsedBodies } from "./body-limit.ts";
 import { unsupportedContentType } from "./content-type.ts";
@@ -25,6 +27,7 @@ import type { App, AppEnv, Services } from "./env.ts";
 import { FAVICON_SVG } from "./favicon.ts";
 import { limitRequestHeaders } from "./header-limit.ts";
 import { healthRoutes } from "./health-routes.ts";
+import { measureRequests, serveMetrics } from "./metrics.ts";
 import { completeDocument } from "./openapi-document.ts";
 import { problemResponse } from "./problem.ts";
 import { routeFlags } from "./route-flags.ts";
@@ -43,6 +46,11 @@ export type AppOptions = {
    * can ship them pass a reader; without one, /docs loads them from a public CDN.
    */
   readDocsAsset?: (file: string) => Promise<Uint8Array | null>;
+  /**
+   * Where requests are measured, and `/metrics` serves them (behind `token` when set); without,
+   * nothing is measured and `/metrics` is a 404 (the edge).
+   */
+  metrics?: { metrics: Metrics; token?: string | undefined };
 };
 
 const DOCS_ASSETS = "/docs/assets";
@@ -155,7 +163,7 @@ function toApiError(
  * no I/O client is created here, so the same app runs under Bun, in tests (`app.request()`) and
  * on edge runtimes.
  */
-export function createApp({ services, readDocsAsset }: AppOptions): App {
+export function createApp({ services, readDocsAsset, metrics }: AppOptions): App {
   const app: App = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   // Built at the first request, when every route is registered, and kept: generating it takes
   // about 25 ms of CPU, which a client needing no credential could otherwise ask for in a loop.
@@ -165,6 +173,8 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
     return document;
   };
   const declared = declaredInputs(openApiDocument);
+  // First, so that its clock covers every other middleware and it sees every final status.
+  if (metrics) app.use(measureRequests(metrics.metrics));
   app.use(
     requestId({ headerName: "X-Request-Id" }),
     withServices(services),
@@ -211,8 +221,11 @@ export function createApp({ services, readDocsAsset }: AppOptions): App {
   app.route("/v1/webhooks", webhooksRoutes());
 
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
-  // Until Pictor has a web app of its own, its front page is the API's.
-  app.get("/", (c) => c.redirect("/docs", 302));
+  if (metrics) {
+    const scrape = serveMetrics(metrics.metrics, metrics.token);
+    app.get("/metrics", (c) => scrape(c.req.raw));
+  }
+  app.route("/", webRoutes());
   const docsPage = [
     docsContentSecurityPolicy({ assets: readDocsAsset ? "'self'" : DOCS_CDN }),
     linkFavicon(),

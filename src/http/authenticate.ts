@@ -1,8 +1,15 @@
 import type { Context, MiddlewareHandler } from "hono";
-import type { Principal, Role } from "../features/accounts/index.ts";
+import { getCookie } from "hono/cookie";
+import {
+  type Credential,
+  type Principal,
+  type Role,
+  SESSION_COOKIE,
+} from "../features/accounts/index.ts";
 import { ApiError } from "../platform/api-error.ts";
 import type { RateLimiter } from "../platform/rate-limiter.ts";
 import type { AppEnv } from "./env.ts";
+import { refuseCrossSite } from "./same-origin.ts";
 
 // RFC 6750 §3: a 401 names the scheme; with `error="invalid_token"` when a credential was sent.
 const challenge = (invalid: boolean) =>
@@ -14,8 +21,6 @@ function unauthorized(detail: string, invalid: boolean): ApiError {
   });
 }
 
-type Credential = { bearer: string } | { apiKey: string };
-
 function readCredential(c: Context<AppEnv>): Credential | null {
   const authorization = c.req.header("authorization");
   if (authorization !== undefined) {
@@ -24,14 +29,19 @@ function readCredential(c: Context<AppEnv>): Credential | null {
     return { bearer: match[1] };
   }
   const apiKey = c.req.header("x-api-key")?.trim();
-  return apiKey ? { apiKey } : null;
+  if (apiKey) return { apiKey };
+  const session = getCookie(c, SESSION_COOKIE);
+  return session ? { session } : null;
 }
 
 /**
  * Authenticates every request but those to public routes (`isPublic`): a JWT or an API key in
- * `Authorization: Bearer`, or an API key in `X-API-Key`. No credential, or one that proves
- * nothing (bad signature, expired, revoked, disabled account), is a 401 with WWW-Authenticate.
- * Mounted before the routes, so a route added later is protected unless it declares otherwise.
+ * `Authorization: Bearer`, an API key in `X-API-Key`, or else the web app's session cookie. No
+ * credential, or one that proves nothing (bad signature, expired, revoked, disabled account,
+ * closed session), is a 401 with WWW-Authenticate. A browser sends the cookie by itself, so a
+ * state-changing request it authenticates must also come from Pictor's own pages (CSRF, see
+ * refuseCrossSite). Mounted before the routes, so a route added later is protected unless it
+ * declares otherwise.
  */
 export function authenticate(options: {
   isPublic: (c: Context<AppEnv>) => boolean;
@@ -45,6 +55,7 @@ export function authenticate(options: {
         false,
       );
     }
+    if ("session" in credential) refuseCrossSite(c);
     const principal = await c.var.services.auth.authenticate(credential);
     if (!principal) throw unauthorized("The credential is invalid, expired or revoked", true);
     c.set("principal", principal);
@@ -65,7 +76,7 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
 /** 403 unless the principal logged in with a password (keys cannot manage keys or passwords). */
 export function requireLogin(): MiddlewareHandler<AppEnv> {
   return async function checkLogin(c, next) {
-    if (c.var.principal.via !== "token") {
+    if (c.var.principal.via === "api_key") {
       throw new ApiError(
         "forbidden",
         "This needs an access token from /v1/auth/token, not an API key",
@@ -76,7 +87,7 @@ export function requireLogin(): MiddlewareHandler<AppEnv> {
 }
 
 /** Answers 429 with Retry-After when `key`'s budget in `limiter` is spent. */
-async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void> {
+export async function enforceRateLimit(limiter: RateLimiter, key: string): Promise<void> {
   const result = await limiter.take(key);
   if (!result.allowed) {
     throw new ApiError(

@@ -32,6 +32,7 @@ import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Database, Sql, Transaction } from "../platform/database.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
+import { type Metrics, noopMetrics } from "../platform/metrics.ts";
 import type { PasswordHasher } from "../platform/password-hasher.ts";
 import {
   createMemoryRateLimiter,
@@ -63,6 +64,8 @@ export type ServiceDeps = {
   limiters?: Services["rateLimits"];
   /** What rate-limit windows and token times are read from; the system clock unless given. */
   clock?: Clock;
+  /** Where uploads, render-cache lookups and deliveries are counted; nowhere unless given. */
+  metrics?: Metrics;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -83,14 +86,12 @@ export type JobWiring = {
   webhooks: WebhookService;
 };
 
-const limiter = (requests: number, windowSeconds: number, clock: Clock): RateLimiter =>
-  requests === 0
-    ? noopRateLimiter
-    : createMemoryRateLimiter({
-        limit: requests,
-        windowMs: windowSeconds * 1000,
-        now: () => clock.now(),
-      });
+/** Makes one budget's limiter where its counters live; `scope` names the budget. */
+export type RateLimiterFactory = (budget: {
+  scope: string;
+  limit: number;
+  windowMs: number;
+}) => RateLimiter;
 
 /**
  * The image use cases on one database: images, renders (with their cache), analyses and
@@ -106,8 +107,9 @@ export function createImageUseCases(deps: {
   processor: ImageProcessor;
   limits: Limits;
   blobs?: BlobStore | undefined;
+  metrics?: Metrics | undefined;
 }): ImageUseCases {
-  const { sql, processor, limits } = deps;
+  const { sql, processor, limits, metrics = noopMetrics } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
   // The quota is the images feature's (usage is per owner); it keeps no state of its own.
   const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
@@ -118,19 +120,22 @@ export function createImageUseCases(deps: {
     limits,
     processor,
     heldWith: cache.blobsOf,
+    metrics,
   });
   const segmentations = createSegmentationService({ sql, images, processor, limits });
   return {
     images,
     segmentations,
-    transforms: createTransformService({ cache, images, processor, limits }),
+    transforms: createTransformService({ cache, images, processor, limits, metrics }),
     analysis: createAnalysisService({ sql, images, segmentations, processor, limits }),
   };
 }
 
 /**
- * The in-memory rate limiters of the settings: kept by whatever lives as long as the process (or
- * the edge isolate), since a limiter made per request would count nothing.
+ * The rate limiters of the settings, in this process's memory unless `make` keeps their counters
+ * elsewhere (Postgres, Redis: shared by every instance); a limit of 0 lets everything through.
+ * Kept by whatever lives as long as the process (or the edge isolate), since a limiter made per
+ * request would count nothing.
  *
  * @example
  * const rateLimits = createRateLimiters(config.rateLimits);
@@ -138,10 +143,14 @@ export function createImageUseCases(deps: {
 export function createRateLimiters(
   settings: RateLimitSettings,
   clock: Clock = systemClock,
+  make: RateLimiterFactory = ({ limit, windowMs }) =>
+    createMemoryRateLimiter({ limit, windowMs, now: () => clock.now() }),
 ): Services["rateLimits"] {
+  const limiter = (scope: string, limit: number, windowSeconds: number) =>
+    limit === 0 ? noopRateLimiter : make({ scope, limit, windowMs: windowSeconds * 1000 });
   return {
-    requests: limiter(settings.requests, settings.windowSeconds, clock),
-    signups: limiter(settings.signups, settings.signupWindowSeconds, clock),
+    requests: limiter("requests", settings.requests, settings.windowSeconds),
+    signups: limiter("signups", settings.signups, settings.signupWindowSeconds),
   };
 }
 
@@ -194,6 +203,7 @@ export function assembleServices<Background>(
     processor,
     limits,
     blobs: deps.blobs,
+    metrics: deps.metrics,
   });
   const { jobs, background } = wireJobs(useCases);
   return {

@@ -25,6 +25,7 @@ export function createServices(
       db: deps.db,
       logger: deps.logger,
       role: "api",
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
       settings: deps.jobs ?? fallback().jobs,
       services: useCases,
       notify: deps.notify ?? {

@@ -2,6 +2,7 @@ import type { JobSettings, NotificationSettings, WebhookSettings } from "../conf
 import type { AnalysisService } from "../features/analysis/analysis-service.ts";
 import type { ImageService } from "../features/images/image-service.ts";
 import { createJobExecutor } from "../features/jobs/job-executor.ts";
+import { measureJobItems } from "../features/jobs/job-metrics.ts";
 import { createJobResults, type JobResults } from "../features/jobs/job-results.ts";
 import type { PostPinned } from "../features/notifications/webhooks/webhook-service.ts";
 import type { ResolveHost } from "../features/notifications/webhooks/webhook-target.ts";
@@ -10,6 +11,7 @@ import type { SegmentationService } from "../features/segmentations/segmentation
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Mailer } from "../platform/mailer.ts";
+import type { Metrics } from "../platform/metrics.ts";
 import { notifyOnFinish } from "./assemble-services.ts";
 import { createJobSystem, type JobSystem } from "./job-system.ts";
 import { createNotificationsRuntime, type NotificationsRuntime } from "./notification-runtime.ts";
@@ -59,6 +61,8 @@ export function createJobRuntime(deps: {
     segmentations: SegmentationService;
   };
   notify: NotifyOptions;
+  /** Where deliveries are counted, and job items reported by state; nowhere unless given. */
+  metrics?: Metrics;
 }): JobRuntime {
   const { db, logger, services } = deps;
   const results = createJobResults({ sql: db.sql, ...services });
@@ -69,6 +73,7 @@ export function createJobRuntime(deps: {
     settings: deps.notify.settings,
     webhooks: deps.notify.webhooks,
     readResult: (job, file) => results.readBytes(job.id, file.id),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.notify.resolve ? { resolve: deps.notify.resolve } : {}),
     ...(deps.notify.post ? { post: deps.notify.post } : {}),
     ...(deps.notify.mailer ? { mailer: deps.notify.mailer } : {}),
@@ -81,6 +86,7 @@ export function createJobRuntime(deps: {
     role: deps.role,
     onFinish: notifyOnFinish(results, notify.notifications, () => notify.dispatcher.wake()),
   });
+  if (deps.metrics) measureJobItems(deps.metrics, db.sql);
   return {
     jobs,
     notify,

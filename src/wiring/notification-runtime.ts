@@ -18,6 +18,7 @@ import {
 import type { Database } from "../platform/database.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { Mailer } from "../platform/mailer.ts";
+import type { Metrics } from "../platform/metrics.ts";
 
 export type NotificationsRuntime = ReturnType<typeof createNotificationsRuntime>;
 
@@ -43,6 +44,7 @@ export function createNotificationsRuntime(deps: {
   resolve?: ResolveHost;
   post?: PostPinned;
   mailer?: Mailer;
+  metrics?: Metrics;
 }) {
   const { db, logger, settings } = deps;
   const policy = webhookPolicy(deps.webhooks);
@@ -62,6 +64,7 @@ export function createNotificationsRuntime(deps: {
     webhooks: { policy, resolve, post: deps.post ?? createPinnedPost() },
     readResult: deps.readResult,
     logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     settings: {
       publicUrl: deps.publicUrl,
       maxAttempts: settings.maxAttempts,

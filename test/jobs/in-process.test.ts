@@ -102,6 +102,42 @@ for (const kind of ["embedded", "postgres"] as const) {
         await transport.stop();
       }
     });
+
+    test("a failed attempt shows as retrying, with its attempt and next time, never as queued with an error", async () => {
+      const poison = await env.uploadPoisoned();
+      const job = await store.create(
+        { owner_id: env.ownerId, task: THUMBNAIL, image_ids: [poison] },
+        { outbox: false },
+      );
+      const { runner, transport } = inProcess(env, store, 3);
+      await transport.start(runner);
+      try {
+        expect((await waitForJob(store, job.id, 20_000)).status).toBe("failed");
+      } finally {
+        await transport.stop();
+      }
+      type ItemEvent = {
+        status: string;
+        attempts: number;
+        next_attempt_at: string | null;
+        error: string | null;
+      };
+      const events = (await store.events(job.id)).filter((e) => e.type === "item");
+      const items = events.map((e) => e.data as ItemEvent);
+      const reason = "The PNG image data is corrupt or uses a feature that cannot be decoded";
+      expect(items.map((i) => [i.status, i.attempts, i.error])).toEqual([
+        ["retrying", 1, reason],
+        ["retrying", 2, reason],
+        ["failed", 3, reason],
+      ]);
+      // When it runs again: a time for each wait (20 ms, then 40 ms), none once it failed.
+      const [first, second] = items.map((i) => Date.parse(i.next_attempt_at ?? ""));
+      expect(second).toBeGreaterThan(first as number);
+      expect(items[2]?.next_attempt_at).toBeNull();
+      expect(items.some((i) => i.status === "queued")).toBe(false);
+      const [final] = await store.items(job.id, { limit: 1 });
+      expect([final?.status, final?.attempts, final?.next_attempt_at]).toEqual(["failed", 3, null]);
+    });
   });
 }
 

@@ -82,6 +82,44 @@ for (const kind of ["embedded", "postgres"] as const) {
       expect([...(mail.attachments[0]?.content.subarray(0, 4) ?? [])]).toEqual([137, 80, 78, 71]);
     });
 
+    test("histogram and segmentation jobs email their results too: JSON and mask PNGs attached", async () => {
+      const user = await env.createUser();
+      const images = await uploadImages(user, 2, 2300);
+      const tasks = [
+        { histogram: { space: "luma", bins: 16 } },
+        { segmentation: { method: "otsu", channel: "luma" } },
+      ];
+      const mails = () => smtp.received.filter((m) => m.envelopeTo.includes(user.email));
+      for (const task of tasks) {
+        const { job } = await submitJob(user, { image_ids: images, task });
+        expect((await waitForJobApi(user, job.id)).status).toBe("succeeded");
+      }
+      await waitFor("both emails", async () => mails().length === 2);
+      const byKind = Object.fromEntries(
+        mails().map(({ mail }) => [mail.subject?.split(" ")[1] ?? "", mail.attachments]),
+      );
+      expect(byKind.Histogram?.map((a) => [a.filename, a.contentType])).toEqual([
+        ["001-photo-0.histogram.json", "application/json"],
+        ["002-photo-1.histogram.json", "application/json"],
+      ]);
+      const histogram = JSON.parse(String(byKind.Histogram?.[0]?.content)) as {
+        image_id: string;
+        bins: number;
+      };
+      expect([histogram.image_id, histogram.bins]).toEqual([images[0] as string, 16]);
+      expect(byKind.Segmentation?.map((a) => [a.filename, a.contentType])).toEqual([
+        ["001-photo-0.mask.png", "image/png"],
+        ["001-photo-0.segmentation.json", "application/json"],
+        ["002-photo-1.mask.png", "image/png"],
+        ["002-photo-1.segmentation.json", "application/json"],
+      ]);
+      const [mask, regions] = byKind.Segmentation ?? [];
+      expect([...(mask?.content.subarray(0, 4) ?? [])]).toEqual([137, 80, 78, 71]);
+      expect((JSON.parse(String(regions?.content)) as { image_id: string }).image_id).toBe(
+        images[0] as string,
+      );
+    });
+
     test("a webhook to a loopback receiver allowed by the configuration gets the signed job event", async () => {
       const user = await env.createUser();
       const created = await user.app.request("/v1/webhooks", {
@@ -178,7 +216,8 @@ for (const kind of ["embedded", "postgres"] as const) {
         { filename: "001-photo-0.png", content_type: "image/png", bytes: expect.any(Number) },
       ]);
       const rows = await notificationsOf(env, job.id);
-      expect(rows.map((n) => [n.channel, n.status])).toEqual([["email", "sent"]]);
+      // Written to the outbox, not sent: the job says so.
+      expect(rows.map((n) => [n.channel, n.status])).toEqual([["email", "outboxed"]]);
       expect(mail?.notification_id).toBe(rows[0]?.id as string);
       expect(
         ((await (await env.other.app.request("/v1/me/outbox")).json()) as { items: [] }).items,

@@ -137,14 +137,13 @@ describeEachDatabase("email notifications", (ctx) => {
     const to = `many-${ctx().db.kind}@example.com`;
     const six = [1, 2, 3, 4, 5, 6].map((i) => result(`r${i}.webp`, "image/webp", 100));
     const big = [result("huge.png", "image/png", 6 * MiB)];
-    const unknown = [result("landscape-240.webp", "image/webp", null)];
-    const jobs = [six, big, unknown].map((results) => jobSummary(uuidv7(), { results }));
+    const jobs = [six, big].map((results) => jobSummary(uuidv7(), { results }));
     reads.length = 0;
     for (const job of jobs) await rt.notifications.enqueueForJob({ job, recipient: to });
-    expect(await rt.dispatcher.runOnce()).toBe(3);
+    expect(await rt.dispatcher.runOnce()).toBe(2);
 
     const mails = mailsTo(smtp, to);
-    expect(mails).toHaveLength(3);
+    expect(mails).toHaveLength(2);
     for (const { mail } of mails) {
       expect(mail.attachments).toHaveLength(0);
       expect(mail.text).toMatch(
@@ -152,6 +151,45 @@ describeEachDatabase("email notifications", (ctx) => {
       );
     }
     expect(reads).toEqual([]);
+  });
+
+  test("results of unknown size (histogram JSON, masks) are read to learn it, then attached under the same limits", async () => {
+    const { rt } = runtime({ attachMaxBytes: 20_000 });
+    const to = `unsized-${ctx().db.kind}@example.com`;
+    const fits = jobSummary(uuidv7(), {
+      results: [
+        result("landscape-240.webp", "image/webp", null),
+        result("landscape-300.avif", "image/avif", 5994),
+      ],
+    });
+    // 5994 known, then 8328 + 15 044 learnt: past 20 000 before the known file is read.
+    const over = jobSummary(uuidv7(), {
+      results: [
+        result("landscape-300.avif", "image/avif", 5994),
+        result("landscape-240.webp", "image/webp", null),
+        result("landscape-120-lossless.webp", "image/webp", null),
+      ],
+    });
+    await rt.notifications.enqueueForJob({ job: fits, recipient: to });
+    expect(await rt.dispatcher.runOnce()).toBe(1);
+    const [attached] = mailsTo(smtp, to);
+    expect(attached?.mail.attachments.map((a) => [a.filename, a.size])).toEqual([
+      ["landscape-240.webp", 8328],
+      ["landscape-300.avif", 5994],
+    ]);
+    expect(attached?.mail.text).toContain(
+      "Attached: 2 result files (landscape-240.webp, landscape-300.avif).",
+    );
+    expect(attached?.mail.html).toContain("<li>landscape-240.webp (8.1 KiB)</li>");
+
+    reads.length = 0;
+    await rt.notifications.enqueueForJob({ job: over, recipient: to });
+    expect(await rt.dispatcher.runOnce()).toBe(1);
+    const linked = mailsTo(smtp, to)[1]?.mail;
+    expect(linked?.attachments).toHaveLength(0);
+    expect(linked?.text).toContain("Download all results as one archive:");
+    // The file of known size was never read: the unknown ones already passed the limit.
+    expect(reads).toEqual(["landscape-240.webp", "landscape-120-lossless.webp"]);
   });
 
   test("a partial failure lists the failed items and their reasons, escaped in HTML", async () => {
@@ -361,7 +399,8 @@ describeEachDatabase("email notifications", (ctx) => {
     ]);
     expect(entry?.text).toContain(`https://pictor.test/v1/jobs/${job.id}/results.zip`);
     expect(entry?.html).toContain("<!doctype html>");
-    expect((await only(rt, job.id)).status).toBe("sent");
+    // Written down, not sent: the job says so.
+    expect((await only(rt, job.id)).status).toBe("outboxed");
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logged).toContainEqual(
       expect.objectContaining({

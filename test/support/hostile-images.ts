@@ -389,3 +389,81 @@ export function buildGridAvif(
   const data = parts.ftyp.length + metaFor(0).length + 8;
   return concat([parts.ftyp, metaFor(data), box("mdat", grid, parts.av1)]);
 }
+
+/**
+ * A seeded pseudo-random generator (mulberry32) in [0, 1): the campaign's mutations are the same
+ * on every run, so a failure names a file that can be made again.
+ */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Mutant = { name: string; bytes: Uint8Array<ArrayBuffer> };
+
+/**
+ * Damaged copies of one real image file, of three kinds: `bitflips` copies with 1–8 bits flipped
+ * (half of them in the first 256 bytes, where the headers are), `truncations` cut at offsets
+ * spread over the file plus a few inside the signature and headers, and `headerEdits` copies with
+ * two header bytes set to 0x00 0x00 or 0xFF 0xFF (a dimension, a length or a count made zero or
+ * huge). For a JPEG the frame header's width, height and precision are edited too.
+ */
+export function mutate(
+  name: string,
+  original: Uint8Array,
+  counts: { bitflips: number; truncations: number; headerEdits: number },
+  seed: number,
+): Mutant[] {
+  const random = seededRandom(seed);
+  const pick = (below: number) => Math.floor(random() * below);
+  const header = Math.min(256, original.length);
+  const out: Mutant[] = [];
+  for (let i = 0; i < counts.bitflips; i++) {
+    const bytes = new Uint8Array(original);
+    const flips = 1 << (i % 4);
+    const span = i % 2 === 0 ? header : bytes.length;
+    const at: number[] = [];
+    for (let f = 0; f < flips; f++) {
+      const offset = pick(span);
+      at.push(offset);
+      bytes[offset] = (bytes[offset] as number) ^ (1 << pick(8));
+    }
+    out.push({ name: `${name}.flip-${at.join("-")}`, bytes });
+  }
+  const early = [1, 2, 4, 8, 12, 16, 24, 32, 64, 128].filter((n) => n < original.length);
+  const spreadCount = Math.max(0, counts.truncations - early.length);
+  const spread = Array.from({ length: spreadCount }, (_, k) =>
+    Math.floor((original.length * (k + 1)) / (spreadCount + 1)),
+  );
+  for (const length of [...early, ...spread].slice(0, counts.truncations)) {
+    out.push({
+      name: `${name}.cut-${length}`,
+      bytes: new Uint8Array(original.subarray(0, length)),
+    });
+  }
+  const isJpeg = original[0] === 0xff && original[1] === 0xd8;
+  const frameEdits = isJpeg
+    ? [{ width: 0 }, { height: 0 }, { width: 65535, height: 65535 }, { precision: 16 }]
+    : [];
+  for (const patch of frameEdits.slice(0, counts.headerEdits)) {
+    const label = Object.entries(patch)
+      .map(([k, v]) => `${k}${v}`)
+      .join("-");
+    out.push({ name: `${name}.sof-${label}`, bytes: patchJpegFrame(original, patch) });
+  }
+  for (let i = frameEdits.length; i < counts.headerEdits; i++) {
+    const bytes = new Uint8Array(original);
+    const offset = pick(Math.max(1, header - 1));
+    const value = i % 2 === 0 ? 0x00 : 0xff;
+    bytes[offset] = value;
+    if (offset + 1 < bytes.length) bytes[offset + 1] = value;
+    out.push({ name: `${name}.hdr-${offset}-${value.toString(16)}`, bytes });
+  }
+  return out;
+}

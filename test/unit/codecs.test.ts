@@ -8,6 +8,7 @@ import {
   UnsupportedImageError,
 } from "../../src/core/formats/codecs.ts";
 import { fixture, pngsuite } from "../support/fixtures.ts";
+import { psnr } from "../support/similarity.ts";
 
 const codecs = createCodecs(loadLocalWasm);
 const suiteDir = new URL("../fixtures/pngsuite/", import.meta.url);
@@ -30,8 +31,14 @@ async function expectedPixels(name: string): Promise<number[] | null> {
   return null;
 }
 
+// The edge's codecs: PNG decoded and images resampled in JavaScript (see CodecOptions).
+const lowMemory = createCodecs(loadLocalWasm, { lowMemory: true });
+
 describe("PNG decoding against PngSuite", () => {
-  test("every valid file decodes to the reference RGBA, within one level", async () => {
+  test.each([
+    ["jSquash's wasm", codecs],
+    ["the streaming decoder (lowMemory)", lowMemory],
+  ])("%s: every valid file decodes to the reference RGBA, within one level", async (_, codecs) => {
     let compared = 0;
     const off: string[] = [];
     for (const name of valid) {
@@ -110,5 +117,39 @@ describe("decoding the variety of real files", () => {
     );
     await expect(codecs.decode(cmyk, "jpeg")).rejects.toBeInstanceOf(UnsupportedImageError);
     expect((await codecs.decode(await photo, "jpeg")).width).toBe(1800);
+  });
+});
+
+function premultiplied(data: Uint8ClampedArray): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(data.length);
+  for (let i = 0; i < data.length; i += 4) {
+    const a = data[i + 3] as number;
+    for (let c = 0; c < 3; c++) out[i + c] = ((data[i + c] as number) * a) / 255;
+    out[i + 3] = a;
+  }
+  return out;
+}
+
+describe("lowMemory resampling", () => {
+  test("matches jSquash's resizer for every filter (PSNR > 40 dB), transparency included", async () => {
+    const photo = await codecs.decode(await fixture("photos/elephants-5640x3172.jpg"), "jpeg", {
+      scaleDenom: 8,
+    });
+    const translucent = await codecs.decode(await pngsuite("basn6a08.png"), "png");
+    for (const img of [photo, translucent]) {
+      for (const kernel of ["lanczos3", "mitchell", "catrom", "triangle"] as const) {
+        for (const [w, h] of [
+          [Math.round(img.width / 3), Math.round(img.height / 3)],
+          [img.width * 2, img.height + 7],
+        ] as const) {
+          const wasm = await codecs.resize(img, w, h, kernel);
+          const js = await lowMemory.resize(img, w, h, kernel);
+          expect([kernel, w, h, js.width, js.height]).toEqual([kernel, w, h, w, h]);
+          // Colour under (nearly) transparent pixels is arbitrary: compare premultiplied.
+          const score = psnr(premultiplied(js.data), premultiplied(wasm.data));
+          expect([kernel, w, h, score > 40]).toEqual([kernel, w, h, true]);
+        }
+      }
+    }
   });
 });

@@ -11,6 +11,7 @@ describe("loadConfig", () => {
       port: 8000,
       databaseUrl: undefined,
       dataDir: "./data",
+      edgeMemoryProbe: false,
       tempImageDir: "./data/tmp",
       limits: {
         maxUploadBytes: 26_214_400,
@@ -32,6 +33,7 @@ describe("loadConfig", () => {
       },
       auth: { jwtKeys: [], tokenTtlSeconds: 3600, admin: null, trustProxy: false },
       rateLimits: { requests: 600, windowSeconds: 60, signups: 10, signupWindowSeconds: 3600 },
+      redisUrl: undefined,
       publicUrl: "http://localhost:8000",
       notifications: {
         smtpUrl: undefined,
@@ -58,6 +60,8 @@ describe("loadConfig", () => {
         messageMaxAgeMs: 86_400_000,
       },
       logLevel: "info",
+      metricsToken: undefined,
+      workerMetricsPort: undefined,
       shutdownTimeoutMs: 10_000,
     });
   });

@@ -66,13 +66,75 @@ describe("histogram chart as SVG", () => {
     const lab = chartSvg(histogramChart(histogramRgba(image, "lab", 64)));
     expect(paths(lab)).toEqual(["l", "a", "b"]);
     const labels = texts(lab);
-    expect(labels).toEqual(expect.arrayContaining(["0", "50", "100", "-128", "-64", "64", "128"]));
+    // a and b span the values present (-63…89 and -106…67), rounded out to 50s, not ±128.
+    expect(labels).toEqual(expect.arrayContaining(["0", "50", "100", "-100", "-50"]));
+    expect(labels).not.toContain("-128");
+    expect(labels).not.toContain("128");
     const hsv = chartSvg(histogramChart(histogramRgba(image, "hsv", 16)));
     expect(paths(hsv)).toEqual(["h", "s", "v"]);
     expect(texts(hsv)).toEqual(expect.arrayContaining(["45", "360", "0.25", "0.5", "1"]));
     expect(hsv).toContain('height="622"');
     const luma = chartSvg(histogramChart(histogramRgba(image, "luma", 256)));
     expect(paths(luma)).toEqual(["y"]);
+  });
+
+  test("scale=log: counts by decades, so a huge bin does not flatten the others", () => {
+    // A photo's clipped shadows: 10 000 black pixels, then one pixel at each level 1…255.
+    const w = 10_255;
+    const px = new Uint8ClampedArray(w * 4);
+    for (let i = 0; i < w; i++) {
+      const level = Math.max(0, i - 10_000);
+      px.set([level, level, level, 255], i * 4);
+    }
+    const h = histogramRgba({ data: px, width: w, height: 1 }, "luma", 256);
+    // The curve's height over the baseline (y = 356) in the middle bins, in pixels.
+    const rise = (svg: string) => {
+      const d = /<path data-channel="y" d="([^"]+)"/.exec(svg)?.[1] ?? "";
+      const ys = [...d.matchAll(/[ML][\d.]+ ([\d.]+)/g)].map((m) => Number(m[1]));
+      return 356 - Math.min(...ys.slice(100, 150));
+    };
+    const linear = chartSvg(histogramChart(h));
+    const log = chartSvg(histogramChart(h, { scale: "log" }));
+    expect(rise(linear)).toBeLessThan(1);
+    // log10(2) / log10(100 001) of the 312-pixel panel: about 19 pixels.
+    expect(rise(log)).toBeGreaterThan(15);
+    const labels = texts(log);
+    expect(labels[0]).toBe("luma histogram, 256 bins, 10255 pixels, log scale");
+    expect(labels).toEqual(expect.arrayContaining(["0", "1", "10", "100", "1k", "10k", "100k"]));
+    expect(texts(linear)).not.toContain("100k");
+  });
+
+  test("Lab's a and b axes are fitted to the colours present, L keeps 0–100", () => {
+    // Muted blue-greys, as much of a real photo is: a within about ±10, b within -25…0.
+    const w = 64;
+    const px = new Uint8ClampedArray(w * w * 4);
+    for (let i = 0; i < w * w; i++) {
+      const v = 80 + (i % w);
+      px.set([v, v + 8, v + 30, 255], i * 4);
+    }
+    const h = histogramRgba({ data: px, width: w, height: w }, "lab", 256);
+    const [, a, b] = h.channels;
+    // The bin-edge labels (centred, small) of each panel, top to bottom: L, a, b.
+    const panels = new Map<number, number[]>();
+    for (const shape of histogramChart(h).shapes) {
+      if (shape.kind !== "text" || shape.anchor !== "middle" || shape.scale !== 1) continue;
+      panels.set(shape.y, [...(panels.get(shape.y) ?? []), Number(shape.text)]);
+    }
+    const [l, aTicks, bTicks] = [...panels.values()];
+    expect(l).toEqual([0, 12.5, 25, 37.5, 50, 62.5, 75, 87.5, 100]);
+    for (const [channel, ticks] of [
+      [a, aTicks],
+      [b, bTicks],
+    ] as const) {
+      if (!channel || !ticks) throw new Error("expected the a and b panels");
+      const first = ticks[0] as number;
+      const last = ticks[ticks.length - 1] as number;
+      // Every value present is on the axis, which spans a quarter of ±128 at most.
+      expect(first).toBeLessThanOrEqual(channel.min);
+      expect(last).toBeGreaterThanOrEqual(channel.max);
+      expect(last - first).toBeLessThanOrEqual(64);
+      expect(ticks.length).toBeGreaterThanOrEqual(4);
+    }
   });
 
   test("text is escaped", () => {

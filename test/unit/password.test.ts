@@ -1,12 +1,16 @@
 import { describe, expect, test } from "bun:test";
 import { bunPasswordHasher } from "../../src/adapters/bun/bun-password-hasher.ts";
+import { loadProjectWasm } from "../../src/adapters/bun/wasm.ts";
 import { passwordProblem } from "../../src/features/accounts/password-policy.ts";
-import { wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
+import { ARGON2_WASM_FILE, wasmPasswordHasher } from "../../src/platform/password-hasher.ts";
 
 const PHC = /^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22,43}\$[A-Za-z0-9+/]{43}$/;
 
 describe("password hashers", () => {
-  const adapters = { bun: bunPasswordHasher(), wasm: wasmPasswordHasher() };
+  const adapters = {
+    bun: bunPasswordHasher(),
+    wasm: wasmPasswordHasher(() => loadProjectWasm(ARGON2_WASM_FILE)),
+  };
 
   for (const [name, hasher] of Object.entries(adapters)) {
     test(`${name}: argon2id PHC strings with a fresh salt; verify tells right from wrong`, async () => {
@@ -29,6 +33,14 @@ describe("password hashers", () => {
     expect(await adapters.wasm.verify("a passphrase to share", fromBun)).toBe(true);
     expect(await adapters.bun.verify("a passphrase to share", fromWasm)).toBe(true);
     expect(await adapters.wasm.verify("another passphrase", fromBun)).toBe(false);
+  });
+
+  test("wasm: a hasher that cannot run throws rather than answer 'wrong password'", async () => {
+    const hash = await adapters.wasm.hash("a passphrase to share");
+    const broken = wasmPasswordHasher(() =>
+      Promise.reject(new Error("Wasm code generation disallowed by embedder")),
+    );
+    await expect(broken.verify("a passphrase to share", hash)).rejects.toThrow("disallowed");
   });
 });
 

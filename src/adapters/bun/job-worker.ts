@@ -1,8 +1,10 @@
 import { type Config, ConfigError } from "../../config/config.ts";
+import { serveMetrics } from "../../http/metrics.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { memorySpool } from "../../platform/spool.ts";
 import { createImageUseCases } from "../../wiring/assemble-services.ts";
 import { createJobRuntime } from "../../wiring/job-runtime.ts";
+import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { connectPostgres } from "../postgres/database.ts";
 import { migrate } from "../postgres/migrate.ts";
 import { runProcess } from "./main.ts";
@@ -23,13 +25,15 @@ export async function startJobWorker(config: Config) {
   }
   const db = connectPostgres(config.databaseUrl);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const metrics = createPrometheusMetrics();
+  const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   // Workers never receive uploads: the spool is there because the image service takes one.
   const services = createImageUseCases({
     sql: db.sql,
     spool: memorySpool,
     processor,
     limits: config.limits,
+    metrics,
   });
   const runtime = createJobRuntime({
     db,
@@ -42,18 +46,30 @@ export async function startJobWorker(config: Config) {
       settings: config.notifications,
       webhooks: config.webhooks,
     },
+    metrics,
   });
   const { jobs } = runtime;
   // Items, and the notifications of the jobs that end here.
   await runtime.start();
+  // A worker serves no HTTP but its metrics, for Prometheus to scrape each worker on its own.
+  const metricsServer =
+    config.workerMetricsPort === undefined
+      ? null
+      : Bun.serve({
+          hostname: config.host,
+          port: config.workerMetricsPort,
+          fetch: serveMetrics(metrics, config.metricsToken),
+        });
   logger.info("worker ready", {
     transport: jobs.transport?.name,
     concurrency: config.jobs.concurrency,
     pid: process.pid,
+    ...(metricsServer ? { metrics: new URL("/metrics", metricsServer.url).href } : {}),
   });
   return {
     jobs,
     async stop() {
+      await metricsServer?.stop(true);
       await runtime.stop();
       await processor.close();
       await db.close();

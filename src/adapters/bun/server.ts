@@ -5,6 +5,8 @@ import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { createJsonLogger } from "../../platform/logger.ts";
 import { createServices } from "../../wiring/create-services.ts";
+import { createSharedRateLimiters } from "../../wiring/shared-rate-limiters.ts";
+import { createPrometheusMetrics } from "../node/prometheus-metrics.ts";
 import { connectPostgres, type Database } from "../postgres/database.ts";
 import { openEmbeddedDatabase } from "../postgres/embedded-postgres.ts";
 import { migrate } from "../postgres/migrate.ts";
@@ -35,7 +37,9 @@ export async function startServer(config: Config) {
     ? connectPostgres(config.databaseUrl)
     : await openEmbeddedDatabase(`${config.dataDir}/pglite`);
   await migrate(db.sql, logger);
-  const processor = createWorkerPool(workerPoolOptions(config, logger));
+  const metrics = createPrometheusMetrics();
+  const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
+  const rateLimits = await createSharedRateLimiters(config, db);
   const services = createServices({
     db,
     spool: createFileSpool(config.tempImageDir),
@@ -44,7 +48,9 @@ export async function startServer(config: Config) {
     limits: config.limits,
     auth: config.auth,
     rateLimits: config.rateLimits,
+    limiters: rateLimits.limiters,
     logger,
+    metrics,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,
@@ -65,7 +71,11 @@ export async function startServer(config: Config) {
   // Not listening (so not ready) until every worker has compiled every codec: no first request
   // pays seconds of wasm compilation.
   const { ms: codecsMs } = await processor.ready;
-  const app = createApp({ services, readDocsAsset });
+  const app = createApp({
+    services,
+    readDocsAsset,
+    metrics: { metrics, token: config.metricsToken },
+  });
   const keepContentLength = contentLengthKeeper();
   const server = Bun.serve({
     hostname: config.host,
@@ -99,6 +109,7 @@ export async function startServer(config: Config) {
     url: server.url.href,
     database: db.kind,
     codecs_ready_ms: Math.round(codecsMs),
+    rate_limits: rateLimits.store,
   });
   return {
     server,
@@ -125,6 +136,7 @@ export async function startServer(config: Config) {
       }
       await services.background.stop();
       await processor.close();
+      await rateLimits.close();
       await db.close();
     },
   };

@@ -4,6 +4,7 @@ import { type AdmissionSettings, createImageAdmission } from "../../platform/adm
 import { ApiError } from "../../platform/api-error.ts";
 import { type ImageProcessor, pipelineFailure } from "../../platform/image-processor.ts";
 import type { Logger } from "../../platform/logger.ts";
+import { DURATION_BUCKETS, type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import type { WorkerReply, WorkerRequest } from "./image-worker.ts";
 
 export type WorkerPoolOptions = {
@@ -17,14 +18,21 @@ export type WorkerPoolOptions = {
    * byte or compute budget (the pool's size and queue limit still apply).
    */
   admission?: Omit<AdmissionSettings, "concurrency" | "queueLimit">;
+  /** Where task durations, the queues' depth and busy workers are reported; nowhere unless given. */
+  metrics?: Metrics;
 };
 
 /** The pool a process of `config` runs: the compute budget's window is the rate limits'. */
-export function workerPoolOptions(config: Config, logger: Logger): WorkerPoolOptions {
+export function workerPoolOptions(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics = noopMetrics,
+): WorkerPoolOptions {
   const { admission, ...pool } = config.workers;
   return {
     ...pool,
     logger,
+    metrics,
     admission: { ...admission, windowSeconds: config.rateLimits.windowSeconds },
   };
 }
@@ -32,6 +40,8 @@ export function workerPoolOptions(config: Config, logger: Logger): WorkerPoolOpt
 type Task = {
   id: number;
   task: ImageTask;
+  /** When a worker took it (performance.now()). */
+  startedAt?: number;
   resolve: (out: TaskResult) => void;
   reject: (err: unknown) => void;
 };
@@ -78,6 +88,39 @@ export function createWorkerPool(
     windowSeconds: 60,
     ...options.admission,
   });
+  const metrics = options.metrics ?? noopMetrics;
+  const durations = metrics.histogram({
+    name: "pictor_image_task_duration_seconds",
+    help: "Image tasks in a worker by kind and outcome (ok, failed, timeout, crashed)",
+    labelNames: ["kind", "outcome"],
+    buckets: DURATION_BUCKETS,
+  });
+  const measure = (task: Task, outcome: "ok" | "failed" | "timeout" | "crashed") =>
+    durations.observe(
+      { kind: task.task.kind, outcome },
+      (performance.now() - (task.startedAt ?? performance.now())) / 1000,
+    );
+  metrics.gauge({
+    name: "pictor_image_queue_depth",
+    help: "Image work waiting: for its turn in the admission, or (admitted) for a free worker",
+    labelNames: ["queue"],
+    read: () => [
+      { labels: { queue: "admission" }, value: admission.stats().waiting },
+      { labels: { queue: "workers" }, value: queue.length },
+    ],
+  });
+  metrics.gauge({
+    name: "pictor_image_workers_busy",
+    help: "Image workers running a task",
+    labelNames: [],
+    read: () => [{ labels: {}, value: slots.filter((s) => s.task).length }],
+  });
+  metrics.gauge({
+    name: "pictor_image_workers",
+    help: "Image workers in the pool (IMAGE_WORKERS)",
+    labelNames: [],
+    read: () => [{ labels: {}, value: slots.length }],
+  });
 
   const replaceWorker = (slot: Slot) => {
     const worker = new Worker(workerUrl);
@@ -92,6 +135,7 @@ export function createWorkerPool(
     };
     worker.onerror = (event) => {
       options.logger.error("image worker crashed", { error: event.message });
+      if (slot.task) measure(slot.task, "crashed");
       worker.terminate();
       fail(slot, new ApiError("unprocessable_image", "The image could not be processed"));
       replaceWorker(slot);
@@ -116,6 +160,7 @@ export function createWorkerPool(
     slot.task = null;
     slot.timer = null;
     completed++;
+    measure(task, reply.ok ? "ok" : "failed");
     if (reply.ok) {
       task.resolve(reply.result);
     } else {
@@ -137,7 +182,9 @@ export function createWorkerPool(
       const task = queue.shift();
       if (!task) return;
       slot.task = task;
+      task.startedAt = performance.now();
       slot.timer = setTimeout(() => {
+        measure(task, "timeout");
         // A stuck codec cannot be interrupted: the worker goes, and a fresh one takes its place.
         options.logger.warn("image job timed out", { timeout_ms: options.timeoutMs });
         slot.worker.terminate();

@@ -4,6 +4,7 @@ import mozjpegEncode from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import resize from "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm";
 import webpEncode from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import argon2 from "../../../wasm/argon2/argon2.wasm";
 import jpeg from "../../../wasm/jpeg-scaled/pictor_jpeg.wasm";
 import webpDecode from "../../../wasm/webp-scaled/pictor_webp.wasm";
 import { createEdgeApp } from "./edge-app.ts";
@@ -12,4 +13,5 @@ import { createEdgeApp } from "./edge-app.ts";
 // import into a WebAssembly.Module (see docs/edge.md); the paths are WASM_FILES'.
 export default createEdgeApp({
   wasm: { jpeg, mozjpegEncode, png, webpDecode, webpEncode, avifDecode, avifEncode, resize },
+  argon2,
 });

@@ -50,67 +50,86 @@ const CHANNEL_COLOURS: Record<ColourSpace, Record<string, Rgb>> = {
   lab: { l: GREY, a: [194, 24, 91], b: [214, 150, 0] },
 };
 
+export const CHART_SCALES = ["linear", "log"] as const;
+/** The count axis: `log` keeps a photo's few huge bins (clipped 0 and 255) from flattening the rest. */
+export type ChartScale = (typeof CHART_SCALES)[number];
+
 /**
  * Lays out the chart of a histogram: RGB's channels (or luma) overlaid on one panel, HSV's and
  * Lab's on a panel each, since their ranges differ. Each panel has its own axes: counts up the
- * side, bin edges along the bottom. 800 pixels wide, 400 high for one panel.
+ * side (linear, or by decades with `scale: "log"`), bin edges along the bottom. Lab's a and b
+ * axes span the bins that hold pixels (rounded out to a tick), not their whole −128…128, where
+ * most photos fill a narrow middle. 800 pixels wide, 400 high for one panel.
  *
  * @example
- * const svg = chartSvg(histogramChart(histogramRgba(img, "rgb", 256)));
+ * const svg = chartSvg(histogramChart(histogramRgba(img, "rgb", 256), { scale: "log" }));
  */
-export function histogramChart(h: Histogram): ChartModel {
+export function histogramChart(h: Histogram, options: { scale?: ChartScale } = {}): ChartModel {
+  const scale = options.scale ?? "linear";
   const overlaid = h.space === "rgb" || h.space === "luma";
   const panels = overlaid ? [h.channels] : h.channels.map((c) => [c]);
   const panelHeight = overlaid ? 316 : 150;
   const height =
     MARGIN.top + panels.length * panelHeight + (panels.length - 1) * PANEL_GAP + MARGIN.bottom;
-  const title = `${h.space} histogram, ${h.bins} bins, ${h.pixels} pixels`;
+  const title = `${h.space} histogram, ${h.bins} bins, ${h.pixels} pixels${scale === "log" ? ", log scale" : ""}`;
   const shapes: Shape[] = [
     { kind: "text", x: WIDTH / 2, y: 28, text: title, scale: 2, colour: INK, anchor: "middle" },
   ];
   panels.forEach((channels, p) => {
     const top = MARGIN.top + p * (panelHeight + PANEL_GAP);
     const box = { left: MARGIN.left, right: WIDTH - MARGIN.right, top, bottom: top + panelHeight };
-    shapes.push(...panelShapes(h.space, channels, box));
+    shapes.push(...panelShapes(h.space, channels, box, scale));
   });
   return { width: WIDTH, height, title, background: [255, 255, 255], shapes };
 }
 
 type Box = { left: number; right: number; top: number; bottom: number };
 
-function panelShapes(space: ColourSpace, channels: Histogram["channels"], box: Box): Shape[] {
+function panelShapes(
+  space: ColourSpace,
+  channels: Histogram["channels"],
+  box: Box,
+  scale: ChartScale,
+): Shape[] {
   const shapes: Shape[] = [];
   const first = channels[0];
   if (!first) return shapes;
   const edges = first.edges;
   const bins = edges.length - 1;
-  const lo = edges[0] as number;
-  const hi = edges[bins] as number;
-  const top = Math.max(1, ...channels.flatMap((c) => c.counts));
-  const { step, max } = niceScale(top);
+  const fit = space === "lab" && first.name !== "l";
+  const view = (fit && fittedBins(channels, edges)) || {
+    from: 0,
+    to: bins,
+    ticks: edgeTicks(bins).map((i) => edges[i] as number),
+  };
+  const lo = edges[view.from] as number;
+  const hi = edges[view.to] as number;
+  const counts = channels.map((c) => c.counts.slice(view.from, view.to));
+  const axis = countAxis(Math.max(1, ...counts.flat()), scale);
   const x = (v: number) => box.left + ((v - lo) / (hi - lo)) * (box.right - box.left);
-  const y = (count: number) => box.bottom - (count / max) * (box.bottom - box.top);
+  const y = (count: number) => box.bottom - axis.fraction(count) * (box.bottom - box.top);
   // Lines of width 1 sit on pixel centres, so that both renderings draw them crisp.
   const crisp = (v: number) => Math.round(v) + 0.5;
 
-  for (let v = 0; v <= max; v += step) {
+  for (const v of axis.ticks) {
     const gy = crisp(y(v));
     if (v > 0) shapes.push(line([box.left, gy], [box.right, gy], GRID));
     shapes.push(label(box.left - 8, gy + 3.5, compactCount(v), "end"));
   }
-  for (const i of edgeTicks(bins)) {
-    const tx = crisp(x(edges[i] as number));
+  for (const v of view.ticks) {
+    const tx = crisp(x(v));
     shapes.push(line([tx, box.bottom], [tx, box.bottom + 5], INK));
-    shapes.push(label(tx, box.bottom + 17, formatEdge(edges[i] as number), "middle"));
+    shapes.push(label(tx, box.bottom + 17, formatEdge(v), "middle"));
   }
 
   // Wide bins are drawn as steps, which is what a histogram is; narrow ones as a line through
   // the bins' centres, which reads better than a comb of 2-pixel steps.
-  const stepped = (box.right - box.left) / bins >= 4;
-  for (const channel of channels) {
+  const stepped = (box.right - box.left) / (view.to - view.from) >= 4;
+  channels.forEach((channel, c) => {
     const colour = CHANNEL_COLOURS[space][channel.name] ?? INK;
     const points: Point[] = [];
-    channel.counts.forEach((count, i) => {
+    (counts[c] as number[]).forEach((count, k) => {
+      const i = view.from + k;
       const y0 = y(count);
       if (stepped) points.push([x(edges[i] as number), y0], [x(edges[i + 1] as number), y0]);
       else points.push([x(((edges[i] as number) + (edges[i + 1] as number)) / 2), y0]);
@@ -128,7 +147,7 @@ function panelShapes(space: ColourSpace, channels: Histogram["channels"], box: B
       points.push([end, box.bottom]);
     }
     shapes.push({ kind: "curve", channel: channel.name, points, colour, width: 1.5 });
-  }
+  });
 
   const axisX = crisp(box.left);
   const axisY = crisp(box.bottom);
@@ -177,12 +196,70 @@ const label = (x: number, y: number, text: string, anchor: "end" | "middle"): Sh
   anchor,
 });
 
-/** A round step (1, 2 or 5 × 10ⁿ) giving 3 to 6 ticks from 0 to at least `top`. */
-function niceScale(top: number): { step: number; max: number } {
-  const raw = top / 4;
+/** The round step (1, 2 or 5 × 10ⁿ) at least `raw`. */
+function niceStep(raw: number): number {
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = Math.max(1, ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude);
-  return { step, max: Math.ceil(top / step) * step };
+  return ([1, 2, 5, 10].find((m) => m * magnitude >= raw) ?? 10) * magnitude;
+}
+
+type CountAxis = { ticks: number[]; fraction: (count: number) => number };
+
+/**
+ * The count axis up to at least `top`: linear in round steps (3 to 6 ticks from 0), or
+ * logarithmic in decades (0, 1, 10, 100, …) over 1 + count, so that an empty bin sits on the
+ * baseline and a bin of 1 is still seen.
+ */
+function countAxis(top: number, scale: ChartScale): CountAxis {
+  if (scale === "log") {
+    const decades = Math.max(1, Math.ceil(Math.log10(top)));
+    const span = Math.log10(1 + 10 ** decades);
+    return {
+      ticks: [0, ...Array.from({ length: decades + 1 }, (_, d) => 10 ** d)],
+      fraction: (count) => Math.log10(1 + count) / span,
+    };
+  }
+  const step = Math.max(1, niceStep(top / 4));
+  const max = Math.ceil(top / step) * step;
+  return {
+    ticks: Array.from({ length: max / step + 1 }, (_, k) => k * step),
+    fraction: (count) => count / max,
+  };
+}
+
+/**
+ * The bins from the first to the last that hold a pixel in any of `channels` (at least a
+ * sixteenth of the range), widened to round values about 6 ticks apart, and those ticks; null
+ * when every bin is empty.
+ */
+function fittedBins(
+  channels: Histogram["channels"],
+  edges: number[],
+): { from: number; to: number; ticks: number[] } | null {
+  const bins = edges.length - 1;
+  const used = (i: number) => channels.some((c) => (c.counts[i] ?? 0) > 0);
+  let first = 0;
+  while (first < bins && !used(first)) first++;
+  if (first === bins) return null;
+  let last = bins - 1;
+  while (!used(last)) last--;
+  // At least a sixteenth of the whole range: a grey image's one bin is not stretched 800 wide.
+  const min = edges[0] as number;
+  const max = edges[bins] as number;
+  const half =
+    Math.max((edges[last + 1] as number) - (edges[first] as number), (max - min) / 16) / 2;
+  const centre = ((edges[first] as number) + (edges[last + 1] as number)) / 2;
+  const step = niceStep((2 * half) / 6);
+  const lo = Math.max(min, Math.floor((centre - half) / step) * step);
+  const hi = Math.min(max, Math.ceil((centre + half) / step) * step);
+  let from = first;
+  while (from > 0 && (edges[from] as number) > lo) from--;
+  let to = last + 1;
+  while (to < bins && (edges[to] as number) < hi) to++;
+  const ticks: number[] = [];
+  const start = edges[from] as number;
+  const end = edges[to] as number;
+  for (let k = Math.ceil(start / step); k * step <= end; k++) ticks.push(k * step);
+  return { from, to, ticks };
 }
 
 /** About 8 evenly spaced bin edges, always the first and the last. */

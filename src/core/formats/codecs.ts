@@ -5,6 +5,7 @@ import pngDecode, { init as initPngDecode } from "@jsquash/png/decode.js";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import resize, { initResize } from "@jsquash/resize";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
+import { resampleRgba } from "../imaging/kernels.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
 import {
@@ -14,6 +15,7 @@ import {
   type JpegTurbo,
   type Region,
 } from "./jpeg-turbo.ts";
+import { decodePngStreaming } from "./png-stream.ts";
 import { instantiateWebpDecoder, type WebpDecoder } from "./webp-scaled.ts";
 
 export { ImageDataError, UnsupportedImageError };
@@ -89,6 +91,18 @@ export type EncodeOptions =
 type InitWithModule = (module: WebAssembly.Module) => Promise<unknown>;
 const withModule = (init: unknown) => init as InitWithModule;
 
+// Their glue keeps its instance in a module variable that a second init does not replace.
+const WASM_BINDGEN = new Set<WasmName>(["png", "resize"]);
+
+/**
+ * Reads the memory size from what a jSquash init resolves to: wasm-bindgen's exports (with
+ * `memory`) or an Emscripten module (whose HEAP8 is replaced whenever the memory grows).
+ */
+function memoryOf(initialised: unknown): () => number {
+  const x = initialised as { memory?: WebAssembly.Memory; HEAP8?: Int8Array };
+  return () => x.memory?.buffer.byteLength ?? x.HEAP8?.buffer.byteLength ?? 0;
+}
+
 const asImageData = (img: RgbaImage) => img as unknown as ImageData;
 const fromImageData = (img: ImageData): RgbaImage => ({
   data: img.data,
@@ -107,24 +121,38 @@ export type Codecs = ReturnType<typeof createCodecs>;
  * const img = await codecs.decode(pngBytes, "png");
  * const webp = await codecs.encode(img, { format: "webp", quality: 80 });
  */
-export function createCodecs(load: WasmLoader) {
-  const ready = new Map<string, Promise<unknown>>();
-  const once = (key: string, start: () => Promise<unknown>) => {
-    let p = ready.get(key);
+export type CodecOptions = {
+  /**
+   * Decode PNG and resample in JavaScript (decodePngStreaming, resampleRgba) instead of by
+   * jSquash's wasm-bindgen modules, whose memories cannot be released and reach 136 MiB (a 12 MP
+   * PNG) and 125 MiB (a 3 MP resample): for an edge isolate's 128 MB, at some speed's cost.
+   */
+  lowMemory?: boolean;
+};
+
+export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
+  const { lowMemory = false } = options;
+  const ready = new Map<WasmName, Promise<unknown>>();
+  // The linear memory of each codec instantiated so far, in bytes.
+  const memories = new Map<WasmName, () => number>();
+  const init = (name: WasmName, ...inits: unknown[]) => {
+    let p = ready.get(name);
     if (!p) {
-      p = start();
-      ready.set(key, p);
+      p = (async () => {
+        const module = await load(name);
+        for (const i of inits) memories.set(name, memoryOf(await withModule(i)(module)));
+      })();
+      ready.set(name, p);
     }
     return p;
   };
-  const init = (name: WasmName, ...inits: unknown[]) =>
-    once(name, async () => {
-      const module = await load(name);
-      for (const i of inits) await withModule(i)(module);
-    });
   let jpeg: Promise<JpegTurbo> | undefined;
   const jpegCodec = () => {
-    jpeg ??= load("jpeg").then(instantiateJpegTurbo);
+    jpeg ??= load("jpeg").then(async (module) => {
+      const codec = await instantiateJpegTurbo(module);
+      memories.set("jpeg", codec.memoryBytes);
+      return codec;
+    });
     return jpeg;
   };
   let webp: Promise<WebpDecoder> | undefined;
@@ -149,6 +177,7 @@ export function createCodecs(load: WasmLoader) {
       });
       return { data, width, height };
     }
+    if (format === "png" && lowMemory) return decodePngStreaming(bytes);
     if (format === "webp") {
       const scaledTo =
         scaleDenom === 1
@@ -175,6 +204,30 @@ export function createCodecs(load: WasmLoader) {
   }
 
   return {
+    /** The linear memory of every codec instantiated so far, in bytes, by WASM_FILES name. */
+    wasmMemoryBytes(): Partial<Record<WasmName, number>> {
+      return Object.fromEntries([...memories].map(([name, bytes]) => [name, bytes()]));
+    },
+
+    /**
+     * Drops the instances whose memory grew past `bytes`: a WebAssembly memory never shrinks, so
+     * an isolate would otherwise carry the sum of every codec's peak (128 MB on Workers). The
+     * next use instantiates the compiled module again, which is cheap. Call it between tasks,
+     * never during one. jSquash's PNG and resize glue (wasm-bindgen) keep their first instance
+     * for good, so they are never dropped. Returns the names dropped.
+     */
+    releaseLargerThan(bytes: number): WasmName[] {
+      const dropped: WasmName[] = [];
+      for (const [name, size] of memories) {
+        if (size() <= bytes || WASM_BINDGEN.has(name)) continue;
+        memories.delete(name);
+        if (name === "jpeg") jpeg = undefined;
+        else ready.delete(name);
+        dropped.push(name);
+      }
+      return dropped;
+    },
+
     /**
      * Compiles and instantiates `names` (default: every codec) now rather than on first use
      * (seconds for all of them: the AVIF encoder alone is megabytes of wasm), so no request
@@ -296,8 +349,9 @@ export function createCodecs(load: WasmLoader) {
       height: number,
       kernel: ResizeKernel,
     ): Promise<RgbaImage> {
-      await init("resize", initResize);
       if (kernel === "nearest") return nearest(img, width, height);
+      if (lowMemory) return resampleRgba(img, width, height, kernel);
+      await init("resize", initResize);
       const out = await resize(asImageData({ ...img, data: img.data.slice() }), {
         width,
         height,

@@ -26,3 +26,17 @@ export function toBase64Url(bytes: Uint8Array): string {
   for (const b of bytes) binary += String.fromCharCode(b);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
+
+/**
+ * Compares two secrets (signatures, tokens) in time that depends on their length only, not on
+ * where they first differ.
+ *
+ * @example
+ * constantTimeEqual(presented, expected); // true when identical
+ */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

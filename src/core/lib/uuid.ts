@@ -30,3 +30,13 @@ export function uuidv7(now = Date.now()): string {
   const hex = toHex(b);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * True when `value` has the shape of a UUID (any version): what may be asked of a uuid column.
+ *
+ * @example
+ * isUuid("019aa3f2-6b1e-7000-8a4f-3c2d1e0f9a8b"); // true
+ */
+export const isUuid = (value: string): boolean => UUID.test(value);

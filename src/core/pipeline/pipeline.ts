@@ -40,6 +40,11 @@ export type PipelineJob = {
   format: DecodableFormat;
   spec: PipelineSpec & { format: EncodableFormat };
   maxPixels: number;
+  /**
+   * The most pixels the output may have, when lower than `maxPixels`: an edge isolate can
+   * decode a 12 MP photo but not also encode it whole (see src/adapters/edge).
+   */
+  maxOutputPixels?: number;
 };
 
 export type PipelineOutput = {
@@ -351,7 +356,13 @@ export async function runPipeline(
     : { rotate: 0 as const, flop: false };
   const [width, height] =
     rotate === 90 || rotate === 270 ? [header.height, header.width] : [header.width, header.height];
-  checkPlannedSizes(width, height, job.spec.operations, job.maxPixels);
+  const output = checkPlannedSizes(width, height, job.spec.operations, job.maxPixels);
+  if (job.maxOutputPixels !== undefined && output.width * output.height > job.maxOutputPixels) {
+    throw new PipelineError(
+      `The output would be ${output.width}×${output.height} = ${output.width * output.height} pixels; the limit here is ${job.maxOutputPixels} (resize it smaller)`,
+      "operations",
+    );
+  }
   const { scaleDenom, plan } = shrinkOnLoad(job, width, height);
   // Crop on decode: a JPEG stored upright whose first operation is a crop decodes only that box.
   const first = job.spec.operations[0];

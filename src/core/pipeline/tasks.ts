@@ -1,5 +1,5 @@
 import { type ColourSpace, type Histogram, histogramRgba } from "../analysis/histogram.ts";
-import { chartRgba, histogramChart } from "../analysis/histogram-chart.ts";
+import { type ChartScale, chartRgba, histogramChart } from "../analysis/histogram-chart.ts";
 import { type Palette, paletteRgba } from "../analysis/palette.ts";
 import {
   type Codecs,
@@ -40,7 +40,7 @@ export type PaletteJob = {
 };
 
 /** A histogram's chart, rasterised and encoded as PNG. */
-export type ChartJob = { histogram: Histogram };
+export type ChartJob = { histogram: Histogram; scale?: ChartScale | undefined };
 
 /** An upload to decode once, cheaply, so that what no operation could decode is never stored. */
 export type ValidateJob = { bytes: Uint8Array; format: DecodableFormat; maxPixels: number };
@@ -141,7 +141,7 @@ export async function runTask(codecs: Codecs, task: ImageTask): Promise<TaskResu
       return { kind: "palette", palette: paletteRgba(img, job.colors) };
     }
     case "chart": {
-      const img = chartRgba(histogramChart(task.job.histogram));
+      const img = chartRgba(histogramChart(task.job.histogram, { scale: task.job.scale }));
       return { kind: "chart", png: await codecs.encode(img, { format: "png" }) };
     }
     case "validate": {

@@ -12,9 +12,13 @@ export type MaskKind = (typeof MASK_KINDS)[number];
 /** A stored label map: little-endian uint32 per pixel, zlib-compressed; 0 is background. */
 export type StoredLabels = { labels: Uint8Array; width: number; height: number; count: number };
 
+/** How a mask is answered: a picture (WebP only for overlay and cutout) or COCO RLE. */
+export const MASK_FORMATS = ["png", "webp", "rle"] as const;
+export type MaskFormat = (typeof MASK_FORMATS)[number];
+
 export type MaskJob = StoredLabels & {
   kind: MaskKind;
-  format: "png" | "rle";
+  format: MaskFormat;
   /** Only this region (label); default every region. */
   region?: number | undefined;
   /** The segmented image, for overlay and cutout. */
@@ -22,7 +26,7 @@ export type MaskJob = StoredLabels & {
 };
 
 export type MaskOutput =
-  | { format: "png"; bytes: Uint8Array }
+  | { format: "png" | "webp"; bytes: Uint8Array }
   | { format: "rle"; rle: { size: [number, number]; regions: { label: number; rle: CocoRle }[] } };
 
 /**
@@ -44,10 +48,17 @@ function only(labels: Uint32Array, region: number | undefined): Uint32Array {
   return labels.map((l) => (l === region ? l : 0));
 }
 
+// WebP qualities for an overlay or cutout: the first, unless that comes out larger than the
+// image's own file (a photo saved at a low quality), then the second.
+const WEBP_QUALITY = 80;
+const WEBP_SMALLER_QUALITY = 60;
+
 /**
  * Renders a stored segmentation as a picture or as COCO RLE: `binary` (0/255 grey PNG), `labels`
  * (8- or 16-bit grey PNG of the label numbers), `overlay` (the image with tinted, outlined regions),
  * `cutout` (the image with the mask as alpha), or with `format: "rle"` one COCO RLE per region.
+ * Overlay and cutout are PNG or lossy WebP: a photo's PNG is many times its JPEG (11 MB against
+ * 1.3 MB at 2560×1440), its WebP at quality 80 smaller than the JPEG.
  *
  * @example
  * await renderMask(codecs, { ...stored, kind: "binary", format: "png" }); // { format: "png", bytes }
@@ -66,6 +77,10 @@ export async function renderMask(codecs: Codecs, job: MaskJob): Promise<MaskOutp
     const rles = cocoRleOfLabels(labels, width, height, wanted);
     const regions = wanted.map((label) => ({ label, rle: rles.get(label) as CocoRle }));
     return { format: "rle", rle: { size: [height, width], regions } };
+  }
+  if (job.format === "webp" && (job.kind === "binary" || job.kind === "labels")) {
+    // Lossy compression would change the values these pictures exist to carry.
+    throw new PipelineError(`A ${job.kind} mask is a PNG; WebP is for overlay and cutout`);
   }
   switch (job.kind) {
     case "binary":
@@ -89,7 +104,15 @@ export async function renderMask(codecs: Codecs, job: MaskJob): Promise<MaskOutp
       );
       const out =
         job.kind === "overlay" ? overlayRgba(img, labels, job.count) : cutoutRgba(img, labels);
-      return { format: "png", bytes: await codecs.encode(out, { format: "png" }) };
+      if (job.format === "png") {
+        return { format: "png", bytes: await codecs.encode(out, { format: "png" }) };
+      }
+      const webp = await codecs.encode(out, { format: "webp", quality: WEBP_QUALITY });
+      if (webp.length <= job.image.bytes.length) return { format: "webp", bytes: webp };
+      return {
+        format: "webp",
+        bytes: await codecs.encode(out, { format: "webp", quality: WEBP_SMALLER_QUALITY }),
+      };
     }
   }
 }

@@ -1,9 +1,24 @@
+import { sha256Hex, toBase64Url } from "../../core/lib/encoding.ts";
+import { isUuid } from "../../core/lib/uuid.ts";
 import type { Sql } from "../../platform/database.ts";
 import { hashApiKey, looksLikeApiKey } from "./api-keys/api-key-format.ts";
 import type { Principal, Role } from "./principal.ts";
 import type { TokenService } from "./token-service.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The web app's session cookie (set by the sign-in forms, read as a credential by the API). */
+export const SESSION_COOKIE = "pictor_session";
+
+// How long a session lasts at most on the server; the cookie itself has no expiry, so the
+// browser forgets it when it closes (a session cookie), whichever comes first.
+const SESSION_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+// 32 random bytes in base64url.
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+const sessionHash = (token: string) => sha256Hex(new TextEncoder().encode(token));
+
+/** A credential as the request presented it. */
+export type Credential = { bearer: string } | { apiKey: string } | { session: string };
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
@@ -26,7 +41,7 @@ export function createAuthService(deps: { sql: Sql; tokens: TokenService }) {
 
   async function byToken(token: string): Promise<Principal | null> {
     const claims = await tokens.verify(token);
-    if (!claims || !UUID.test(claims.sub)) return null;
+    if (!claims || !isUuid(claims.sub)) return null;
     const [row] = await sql<{ role: Role }[]>`
       SELECT role FROM users
       WHERE id = ${claims.sub} AND disabled_at IS NULL
@@ -34,20 +49,49 @@ export function createAuthService(deps: { sql: Sql; tokens: TokenService }) {
     return row ? { userId: claims.sub, role: row.role, via: "token", keyId: null } : null;
   }
 
+  async function bySession(token: string): Promise<Principal | null> {
+    if (!SESSION_TOKEN.test(token)) return null;
+    const [row] = await sql<{ user_id: string; role: Role }[]>`
+      SELECT u.id AS user_id, u.role
+      FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.token_hash = ${await sessionHash(token)} AND s.expires_at > now()
+        AND u.disabled_at IS NULL`;
+    return row ? { userId: row.user_id, role: row.role, via: "session", keyId: null } : null;
+  }
+
   return {
     /**
-     * The principal of an `Authorization: Bearer` credential (a JWT or an API key) or of an
-     * `X-API-Key` header (an API key only); null when it proves nothing.
+     * The principal of an `Authorization: Bearer` credential (a JWT or an API key), of an
+     * `X-API-Key` header (an API key only) or of the session cookie; null when it proves nothing.
      */
-    async authenticate(
-      credential: { bearer: string } | { apiKey: string },
-    ): Promise<Principal | null> {
+    async authenticate(credential: Credential): Promise<Principal | null> {
+      if ("session" in credential) return bySession(credential.session);
       if ("apiKey" in credential) {
         return looksLikeApiKey(credential.apiKey) ? byApiKey(credential.apiKey) : null;
       }
       return looksLikeApiKey(credential.bearer)
         ? byApiKey(credential.bearer)
         : byToken(credential.bearer);
+    },
+
+    /**
+     * Opens a session for `userId` (whose password was just proven): the token to put in the
+     * cookie. The user's expired sessions are dropped on the way.
+     */
+    async openSession(userId: string): Promise<string> {
+      const token = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+      await sql`DELETE FROM sessions WHERE user_id = ${userId} AND expires_at <= now()`;
+      await sql`
+        INSERT INTO sessions (token_hash, user_id, expires_at)
+        VALUES (${await sessionHash(token)}, ${userId},
+                now() + make_interval(secs => ${SESSION_LIFETIME_SECONDS}))`;
+      return token;
+    },
+
+    /** Ends the session of `token` (logging out): its cookie proves nothing any more. */
+    async closeSession(token: string): Promise<void> {
+      if (!SESSION_TOKEN.test(token)) return;
+      await sql`DELETE FROM sessions WHERE token_hash = ${await sessionHash(token)}`;
     },
   };
 }

@@ -1,10 +1,11 @@
 // What the rest of Pictor uses of accounts: who is acting and which rows they may see, the
 // services the routes reach through the request context, and the routes.
 
-export type { ApiKeyService } from "./api-keys/api-key-service.ts";
+export type { ApiKeyRecord, ApiKeyService } from "./api-keys/api-key-service.ts";
 export { apiKeysRoutes } from "./api-keys/routes/index.ts";
-export type { AuthService } from "./authentication-service.ts";
+export { type AuthService, type Credential, SESSION_COOKIE } from "./authentication-service.ts";
 export { ownedBy, visibleTo } from "./ownership.ts";
+export { MIN_PASSWORD_LENGTH } from "./password-policy.ts";
 export { isAdmin, type Principal, type Role } from "./principal.ts";
 export { adminRoutes } from "./routes/admin/index.ts";
 export { authRoutes } from "./routes/auth/index.ts";

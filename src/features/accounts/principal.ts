@@ -5,8 +5,8 @@ export type Role = (typeof ROLES)[number];
 export type Principal = {
   userId: string;
   role: Role;
-  /** How the request proved it: a login token (JWT) or an API key. */
-  via: "token" | "api_key";
+  /** How the request proved it: a login token (JWT), an API key or the web app's session cookie. */
+  via: "token" | "api_key" | "session";
   /** The API key's id when `via` is "api_key". */
   keyId: string | null;
 };

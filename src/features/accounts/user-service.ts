@@ -55,6 +55,25 @@ export async function userEmail(tx: Transaction, id: string): Promise<string | n
 
 export type UserService = ReturnType<typeof createUserService>;
 
+const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>();
+
+/**
+ * A hash of a password nobody knows, made with the same parameters as real ones: an unknown
+ * email is checked against it, so it costs the same argon2 run as a wrong password. One per
+ * hasher, made on the first log-in that needs one: the edge builds this service for every
+ * request, and a request that logs nobody in must not pay for a hash.
+ */
+function dummyHashOf(hasher: PasswordHasher): Promise<string> {
+  let hash = dummyHashes.get(hasher);
+  if (!hash) {
+    hash = hasher.hash(toBase64Url(crypto.getRandomValues(new Uint8Array(24))));
+    dummyHashes.set(hasher, hash);
+    // A failed hash is not kept: the next log-in tries again.
+    hash.catch(() => dummyHashes.delete(hasher));
+  }
+  return hash;
+}
+
 /** Accounts: signup, login, the caller's own account, and the admins' view of all of them. */
 export function createUserService(deps: {
   sql: Sql;
@@ -63,12 +82,6 @@ export function createUserService(deps: {
   limits: Limits;
 }) {
   const { sql, hasher, tokens, limits } = deps;
-
-  // A hash of a password nobody knows, made with the same parameters as real ones: an unknown
-  // email is checked against it, so it costs the same argon2 run as a wrong password. Made now,
-  // not on the first unknown email, which would otherwise take twice as long.
-  const dummyHash = hasher.hash(toBase64Url(crypto.getRandomValues(new Uint8Array(24))));
-  dummyHash.catch(() => {});
 
   function checkPassword(password: string, email: string, field: string) {
     const problem = passwordProblem(password, email);
@@ -97,6 +110,17 @@ export function createUserService(deps: {
       await tx`INSERT INTO user_usage (user_id) VALUES (${row.id})`;
       return toRecord(row);
     });
+  }
+
+  async function checkCredentials(email: string, password: string): Promise<string> {
+    const [row] = await sql<{ id: string; password_hash: string; disabled_at: Date | null }[]>`
+      SELECT id, password_hash, disabled_at FROM users WHERE email = ${normalizeEmail(email)}`;
+    const ok = await hasher.verify(password, row?.password_hash ?? (await dummyHashOf(hasher)));
+    if (!row || !ok) throw invalidCredentials();
+    if (row.disabled_at) {
+      throw new ApiError("invalid_grant", "This account is disabled; ask an admin to enable it");
+    }
+    return row.id;
   }
 
   async function get(id: string): Promise<UserRecord> {
@@ -132,19 +156,16 @@ export function createUserService(deps: {
      * but only to whoever proved its password.
      */
     async login(email: string, password: string): Promise<TokenResponse> {
-      const [row] = await sql<{ id: string; password_hash: string; disabled_at: Date | null }[]>`
-        SELECT id, password_hash, disabled_at FROM users WHERE email = ${normalizeEmail(email)}`;
-      const ok = await hasher.verify(password, row?.password_hash ?? (await dummyHash));
-      if (!row || !ok) throw invalidCredentials();
-      if (row.disabled_at) {
-        throw new ApiError("invalid_grant", "This account is disabled; ask an admin to enable it");
-      }
-      return tokens.issue(row.id);
+      return tokens.issue(await checkCredentials(email, password));
     },
+
+    /** The id of the account whose email and password these are (as `login` checks them). */
+    checkCredentials,
 
     /**
      * Replaces the caller's password once the current one is proven. Tokens issued before this
-     * second stop working; a fresh one is returned. API keys are not affected.
+     * second and every web session stop working; a fresh token is returned. API keys are not
+     * affected.
      */
     async changePassword(
       principal: Principal,
@@ -161,9 +182,12 @@ export function createUserService(deps: {
       }
       checkPassword(next, row.email, "new_password");
       const hash = await hasher.hash(next);
-      await sql`
-        UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
-        WHERE id = ${principal.userId}`;
+      await sql.begin(async (tx) => {
+        await tx`
+          UPDATE users SET password_hash = ${hash}, tokens_valid_after = date_trunc('second', now())
+          WHERE id = ${principal.userId}`;
+        await tx`DELETE FROM sessions WHERE user_id = ${principal.userId}`;
+      });
       return tokens.issue(principal.userId);
     },
 

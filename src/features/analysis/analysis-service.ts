@@ -1,7 +1,7 @@
 import type postgres from "postgres";
 import type { Limits } from "../../config/config.ts";
 import type { ColourSpace, Histogram } from "../../core/analysis/histogram.ts";
-import { chartSvg, histogramChart } from "../../core/analysis/histogram-chart.ts";
+import { type ChartScale, chartSvg, histogramChart } from "../../core/analysis/histogram-chart.ts";
 import type { Palette } from "../../core/analysis/palette.ts";
 import { canonicalJson, sha256Hex } from "../../core/lib/encoding.ts";
 import { createSingleFlight } from "../../core/lib/single-flight.ts";
@@ -148,12 +148,17 @@ export function createAnalysisService(deps: {
      * A histogram drawn as a chart: SVG text, or PNG rasterised off the event loop, in
      * `principal`'s turn. The ETag is the digest of the bytes, which depend only on the histogram.
      */
-    async drawHistogram(principal: Principal, histogram: Histogram, format: "svg" | "png") {
+    async drawHistogram(
+      principal: Principal,
+      histogram: Histogram,
+      format: "svg" | "png",
+      scale: ChartScale = "linear",
+    ) {
       const bytes =
         format === "svg"
-          ? new TextEncoder().encode(chartSvg(histogramChart(histogram)))
+          ? new TextEncoder().encode(chartSvg(histogramChart(histogram, { scale })))
           : await processor.admit({ owner: principal.userId, bytes: 0 }, () =>
-              renderChartPng(processor, { histogram }),
+              renderChartPng(processor, { histogram, scale }),
             );
       return {
         bytes,

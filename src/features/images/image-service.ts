@@ -17,6 +17,7 @@ import { ApiError } from "../../platform/api-error.ts";
 import type { BlobStore } from "../../platform/blob-store.ts";
 import type { Sql, Transaction } from "../../platform/database.ts";
 import { type ImageProcessor, validateDecodable } from "../../platform/image-processor.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import type { Spool, SpoolFile } from "../../platform/spool.ts";
 import type { Principal } from "../accounts/index.ts";
 import { ownedBy, visibleTo } from "../accounts/index.ts";
@@ -105,8 +106,14 @@ export function createImageService(deps: {
    * read inside the deleting transaction, before the image's cascade takes their rows.
    */
   heldWith?: (tx: Transaction, imageId: string) => Promise<string[]>;
+  metrics?: Metrics;
 }) {
   const { sql, blobs, spool, limits, processor } = deps;
+  const received = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_upload_bytes_total",
+    help: "Bytes of uploaded files received, refused ones included",
+    labelNames: [],
+  });
   const quota = createQuota(limits);
   // Originals recently read, by content hash (blobs never change, so an entry is never stale):
   // renders of one photo at several sizes, a page's srcset, read it from the database once. A
@@ -178,6 +185,7 @@ export function createImageService(deps: {
     let meter: ReturnType<typeof pngDataMeter> | null = null;
     for await (const chunk of file.body) {
       size += chunk.length;
+      received.inc({}, chunk.length);
       if (size > limits.maxUploadBytes) {
         throw new ApiError(
           "payload_too_large",

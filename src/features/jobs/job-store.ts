@@ -37,9 +37,10 @@ type JobRow = {
   error: string | null;
 };
 
-type ItemRow = Omit<JobItemRecord, "started_at" | "finished_at"> & {
+type ItemRow = Omit<JobItemRecord, "started_at" | "finished_at" | "next_attempt_at"> & {
   started_at: Date | null;
   finished_at: Date | null;
+  next_attempt_at: Date;
 };
 
 type StartedRow = {
@@ -59,7 +60,9 @@ type Started = Omit<StartedRow, "owner_id" | "owner_role" | "params">;
 const JOB_COLUMNS = `id, owner_id, kind, params, notify, status, total, done, failed, canceled, created_at,
   started_at, finished_at, cancel_requested_at, error`;
 const ITEM_COLUMNS = `id, job_id, position, image_id, status, attempts, result_id, result_kind, error,
-  started_at, finished_at`;
+  started_at, finished_at, next_attempt_at`;
+/** An item not finished: waiting for its first run or its next, or being run. */
+const UNFINISHED = `('queued', 'retrying', 'running')`;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -93,6 +96,8 @@ const toItem = (r: ItemRow): JobItemRecord => ({
   ...r,
   started_at: iso(r.started_at),
   finished_at: iso(r.finished_at),
+  // Only a retrying item's is news: a queued one is due now, a finished one never again.
+  next_attempt_at: r.status === "retrying" ? r.next_attempt_at.toISOString() : null,
 });
 
 const toClaimed = (r: StartedRow): ClaimedItem => ({
@@ -212,15 +217,17 @@ export function createJobStore(deps: {
   }
 
   async function itemEvent(tx: Transaction, r: ItemRow) {
+    const item = toItem(r);
     await event(tx, r.job_id, "item", {
-      item_id: r.id,
-      position: r.position,
-      image_id: r.image_id,
-      status: r.status,
-      attempts: r.attempts,
-      result_id: r.result_id,
-      result_kind: r.result_kind,
-      error: r.error,
+      item_id: item.id,
+      position: item.position,
+      image_id: item.image_id,
+      status: item.status,
+      attempts: item.attempts,
+      next_attempt_at: item.next_attempt_at,
+      result_id: item.result_id,
+      result_kind: item.result_kind,
+      error: item.error,
     });
   }
 
@@ -351,8 +358,8 @@ export function createJobStore(deps: {
         const rows = await tx<Started[]>`
           WITH picked AS (
             SELECT id FROM job_items
-            WHERE status IN ('queued', 'running') AND next_attempt_at <= now()
-              AND (status = 'queued' OR locked_until IS NULL OR locked_until < now())
+            WHERE status IN ${tx.unsafe(UNFINISHED)} AND next_attempt_at <= now()
+              AND (status <> 'running' OR locked_until IS NULL OR locked_until < now())
             ORDER BY next_attempt_at, job_id, position
             LIMIT ${limit}
             FOR UPDATE SKIP LOCKED
@@ -377,7 +384,7 @@ export function createJobStore(deps: {
           UPDATE job_items SET status = 'running', attempts = attempts + 1,
             claimed_by = ${workerId}, locked_until = ${lease()},
             started_at = coalesce(started_at, now())
-          WHERE id = ${ref.item_id} AND job_id = ${ref.job_id} AND status IN ('queued', 'running')
+          WHERE id = ${ref.item_id} AND job_id = ${ref.job_id} AND status IN ${tx.unsafe(UNFINISHED)}
           RETURNING id, job_id, image_id, attempts, error, claimed_by`;
         const [claimed] = await withJobs(tx, rows);
         return claimed ?? null;
@@ -400,8 +407,9 @@ export function createJobStore(deps: {
       return finishing(async (tx, finished) => {
         // The row lock makes a concurrent delivery of the same item wait here, then see it done.
         const [current] = await tx<{ status: string }[]>`
-          SELECT status FROM job_items WHERE id = ${item.id} FOR UPDATE`;
-        if (!current || (current.status !== "queued" && current.status !== "running")) return null;
+          SELECT status FROM job_items WHERE id = ${item.id} AND status IN ${tx.unsafe(UNFINISHED)}
+          FOR UPDATE`;
+        if (!current) return null;
         const resultId = await output.store(tx);
         const [row] = await tx<ItemRow[]>`
           UPDATE job_items SET status = 'succeeded', result_id = ${resultId},
@@ -416,7 +424,7 @@ export function createJobStore(deps: {
     },
 
     /**
-     * Records a failed attempt: with `retryInMs`, the item is queued again for then; without, it
+     * Records a failed attempt: with `retryInMs`, the item is `retrying` until then; without, it
      * fails for good. False when the item was no longer running (canceled, or finished elsewhere).
      */
     async fail(item: ClaimedItem, error: string, retryInMs: number | null): Promise<boolean> {
@@ -426,10 +434,10 @@ export function createJobStore(deps: {
             ? await tx<ItemRow[]>`
                 UPDATE job_items SET status = 'failed', error = ${error}, finished_at = now(),
                   locked_until = NULL
-                WHERE id = ${item.id} AND status IN ('queued', 'running')
+                WHERE id = ${item.id} AND status IN ${tx.unsafe(UNFINISHED)}
                 RETURNING ${tx.unsafe(ITEM_COLUMNS)}`
             : await tx<ItemRow[]>`
-                UPDATE job_items SET status = 'queued', error = ${error}, locked_until = NULL,
+                UPDATE job_items SET status = 'retrying', error = ${error}, locked_until = NULL,
                   claimed_by = NULL,
                   next_attempt_at = now() + ${retryInMs} * interval '1 millisecond'
                 WHERE id = ${item.id} AND status = 'running'
@@ -447,16 +455,16 @@ export function createJobStore(deps: {
     },
 
     /**
-     * Cancels a job: its queued items are canceled at once; running ones finish (their result
-     * is kept) and the job ends `canceled` when the last of them does. Null for an unknown job;
-     * a finished job is returned unchanged.
+     * Cancels a job: its queued and retrying items are canceled at once; running ones finish
+     * (their result is kept) and the job ends `canceled` when the last of them does. Null for an
+     * unknown job; a finished job is returned unchanged.
      */
     async cancel(jobId: string): Promise<JobRecord | null> {
       return finishing(async (tx, finished) => {
         // Items before the job row: the order every other transaction locks them in.
         const canceled = await tx<{ id: string }[]>`
           UPDATE job_items SET status = 'canceled', finished_at = now(), locked_until = NULL
-          WHERE job_id = ${jobId} AND status = 'queued'
+          WHERE job_id = ${jobId} AND status IN ('queued', 'retrying')
           RETURNING id`;
         const [job] = await tx<JobRow[]>`
           UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now())

@@ -11,7 +11,15 @@ export const JOB_STATUSES = [
 ] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const ITEM_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
+/** `retrying`: an attempt failed and the item waits for its next (`next_attempt_at`). */
+export const ITEM_STATUSES = [
+  "queued",
+  "retrying",
+  "running",
+  "succeeded",
+  "failed",
+  "canceled",
+] as const;
 export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 /** What an item produced: a derived image, a segmentation, or the histogram of its image. */
@@ -54,9 +62,12 @@ export type JobItemRecord = {
   attempts: number;
   result_id: string | null;
   result_kind: ResultKind | null;
+  /** The last attempt's error: kept while retrying, cleared on success. */
   error: string | null;
   started_at: string | null;
   finished_at: string | null;
+  /** When a retrying item runs again; null in every other state. */
+  next_attempt_at: string | null;
 };
 
 /** What the executor is given: ids and the job's task, never bytes or credentials. */

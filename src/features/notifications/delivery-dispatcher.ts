@@ -1,6 +1,7 @@
 import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { EmailAttachment, Mailer } from "../../platform/mailer.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import { DeliveryError } from "./delivery-error.ts";
 import { type AttachmentLimits, buildJobEmail } from "./email/job-email.ts";
 import { notificationMessageId } from "./email/outbox-mailer.ts";
@@ -46,6 +47,7 @@ export type DispatcherDeps = {
   settings: DispatcherSettings;
   /** [0, 1); the jitter of the backoff. */
   random?: () => number;
+  metrics?: Metrics;
 };
 
 type Channel = "email" | "webhook";
@@ -104,6 +106,11 @@ export type NotificationDispatcher = ReturnType<typeof createNotificationDispatc
 export function createNotificationDispatcher(deps: DispatcherDeps) {
   const { sql, mailer, webhooks, logger, settings } = deps;
   const random = deps.random ?? Math.random;
+  const deliveries = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_notification_deliveries_total",
+    help: "Notification delivery attempts by channel and outcome: sent, retrying or failed (for good)",
+    labelNames: ["channel", "outcome"],
+  });
   const concurrency = settings.concurrency ?? 4;
   const leaseMs = settings.leaseMs ?? settings.timeoutMs * 5 + 10_000;
   const inFlight: Record<Channel, Set<Promise<void>>> = { email: new Set(), webhook: new Set() };
@@ -138,24 +145,46 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
       RETURNING n.id, n.job_id, n.owner_id, n.channel, n.target, n.event, n.payload, n.attempts`;
   }
 
-  async function attachments(job: JobSummary, files: JobResultFile[]) {
-    return Promise.all(
-      files.map(
-        async (f): Promise<EmailAttachment> => ({
-          filename: f.filename,
-          contentType: f.content_type,
-          content: await deps.readResult(job, f),
-        }),
-      ),
-    );
+  /**
+   * The job's result files read for attaching, and the summary with every size known, or null
+   * when they are too many or too big (the email then only links to them). A histogram's JSON
+   * or a segmentation's mask has no stored size: those are read first, to learn it, and reading
+   * stops as soon as the total passes NOTIFY_ATTACH_MAX_BYTES.
+   */
+  async function readAttachments(
+    job: JobSummary,
+  ): Promise<{ sized: JobSummary; read: Map<string, Uint8Array> } | null> {
+    const { maxFiles, maxBytes } = settings.attach;
+    const files = job.results;
+    if (files.length === 0 || files.length > maxFiles) return null;
+    const unsized = (f: JobResultFile) => f.bytes === undefined || f.bytes === null;
+    let total = files.reduce((sum, f) => sum + (f.bytes ?? 0), 0);
+    if (total > maxBytes) return null;
+    const read = new Map<string, Uint8Array>();
+    for (const f of [...files.filter(unsized), ...files.filter((f) => !unsized(f))]) {
+      const content = await deps.readResult(job, f);
+      if (unsized(f)) total += content.byteLength;
+      if (total > maxBytes) return null;
+      read.set(f.id, content);
+    }
+    const sized = files.map((f) => ({ ...f, bytes: read.get(f.id)?.byteLength ?? null }));
+    return { sized: { ...job, results: sized }, read };
   }
 
   async function sendEmail(row: ClaimedRow, job: JobSummary): Promise<string> {
     const options = { publicUrl: settings.publicUrl, attach: settings.attach };
-    let email = buildJobEmail(job, options);
+    let email = buildJobEmail(job, { ...options, attach: false });
     let files: EmailAttachment[] = [];
     try {
-      files = await attachments(job, email.attachments);
+      const attachable = await readAttachments(job);
+      if (attachable) {
+        email = buildJobEmail(attachable.sized, options);
+        files = email.attachments.map((f) => ({
+          filename: f.filename,
+          contentType: f.content_type,
+          content: attachable.read.get(f.id) as Uint8Array,
+        }));
+      }
     } catch (err) {
       // The results may have been deleted since: the email still goes, with links only.
       logger.warn("results not attached", {
@@ -177,6 +206,10 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
     });
     return sent.messageId;
   }
+
+  /** What a delivered notification becomes: an email the outbox mailer only wrote down is not sent. */
+  const deliveredStatus = (channel: Channel) =>
+    channel === "email" && mailer.kind === "outbox" ? "outboxed" : "sent";
 
   async function sendWebhook(row: ClaimedRow, job: JobSummary): Promise<string> {
     const [hook] = await sql<{ url: string; secret: string }[]>`
@@ -209,8 +242,10 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
         row.channel === "email" ? await sendEmail(row, job) : await sendWebhook(row, job);
       const marked = await sql`
         UPDATE notifications
-        SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL
+        SET status = ${deliveredStatus(row.channel)}, sent_at = now(), lease_until = NULL,
+            last_error = NULL
         WHERE id = ${row.id} AND status = 'sending' AND attempts = ${row.attempts}`;
+      deliveries.inc({ channel: row.channel, outcome: "sent" });
       const logged = { ...fields, outcome: withoutUrlPaths(outcome) };
       if (marked.count === 0)
         logger.warn("notification sent after its lease was taken over", logged);
@@ -226,6 +261,7 @@ export function createNotificationDispatcher(deps: DispatcherDeps) {
             lease_until = NULL,
             next_attempt_at = now() + ${last ? 0 : delay}::bigint * interval '1 millisecond'
         WHERE id = ${row.id} AND status = 'sending' AND attempts = ${row.attempts}`;
+      deliveries.inc({ channel: row.channel, outcome: last ? "failed" : "retrying" });
       const log = last ? logger.error : logger.warn;
       log(last ? "notification failed" : "notification will be retried", {
         ...fields,

@@ -15,7 +15,10 @@ export const JobResultFileSchema = z.object({
   id: z.string().min(1),
   filename: z.string().min(1),
   content_type: z.string().min(1),
-  /** Size in bytes; unknown sizes are never attached. */
+  /**
+   * Size in bytes; null when it is not stored (a histogram's JSON, a segmentation's mask): the
+   * dispatcher then reads the file to learn it before deciding to attach.
+   */
   bytes: count.nullable().optional(),
 });
 export type JobResultFile = z.infer<typeof JobResultFileSchema>;

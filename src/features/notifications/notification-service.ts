@@ -13,7 +13,8 @@ export const DEFAULT_EMAIL_PREFERENCE: EmailPreference = "always";
 
 export type NotificationPreferences = { email: EmailPreference };
 
-export const NOTIFICATION_STATUSES = ["pending", "sending", "sent", "failed"] as const;
+/** `outboxed`: written to the email outbox instead of sent (no SMTP_URL). */
+export const NOTIFICATION_STATUSES = ["pending", "sending", "sent", "outboxed", "failed"] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** A notification as `GET /v1/jobs/{id}` shows it. */

@@ -5,6 +5,7 @@ import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
+import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import type { Principal } from "../accounts/index.ts";
 import type { ImageRecord, ImageService } from "../images/index.ts";
 import type { RenderCache } from "./render-cache.ts";
@@ -69,9 +70,15 @@ export function createTransformService(deps: {
   images: ImageService;
   processor: ImageProcessor;
   limits: Limits;
+  metrics?: Metrics;
 }) {
   const { cache, images, processor, limits } = deps;
   const share = createSingleFlight();
+  const renders = (deps.metrics ?? noopMetrics).counter({
+    name: "pictor_render_cache_lookups_total",
+    help: "Renders by how they were served: hit (from the render cache, also when a render in flight stored it) or miss (computed)",
+    labelNames: ["result"],
+  });
 
   /** Runs `spec` on `record` for `principal`, reading the original once admitted. */
   function run(
@@ -139,7 +146,10 @@ export function createTransformService(deps: {
         return hit ? { ...hit, cached: true } : null;
       };
       const hit = await fromCache();
-      if (hit) return hit;
+      if (hit) {
+        renders.inc({ result: "hit" });
+        return hit;
+      }
       // A cached rendering counts against the image owner's quota: no room, no work.
       await cache.ensureRoom(source.owner_id);
       // Identical renders arriving together (a page's many <img>, a retry storm) share one
@@ -166,6 +176,7 @@ export function createTransformService(deps: {
       });
       const rendering = made ?? (await fromCache());
       if (!rendering) throw new ApiError("not_found", `No image with id ${id}`);
+      renders.inc({ result: rendering.cached ? "hit" : "miss" });
       return rendering;
     },
   };

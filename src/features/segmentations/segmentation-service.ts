@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { Limits } from "../../config/config.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
-import type { MaskKind, StoredLabels } from "../../core/segmentation/mask-render.ts";
+import type { MaskFormat, MaskKind, StoredLabels } from "../../core/segmentation/mask-render.ts";
 import type { Region, SegmentOutput } from "../../core/segmentation/segment.ts";
 import type { SegmentationSpec } from "../../core/segmentation/segmentation-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
@@ -147,22 +147,32 @@ export function createSegmentationService(deps: {
     async mask(
       principal: Principal,
       id: string,
-      options: { kind: MaskKind; format: "png" | "rle"; region?: number | undefined },
+      options: { kind: MaskKind; format?: MaskFormat | undefined; region?: number | undefined },
     ) {
       const { record, stored: labels } = await stored(principal, id);
+      const picture = options.kind === "overlay" || options.kind === "cutout";
+      if (options.format === "webp" && !picture) {
+        const detail = `Expected png or rle for format with kind=${options.kind} (WebP is for overlay and cutout) but received webp`;
+        throw new ApiError("validation_failed", detail, {
+          errors: [{ path: "query.format", message: detail }],
+        });
+      }
       if (options.region !== undefined && options.region > record.region_count) {
         const detail = `Expected a region between 1 and ${record.region_count} but received ${options.region}`;
         throw new ApiError("validation_failed", detail, {
           errors: [{ path: "query.region", message: detail }],
         });
       }
-      const needsImage =
-        options.format === "png" && (options.kind === "overlay" || options.kind === "cutout");
-      const image = needsImage ? await images.get(principal, record.image_id) : null;
+      const image =
+        picture && options.format !== "rle" ? await images.get(principal, record.image_id) : null;
+      // Unless asked, a picture of a lossless original stays lossless; of a photo (JPEG, WebP,
+      // AVIF) it is a WebP, smaller than the photo, where a PNG would be several times larger.
+      const format = options.format ?? (image && image.format !== "png" ? "webp" : "png");
       return processor.admit({ owner: principal.userId, bytes: image?.byte_size ?? 0 }, async () =>
         computeMask(processor, {
           ...labels,
           ...options,
+          format,
           image: image ? { bytes: await images.readBytes(image), format: image.format } : undefined,
         }),
       );

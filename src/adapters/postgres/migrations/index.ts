@@ -9,6 +9,11 @@ import jobs from "./0006_jobs.sql" with { type: "text" };
 import notifications from "./0007_notifications.sql" with { type: "text" };
 import jobItemsClaimIndex from "./0008_job_items_claim_index.sql" with { type: "text" };
 import usageCountsEverything from "./0009_usage_counts_everything.sql" with { type: "text" };
+import sessions from "./0011_sessions.sql" with { type: "text" };
+import retryingOutboxed from "./0013_retrying_items_outboxed_notifications.sql" with {
+  type: "text",
+};
+import rateLimits from "./0014_rate_limits.sql" with { type: "text" };
 
 export type Migration = { name: string; sql: string };
 
@@ -23,4 +28,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: "0007_notifications", sql: notifications },
   { name: "0008_job_items_claim_index", sql: jobItemsClaimIndex },
   { name: "0009_usage_counts_everything", sql: usageCountsEverything },
+  { name: "0011_sessions", sql: sessions },
+  { name: "0013_retrying_items_outboxed_notifications", sql: retryingOutboxed },
+  { name: "0014_rate_limits", sql: rateLimits },
 ];

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COLOUR_SPACES } from "../../../core/analysis/histogram.ts";
+import { CHART_SCALES } from "../../../core/analysis/histogram-chart.ts";
 import { matchesEtag } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
@@ -77,7 +78,16 @@ const route = createRoute({
         .openapi({
           description:
             "`json`: the numbers; `svg` or `png`: a chart of them (RGB and luma on one panel, " +
-            "HSV and Lab a panel per channel), with an ETag",
+            "HSV and Lab a panel per channel; Lab's a and b axes span the values present), " +
+            "with an ETag",
+        }),
+      scale: z
+        .enum(CHART_SCALES, { error: `Expected one of ${CHART_SCALES.join(", ")} for scale` })
+        .default("linear")
+        .openapi({
+          description:
+            "The chart's count axis (`svg`, `png`): `log` by decades, so that a photo's few " +
+            "huge bins (clipped blacks and whites) do not flatten the rest",
         }),
     }),
   },
@@ -99,7 +109,7 @@ const route = createRoute({
 export function registerImageHistogram(app: App) {
   return app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { space, bins, mask, region, format } = c.req.valid("query");
+    const { space, bins, mask, region, format, scale } = c.req.valid("query");
     const { result, cached } = await c.var.services.analysis.histogram(c.var.principal, id, {
       space,
       bins: bins ?? 256,
@@ -108,7 +118,12 @@ export function registerImageHistogram(app: App) {
     });
     const headers: Record<string, string> = { "X-Analysis-Cache": cached ? "hit" : "miss" };
     if (format === "json") return c.json(result, 200, headers);
-    const chart = await c.var.services.analysis.drawHistogram(c.var.principal, result, format);
+    const chart = await c.var.services.analysis.drawHistogram(
+      c.var.principal,
+      result,
+      format,
+      scale,
+    );
     headers.ETag = chart.etag;
     headers["Cache-Control"] = "private, no-cache";
     if (matchesEtag(c.req.header("if-none-match"), chart.etag)) return c.body(null, 304, headers);

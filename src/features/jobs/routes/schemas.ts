@@ -54,11 +54,16 @@ export const JobNotificationSchema = z
     channel: z.enum(["email", "webhook"]),
     target: z.string().openapi({ description: "The email address, or the webhook's id." }),
     event: z.string().openapi({ example: "job.succeeded" }),
-    status: z.enum(NOTIFICATION_STATUSES),
+    status: z.enum(NOTIFICATION_STATUSES).openapi({
+      description:
+        "`outboxed`: an email written to the outbox (`GET /v1/me/outbox`) because SMTP_URL is not set, never sent.",
+    }),
     attempts: z.number().int(),
     last_error: z.string().nullable(),
     next_attempt_at: z.iso.datetime().nullable(),
-    sent_at: z.iso.datetime().nullable(),
+    sent_at: z.iso.datetime().nullable().openapi({
+      description: "When it was sent, or written to the outbox.",
+    }),
     created_at: z.iso.datetime(),
   })
   .openapi("JobNotification");
@@ -86,9 +91,14 @@ export const JobItemSchema = z
           "(`/v1/segmentations/{id}`), or for a histogram its image (`/v1/images/{id}/histogram`).",
       }),
     result_kind: z.enum(["image", "segmentation", "histogram"]).nullable(),
-    error: z.string().nullable(),
+    error: z.string().nullable().openapi({
+      description: "Why the last attempt failed (kept while `retrying`, the reason when `failed`).",
+    }),
     started_at: z.iso.datetime().nullable(),
     finished_at: z.iso.datetime().nullable(),
+    next_attempt_at: z.iso.datetime().nullable().openapi({
+      description: "When a `retrying` item runs again (attempt `attempts + 1`); null otherwise.",
+    }),
   })
   .openapi("JobItem");
 

@@ -1,4 +1,4 @@
-import { toHex } from "../../../core/lib/encoding.ts";
+import { constantTimeEqual, toHex } from "../../../core/lib/encoding.ts";
 
 /** The header every webhook delivery carries. */
 export const SIGNATURE_HEADER = "Pictor-Signature";
@@ -34,13 +34,6 @@ export async function signWebhook(
   timestamp = Math.floor(Date.now() / 1000),
 ): Promise<string> {
   return `t=${timestamp},v1=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`;
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 export type SignatureCheck =

@@ -4,7 +4,9 @@ import { problemResponses } from "../../../../http/problem.ts";
 import { UserSchema } from "../auth/schemas.ts";
 
 const MeSchema = UserSchema.extend({
-  via: z.enum(["token", "api_key"]).openapi({ description: "How this request authenticated." }),
+  via: z
+    .enum(["token", "api_key", "session"])
+    .openapi({ description: "How this request authenticated." }),
   usage: z
     .object({
       bytes: z
