@@ -20,8 +20,11 @@ import {
 import { processPipeline } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
 import { fixture } from "../support/fixtures.ts";
+import { psnr } from "../support/similarity.ts";
+import { type Photo, realPhotos } from "./photos.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const PHOTO_RUNS = Number(process.env.BENCH_PHOTO_RUNS ?? 5);
 const LEAK_RUNS = Number(process.env.BENCH_LEAK ?? 500);
 
 sharp.concurrency(1);
@@ -139,6 +142,105 @@ await compare(
 
 console.log(`\nPictor vs sharp, one thread each, median of ${RUNS} runs`);
 console.table(rows);
+
+// Real photos: each case runs Pictor and sharp alternately (so a busy moment of a shared machine
+// falls on both), medians of PHOTO_RUNS. Every thumbnail's pixels are checked against sharp's
+// lanczos3 at ≥ 36 dB PSNR, the bar the unit tests hold the resizer to.
+const photoRows: Row[] = [];
+async function interleaved(pictor: () => Promise<unknown>, viaSharp: () => Promise<unknown>) {
+  await pictor();
+  await viaSharp();
+  const p: number[] = [];
+  const s: number[] = [];
+  for (let i = 0; i < PHOTO_RUNS; i++) {
+    for (const [fn, out] of [
+      [pictor, p],
+      [viaSharp, s],
+    ] as const) {
+      const t = performance.now();
+      await fn();
+      out.push(performance.now() - t);
+      Bun.gc(true);
+    }
+  }
+  return { p: median(p), s: median(s) };
+}
+
+async function thumbnailPsnr(photo: Photo): Promise<number> {
+  const out = await runPipeline(
+    codecs,
+    job(photo.bytes, photo.format, {
+      operations: [{ op: "resize", width: 800, height: 800, fit: "inside" }],
+      format: "png",
+    }),
+  );
+  const mine = await sharp(out.bytes).ensureAlpha().raw().toBuffer();
+  const theirs = await sharp(photo.bytes)
+    .resize(800, 800, { fit: "inside", kernel: "lanczos3" })
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
+  return psnr(mine, theirs);
+}
+
+for (const photo of await realPhotos()) {
+  const mp = (photo.width * photo.height) / 1e6;
+  const db = await thumbnailPsnr(photo);
+  const left = Math.floor((photo.width - 1000) / 2);
+  const top = Math.floor((photo.height - 1000) / 2);
+  const cases: [string, PipelineSpecInput, () => Promise<unknown>][] = [
+    [
+      "→ inside 800² → JPEG q80",
+      { operations: [{ op: "resize", width: 800, height: 800, fit: "inside" }], format: "jpeg" },
+      () => sharp(photo.bytes).resize(800, 800, { fit: "inside" }).jpeg({ quality: 80 }).toBuffer(),
+    ],
+    [
+      "→ inside 800² → WebP q80",
+      { operations: [{ op: "resize", width: 800, height: 800, fit: "inside" }], format: "webp" },
+      () => sharp(photo.bytes).resize(800, 800, { fit: "inside" }).webp({ quality: 80 }).toBuffer(),
+    ],
+    photo.format === "jpeg"
+      ? [
+          "→ WebP q80 (full size)",
+          { format: "webp" },
+          () => sharp(photo.bytes).webp({ quality: 80 }).toBuffer(),
+        ]
+      : [
+          "→ JPEG q80 (full size)",
+          { format: "jpeg" },
+          () => sharp(photo.bytes).jpeg({ quality: 80 }).toBuffer(),
+        ],
+    [
+      "crop 1000² (centre) → JPEG q80",
+      { operations: [{ op: "crop", left, top, width: 1000, height: 1000 }], format: "jpeg" },
+      () =>
+        sharp(photo.bytes)
+          .extract({ left, top, width: 1000, height: 1000 })
+          .jpeg({ quality: 80 })
+          .toBuffer(),
+    ],
+  ];
+  for (const [what, spec, viaSharp] of cases) {
+    const pictorJob = job(photo.bytes, photo.format, spec);
+    const { p, s } = await interleaved(() => runPipeline(codecs, pictorJob), viaSharp);
+    photoRows.push({
+      photo: photo.name,
+      case: what,
+      "pictor ms": Number(p.toFixed(0)),
+      "sharp ms": Number(s.toFixed(0)),
+      ratio: Number((p / s).toFixed(2)),
+      "≤ 1.5×": p / s <= 1.5 ? "yes" : "NO",
+      "thumbnail PSNR vs sharp (dB)": what.includes("800²")
+        ? `${db.toFixed(1)}${db >= 36 ? "" : " (< 36!)"}`
+        : "-",
+      MP: Number(mp.toFixed(1)),
+    });
+  }
+}
+console.log(
+  `\nReal photos: Pictor vs sharp, one thread each, alternating, median of ${PHOTO_RUNS}`,
+);
+console.table(photoRows);
 
 // The leak check runs where production runs pipelines: in a pool worker (whose memory is this
 // process's). WASM memory only grows (squoosh#1065) and rasters live outside the JS heap, so RSS

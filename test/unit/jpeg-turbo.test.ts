@@ -3,9 +3,9 @@ import sharp from "sharp";
 import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
 import { createCodecs } from "../../src/core/formats/codecs.ts";
 import { instantiateJpegTurbo, JpegCodecError } from "../../src/core/formats/jpeg-turbo.ts";
-import { boxShrinkRgba } from "../../src/core/imaging/kernels.ts";
+import { boxShrinkRgba, cropRgba } from "../../src/core/imaging/kernels.ts";
 import type { RgbaImage } from "../../src/core/imaging/raster.ts";
-import { jpegShrinkOnLoad } from "../../src/core/imaging/resize-plan.ts";
+import { shrinkOnLoadFactor } from "../../src/core/imaging/resize-plan.ts";
 import { runPipeline } from "../../src/core/pipeline/pipeline.ts";
 import {
   type PipelineSpecInput,
@@ -66,6 +66,31 @@ describe("decoding", () => {
         expect([name, scaleDenom, diff < 0.5]).toEqual([name, scaleDenom, true]);
       }
     }
+  });
+
+  test("a region decodes to the full decode's crop, at full size and reduced", () => {
+    const cases = [
+      [1, { left: 301, top: 17, width: 400, height: 333 }],
+      [1, { left: 0, top: 600, width: 1001, height: 67 }],
+      [2, { left: 33, top: 101, width: 200, height: 99 }],
+    ] as const;
+    for (const [name, bytes] of Object.entries(files)) {
+      for (const [scaleDenom, box] of cases) {
+        const region = jpeg.decode(bytes, { scaleDenom, region: box });
+        const full = cropRgba(jpeg.decode(bytes, { scaleDenom }), box);
+        expect([name, box, region.width, region.height]).toEqual([
+          name,
+          box,
+          box.width,
+          box.height,
+        ]);
+        // Chroma upsampled from the region's own iMCU edges may differ by a level at its sides.
+        expect([name, box, psnr(region.data, full.data) > 45]).toEqual([name, box, true]);
+      }
+    }
+    expect(() =>
+      jpeg.decode(files.grey, { region: { left: 900, top: 0, width: 200, height: 10 } }),
+    ).toThrow("JPEG region lies outside the image");
   });
 
   test("grey files decode to R = G = B with opaque alpha", () => {
@@ -190,7 +215,7 @@ describe("shrink-on-load", () => {
       [1800, 1200, 100, 67, 8],
     ];
     for (const [sw, sh, width, height, factor] of cases) {
-      expect([sw, sh, width, height, jpegShrinkOnLoad(sw, sh, { width, height })]).toEqual([
+      expect([sw, sh, width, height, shrinkOnLoadFactor(sw, sh, { width, height })]).toEqual([
         sw,
         sh,
         width,

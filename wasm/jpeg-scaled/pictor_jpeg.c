@@ -246,12 +246,18 @@ static void cmyk_to_rgba(const uint8_t *in, uint8_t *out, JDIMENSION width, int 
  * rounded up, as libjpeg does). `fast_idct` picks JDCT_IFAST over JDCT_ISLOW for full-size
  * decodes (the reduced IDCTs are the same either way). Refuses, before allocating anything of
  * the image's size, a frame of more than `max_pixels` pixels, and stops reading at scan
- * `scan_limit` + 1 or when the scans would pass over the image more than MAX_PASSES times. Returns a pointer to [pixels, width, height, warnings, components]; the
- * pixels stay allocated until pj_release_pixels().
+ * `scan_limit` + 1 or when the scans would pass over the image more than MAX_PASSES times.
+ * `region_width` > 0 asks for only the `region_width` × `region_height` box at `region_left`,
+ * `region_top` of the (reduced) output: rows above it are skipped (jpeg_skip_scanlines: no IDCT,
+ * no colour conversion), columns outside the iMCU columns it touches are never converted
+ * (jpeg_crop_scanline), and the rows below it are not decoded at all. Returns a pointer to
+ * [pixels, width, height, warnings, components]; the pixels stay allocated until
+ * pj_release_pixels().
  */
 EXPORT(pj_decode)
 int32_t *pj_decode(const uint8_t *input, uint32_t len, int scale_denom, int fast_idct,
-                   uint32_t max_pixels, int scan_limit)
+                   uint32_t max_pixels, int scan_limit, uint32_t region_left, uint32_t region_top,
+                   uint32_t region_width, uint32_t region_height)
 {
   pj_reset();
   dinfo.err = error_manager();
@@ -276,25 +282,43 @@ int32_t *pj_decode(const uint8_t *input, uint32_t len, int scale_denom, int fast
   jpeg_start_decompress(&dinfo);
 
   JDIMENSION width = dinfo.output_width, height = dinfo.output_height;
+  JDIMENSION skip_x = 0, first_row = 0;
+  int region = region_width > 0 && region_height > 0;
+  if (region) {
+    if ((uint64_t)region_left + region_width > width || (uint64_t)region_top + region_height > height)
+      pj_fail("JPEG region lies outside the image");
+    JDIMENSION left = region_left, decoded_width = region_width;
+    /* Widens the box to whole iMCU columns: `left` moves down, `decoded_width` up. */
+    jpeg_crop_scanline(&dinfo, &left, &decoded_width);
+    skip_x = region_left - left;
+    first_row = region_top;
+    width = region_width;
+    height = region_top + region_height;
+  }
   size_t row_bytes = (size_t)width * 4;
+  JDIMENSION rows_out = height - first_row;
   /* size_t is 32 bits here: a 65500 × 65500 header must not wrap around to a small buffer. */
-  pixels = (uint64_t)row_bytes * height > 0x7fffffff ? NULL : malloc(row_bytes * height);
+  pixels = (uint64_t)row_bytes * rows_out > 0x7fffffff ? NULL : malloc(row_bytes * rows_out);
   if (!pixels) {
     pj_fail("Out of memory for the decoded image");
   }
-  if (cmyk) {
-    row_buffer = malloc(row_bytes);
+  if (cmyk || region) {
+    row_buffer = malloc((size_t)dinfo.output_width * 4);
     if (!row_buffer) {
       pj_fail("Out of memory for a row");
     }
   }
+  if (first_row > 0) jpeg_skip_scanlines(&dinfo, first_row);
   int inverted = dinfo.saw_Adobe_marker;
   while (dinfo.output_scanline < height) {
-    JDIMENSION y = dinfo.output_scanline;
-    if (cmyk) {
+    JDIMENSION y = dinfo.output_scanline - first_row;
+    if (cmyk || region) {
       JSAMPROW row = row_buffer;
       jpeg_read_scanlines(&dinfo, &row, 1);
-      cmyk_to_rgba(row_buffer, pixels + y * row_bytes, width, inverted);
+      if (cmyk)
+        cmyk_to_rgba(row_buffer + (size_t)skip_x * 4, pixels + y * row_bytes, width, inverted);
+      else
+        memcpy(pixels + y * row_bytes, row_buffer + (size_t)skip_x * 4, row_bytes);
     } else {
       JSAMPROW rows[4];
       int n = 0;
@@ -302,7 +326,9 @@ int32_t *pj_decode(const uint8_t *input, uint32_t len, int scale_denom, int fast
       jpeg_read_scanlines(&dinfo, rows, (JDIMENSION)n);
     }
   }
-  jpeg_finish_decompress(&dinfo);
+  /* A region leaves rows unread, which jpeg_finish_decompress would call an error. */
+  if (dinfo.output_scanline == dinfo.output_height) jpeg_finish_decompress(&dinfo);
+  height = rows_out;
   result[0] = (int32_t)(uintptr_t)pixels;
   result[1] = (int32_t)width;
   result[2] = (int32_t)height;

@@ -1,5 +1,6 @@
 // A worker thread of the pool: its codecs are initialised once and reused for every task.
 import { createCodecs } from "../../core/formats/codecs.ts";
+import { probeImageHeader } from "../../core/formats/probe.ts";
 import {
   describeFailure,
   type ImageTask,
@@ -13,14 +14,45 @@ declare const self: Worker;
 
 export type WorkerRequest = { id: number; task: ImageTask };
 export type WorkerReply =
+  | { ready: "common" | "all"; ms: number }
   | { id: number; ok: true; result: TaskResult }
   | { id: number; ok: false; failure: TaskFailure; fatal: boolean };
 
 const codecs = createCodecs(loadLocalWasm);
+const started = performance.now();
+// The codecs most renders use are compiled before this worker takes a task; the rest (AVIF,
+// MozJPEG: most of the compilation time) right after, and the pool reports ready once they are
+// too. A worker that replaces a timed-out one so takes tasks again within the common codecs'
+// compilation, not all of it.
+const warm = codecs.warm(["jpeg", "webpDecode", "png", "webpEncode", "resize"]).then(() => {
+  self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
+});
+void warm
+  .then(() => codecs.warm())
+  .then(() => {
+    self.postMessage({ ready: "all", ms: performance.now() - started } satisfies WorkerReply);
+  });
+
+// Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
+// JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP
+// thumbnail without a forced collection and stayed flat at ~310 MB with one after every job. A
+// full collection costs 10–40 ms, though (measured on 9 MP thumbnails of ~100 ms), so it runs
+// once the images handled since the last one add up to this many pixels: RSS stays bounded, and
+// most jobs pay nothing.
+const GC_EVERY_PIXELS = 48_000_000;
+let pixelsSinceGc = 0;
+
+/** The pixels of the image a task decodes (an upper bound: shrink-on-load decodes fewer). */
+function pixelsOf(task: ImageTask): number {
+  if (!("bytes" in task.job)) return 0;
+  const header = probeImageHeader(task.job.bytes);
+  return header.kind === "ok" ? header.width * header.height : 0;
+}
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, task } = event.data;
   try {
+    await warm;
     const result = await runTask(codecs, task);
     const transfer =
       result.kind === "pipeline"
@@ -38,9 +70,10 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       fatal: err instanceof Error && err.name === "ExitStatus",
     } satisfies WorkerReply);
   } finally {
-    // Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
-    // JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP
-    // thumbnail without this and stayed flat at ~310 MB with it, at no measurable cost per job.
-    Bun.gc(true);
+    pixelsSinceGc += pixelsOf(task);
+    if (pixelsSinceGc >= GC_EVERY_PIXELS) {
+      pixelsSinceGc = 0;
+      Bun.gc(true);
+    }
   }
 };

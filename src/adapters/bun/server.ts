@@ -117,6 +117,9 @@ export async function startServer(config: Config) {
   const stopGarbageCollection = objects
     ? collectGarbagePeriodically(db, objects, config.blobs.gcIntervalSeconds, logger)
     : async () => {};
+  // Not listening (so not ready) until every worker has compiled every codec: no first request
+  // pays seconds of wasm compilation.
+  const { ms: codecsMs } = await processor.ready;
   const app = createApp({
     services,
     readDocsAsset,
@@ -155,6 +158,7 @@ export async function startServer(config: Config) {
     url: server.url.href,
     database: db.kind,
     blobs: objects?.name ?? "postgres",
+    codecs_ready_ms: Math.round(codecsMs),
     rate_limits: rateLimits.store,
   });
   return {

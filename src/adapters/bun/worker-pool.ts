@@ -46,7 +46,16 @@ type Task = {
   reject: (err: unknown) => void;
 };
 
-type Slot = { worker: Worker; task: Task | null; timer: ReturnType<typeof setTimeout> | null };
+type Slot = {
+  worker: Worker;
+  /**
+   * The worker has compiled the common codecs: tasks go only to warm workers, so none times out
+   * while a fresh worker compiles.
+   */
+  warm: boolean;
+  task: Task | null;
+  timer: ReturnType<typeof setTimeout> | null;
+};
 
 const workerUrl = new URL("./image-worker.ts", import.meta.url);
 
@@ -54,12 +63,20 @@ const workerUrl = new URL("./image-worker.ts", import.meta.url);
  * A fixed pool of Bun Workers running image tasks, so that decoding a 50 MP image never blocks the
  * HTTP event loop (nor, later, the RabbitMQ heartbeats: amqp-node/amqplib#261).
  */
-export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
+export function createWorkerPool(
+  options: WorkerPoolOptions,
+): ImageProcessor & { ready: Promise<{ ms: number }> } {
   const queue: Task[] = [];
   const slots: Slot[] = [];
   let nextId = 1;
   let completed = 0;
   let closed = false;
+  const started = performance.now();
+  let pendingWarm = options.size;
+  let warmed: (value: { ms: number }) => void = () => {};
+  const ready = new Promise<{ ms: number }>((resolve) => {
+    warmed = resolve;
+  });
   // One admitted task per worker: it reads its original only when a worker is free for it.
   const admission = createImageAdmission({
     concurrency: options.size,
@@ -107,7 +124,15 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
 
   const replaceWorker = (slot: Slot) => {
     const worker = new Worker(workerUrl);
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => finish(slot, event.data);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      if (!("ready" in event.data)) return finish(slot, event.data);
+      if (event.data.ready === "common") {
+        slot.warm = true;
+        return dispatch();
+      }
+      // Only the first workers count for `ready`: a replacement warms up while tasks wait.
+      if (pendingWarm > 0 && --pendingWarm === 0) warmed({ ms: performance.now() - started });
+    };
     worker.onerror = (event) => {
       options.logger.error("image worker crashed", { error: event.message });
       if (slot.task) measure(slot.task, "crashed");
@@ -117,6 +142,7 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
       dispatch();
     };
     slot.worker = worker;
+    slot.warm = false;
   };
 
   const fail = (slot: Slot, err: unknown) => {
@@ -127,7 +153,7 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
     task?.reject(err);
   };
 
-  const finish = (slot: Slot, reply: WorkerReply) => {
+  const finish = (slot: Slot, reply: Exclude<WorkerReply, { ready: string }>) => {
     const task = slot.task;
     if (!task || task.id !== reply.id) return;
     if (slot.timer) clearTimeout(slot.timer);
@@ -152,7 +178,7 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
 
   const dispatch = () => {
     for (const slot of slots) {
-      if (slot.task) continue;
+      if (slot.task || !slot.warm) continue;
       const task = queue.shift();
       if (!task) return;
       slot.task = task;
@@ -184,17 +210,20 @@ export function createWorkerPool(options: WorkerPoolOptions): ImageProcessor {
   };
 
   for (let i = 0; i < options.size; i++) {
-    const slot = { task: null, timer: null } as unknown as Slot;
+    const slot = { task: null, timer: null, warm: false } as unknown as Slot;
     replaceWorker(slot);
     slots.push(slot);
   }
 
   return {
+    /** Settles once every first worker has compiled and instantiated every codec. */
+    ready,
     run(task) {
       if (closed)
         return Promise.reject(new ApiError("unavailable", "The image worker pool is shut down"));
-      const busy = slots.every((s) => s.task);
-      if (busy && queue.length >= options.queueLimit) {
+      // A worker still warming up will take a task soon: it counts as a free one, not the queue.
+      const idle = slots.filter((s) => !s.task).length;
+      if (queue.length >= options.queueLimit + idle) {
         return Promise.reject(
           new ApiError("unavailable", "Too many images are being processed; try again shortly", {
             headers: { "Retry-After": "1" },

@@ -4,7 +4,6 @@ import mozjpegEncode, { init as initMozjpegEncode } from "@jsquash/jpeg/encode.j
 import pngDecode, { init as initPngDecode } from "@jsquash/png/decode.js";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import resize, { initResize } from "@jsquash/resize";
-import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
 import { resampleRgba } from "../imaging/kernels.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
@@ -14,8 +13,10 @@ import {
   JpegCodecError,
   type JpegScaleDenom,
   type JpegTurbo,
+  type Region,
 } from "./jpeg-turbo.ts";
 import { decodePngStreaming } from "./png-stream.ts";
+import { instantiateWebpDecoder, type WebpDecoder } from "./webp-scaled.ts";
 
 export { ImageDataError, UnsupportedImageError };
 
@@ -33,7 +34,9 @@ export const WASM_FILES = {
   // MozJPEG: the encoder of `mozjpeg: true`, for smaller files at 4–5× the encoding time.
   mozjpegEncode: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
-  webpDecode: "@jsquash/webp/codec/dec/webp_dec.wasm",
+  // libwebp's decoder (wasm/webp-scaled/): crops and scales while it decodes, which jSquash's
+  // build cannot.
+  webpDecode: "wasm/webp-scaled/pictor_webp.wasm",
   webpEncode: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
   avifDecode: "@jsquash/avif/codec/dec/avif_dec.wasm",
   avifEncode: "@jsquash/avif/codec/enc/avif_enc.wasm",
@@ -51,8 +54,9 @@ export type ResizeKernel = (typeof RESIZE_KERNELS)[number];
 
 export type DecodeOptions = {
   /**
-   * JPEG only: decode at 1/scaleDenom of each side (rounded up), reduced inside the inverse DCT
-   * (libjpeg's scale_denom; sharp's shrink-on-load). Other formats ignore it.
+   * JPEG and WebP: decode at 1/scaleDenom of each side (rounded up), reduced inside the inverse
+   * DCT (libjpeg's scale_denom) or by libwebp's rescaler as rows are converted (sharp's
+   * shrink-on-load). Other formats ignore it.
    */
   scaleDenom?: JpegScaleDenom;
   /**
@@ -60,6 +64,11 @@ export type DecodeOptions = {
    * RGBA buffer under 2 GiB holds.
    */
   maxPixels?: number;
+  /**
+   * JPEG only: decode just this box of the image as stored (after any scaleDenom), which skips
+   * the IDCT of the rows above it and decodes nothing below it. Other formats ignore it.
+   */
+  region?: Region;
 };
 
 const RGBA_MAX_PIXELS = Math.floor((2 ** 31 - 1) / 4);
@@ -146,27 +155,45 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
     });
     return jpeg;
   };
+  let webp: Promise<WebpDecoder> | undefined;
+  const webpDecoder = () => {
+    webp ??= load("webpDecode").then(instantiateWebpDecoder);
+    return webp;
+  };
 
   async function decodeWith(
     format: DecodableFormat,
     bytes: Uint8Array,
     scaleDenom: JpegScaleDenom,
     maxPixels: number,
+    size: { width: number; height: number },
+    region: Region | undefined,
   ): Promise<RgbaImage> {
     if (format === "jpeg") {
-      const { data, width, height } = (await jpegCodec()).decode(bytes, { scaleDenom, maxPixels });
+      const { data, width, height } = (await jpegCodec()).decode(bytes, {
+        scaleDenom,
+        maxPixels,
+        region,
+      });
       return { data, width, height };
     }
     if (format === "png" && lowMemory) return decodePngStreaming(bytes);
+    if (format === "webp") {
+      const scaledTo =
+        scaleDenom === 1
+          ? undefined
+          : {
+              width: Math.ceil(size.width / scaleDenom),
+              height: Math.ceil(size.height / scaleDenom),
+            };
+      return (await webpDecoder()).decode(bytes, { scaledTo, maxPixels });
+    }
     // The decoders take an ArrayBuffer of exactly the file.
     const buffer = bytes.slice().buffer;
     switch (format) {
       case "png":
         await init("png", initPngDecode, initPngEncode);
         return fromImageData(await pngDecode(buffer));
-      case "webp":
-        await init("webpDecode", initWebpDecode);
-        return fromImageData(await webpDecode(buffer));
       case "avif": {
         await init("avifDecode", initAvifDecode);
         const img = await avifDecode(buffer);
@@ -202,6 +229,25 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
     },
 
     /**
+     * Compiles and instantiates `names` (default: every codec) now rather than on first use
+     * (seconds for all of them: the AVIF encoder alone is megabytes of wasm), so no request
+     * pays for it.
+     */
+    async warm(names: readonly WasmName[] = Object.keys(WASM_FILES) as WasmName[]): Promise<void> {
+      const start: Record<WasmName, () => Promise<unknown>> = {
+        jpeg: jpegCodec,
+        webpDecode: webpDecoder,
+        mozjpegEncode: () => init("mozjpegEncode", initMozjpegEncode),
+        png: () => init("png", initPngDecode, initPngEncode),
+        webpEncode: () => init("webpEncode", initWebpEncode),
+        avifDecode: () => init("avifDecode", initAvifDecode),
+        avifEncode: () => init("avifEncode", initAvifEncode),
+        resize: () => init("resize", initResize),
+      };
+      await Promise.all(names.map((name) => start[name]()));
+    },
+
+    /**
      * Decodes to 8-bit RGBA as stored: EXIF orientation is not applied here (see exif.ts), so
      * every format is oriented by the same code. 16-bit PNGs are rounded to 8 bits. Before any
      * decoder runs, the bitstream's own header must declare the size the container does, within
@@ -215,17 +261,18 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
     ): Promise<RgbaImage> {
       const maxPixels = options.maxPixels ?? RGBA_MAX_PIXELS;
       const size = await checkDecodable(bytes, format, maxPixels);
-      const scale = format === "jpeg" ? (options.scaleDenom ?? 1) : 1;
+      const scale = format === "jpeg" || format === "webp" ? (options.scaleDenom ?? 1) : 1;
+      const region = format === "jpeg" ? options.region : undefined;
       let img: RgbaImage;
       try {
-        img = await decodeWith(format, bytes, scale, maxPixels);
+        img = await decodeWith(format, bytes, scale, maxPixels, size, region);
       } catch (err) {
         throw decodeFailure(format, err);
       }
       // libjpeg rounds reduced sides up; every decoder must give what the header declared.
       if (
-        img.width !== Math.ceil(size.width / scale) ||
-        img.height !== Math.ceil(size.height / scale)
+        img.width !== (region?.width ?? Math.ceil(size.width / scale)) ||
+        img.height !== (region?.height ?? Math.ceil(size.height / scale))
       ) {
         throw new ImageDataError(
           `${format.toUpperCase()} declares ${size.width}×${size.height} but decodes to ${img.width * scale}×${img.height * scale}`,

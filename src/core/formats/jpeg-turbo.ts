@@ -23,7 +23,14 @@ export type JpegDecodeOptions = {
   fastIdct?: boolean;
   /** Refuse a frame of more pixels than this, before allocating for it (default: 2³¹ − 1). */
   maxPixels?: number;
+  /**
+   * Decode only this box of the (reduced) image: the rows above it are skipped without their
+   * IDCT, the iMCU columns outside it never converted, the rows below it never decoded.
+   */
+  region?: Region;
 };
+
+export type Region = { left: number; top: number; width: number; height: number };
 
 /**
  * Progressive scans read before a decode is refused: libjpeg-turbo's guidance for untrusted
@@ -60,6 +67,10 @@ type Exports = {
     fastIdct: number,
     maxPixels: number,
     scanLimit: number,
+    regionLeft: number,
+    regionTop: number,
+    regionWidth: number,
+    regionHeight: number,
   ) => number;
   pj_encode: (
     rgba: number,
@@ -150,6 +161,10 @@ export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<
             options.fastIdct ? 1 : 0,
             options.maxPixels ?? 0x7fffffff,
             JPEG_MAX_SCANS,
+            options.region?.left ?? 0,
+            options.region?.top ?? 0,
+            options.region?.width ?? 0,
+            options.region?.height ?? 0,
           );
           const [pixels, width, height, warnings] = result(at, 4) as [
             number,

@@ -71,8 +71,8 @@ export function planResize(
 }
 
 /**
- * How much a JPEG may be reduced while it is decoded (1/2, 1/4 or 1/8 in the inverse DCT) before
- * it is resampled to `plan`: sharp's shrink-on-load rule (its default `fastShrinkOnLoad`). The
+ * How much a JPEG or WebP may be reduced while it is decoded (1/2, 1/4 or 1/8, in the inverse DCT
+ * or libwebp's rescaler) before it is resampled to `plan`: sharp's shrink-on-load rule (its default `fastShrinkOnLoad`). The
  * largest factor no greater than the shrink of the less-shrunk axis, so the decoded image keeps
  * at least the planned size, and halved when the shrink's integer part equals it (sharp cites
  * libjpeg's rounding; it also keeps a whole-number shrink such as 4000 → 1000 from handing out
@@ -80,10 +80,10 @@ export function planResize(
  * for (upright, after EXIF orientation).
  *
  * @example
- * jpegShrinkOnLoad(4000, 3000, { width: 800, height: 600 }); // 4: decode 1000×750
- * jpegShrinkOnLoad(4000, 3000, { width: 1000, height: 750 }); // 2: decode 2000×1500
+ * shrinkOnLoadFactor(4000, 3000, { width: 800, height: 600 }); // 4: decode 1000×750
+ * shrinkOnLoadFactor(4000, 3000, { width: 1000, height: 750 }); // 2: decode 2000×1500
  */
-export function jpegShrinkOnLoad(
+export function shrinkOnLoadFactor(
   srcWidth: number,
   srcHeight: number,
   plan: { width: number; height: number },

@@ -25,10 +25,10 @@ import {
 } from "../imaging/kernels.ts";
 import { createRgba, type RgbaImage } from "../imaging/raster.ts";
 import {
-  jpegShrinkOnLoad,
   plannedSize,
   planResize,
   type ResizePlan,
+  shrinkOnLoadFactor,
 } from "../imaging/resize-plan.ts";
 import type { Operation, PipelineSpec, Position, ResizeOp } from "./pipeline-spec.ts";
 
@@ -307,9 +307,10 @@ function encodeOptions(spec: PipelineJob["spec"]): EncodeOptions {
 }
 
 /**
- * Shrink-on-load, as sharp and libvips' thumbnail do: when a JPEG's first operation is a
- * downscaling resize, the decoder reduces it by 2, 4 or 8 in the DCT (far less work than decoding
- * every pixel and box-shrinking them), and the resize plan is made for the full upright size.
+ * Shrink-on-load, as sharp and libvips' thumbnail do: when a JPEG's or WebP's first operation is a
+ * downscaling resize, the decoder reduces it by 2, 4 or 8 (in the DCT, or as libwebp converts
+ * rows: far less work than materialising every pixel and box-shrinking them), and the resize plan
+ * is made for the full upright size.
  * Not for `nearest`, whose point is to pick source pixels rather than average them.
  */
 function shrinkOnLoad(
@@ -318,16 +319,21 @@ function shrinkOnLoad(
   height: number,
 ): { scaleDenom: 1 | 2 | 4 | 8; plan?: ResizePlan } {
   const first = job.spec.operations[0];
-  if (job.format !== "jpeg" || first?.op !== "resize" || first.kernel === "nearest") {
+  if (
+    (job.format !== "jpeg" && job.format !== "webp") ||
+    first?.op !== "resize" ||
+    first.kernel === "nearest"
+  ) {
     return { scaleDenom: 1 };
   }
   const plan = planResize(width, height, first);
-  const scaleDenom = jpegShrinkOnLoad(width, height, plan);
+  const scaleDenom = shrinkOnLoadFactor(width, height, plan);
   return scaleDenom === 1 ? { scaleDenom } : { scaleDenom, plan };
 }
 
 /**
- * Runs a validated pipeline: decode (reduced already when the first operation shrinks a JPEG),
+ * Runs a validated pipeline: decode (reduced already when the first operation shrinks a JPEG or
+ * WebP),
  * apply the EXIF orientation (unless `autoOrient: false`), each operation in order, encode.
  * Outputs carry no metadata: the encoders write none. Timings of the three stages are reported
  * so that the slowest one is visible.
@@ -358,11 +364,20 @@ export async function runPipeline(
     );
   }
   const { scaleDenom, plan } = shrinkOnLoad(job, width, height);
-  let img = await codecs.decode(job.bytes, job.format, { scaleDenom, maxPixels: job.maxPixels });
+  // Crop on decode: a JPEG stored upright whose first operation is a crop decodes only that box.
+  const first = job.spec.operations[0];
+  const region =
+    job.format === "jpeg" && first?.op === "crop" && !rotate && !flop ? first : undefined;
+  let img = await codecs.decode(job.bytes, job.format, {
+    scaleDenom,
+    maxPixels: job.maxPixels,
+    region,
+  });
   const t1 = performance.now();
   if (rotate) img = rotateRightAngle(img, rotate);
   if (flop) img = flopRgba(img);
   for (const [i, op] of job.spec.operations.entries()) {
+    if (i === 0 && region) continue;
     img = await apply(codecs, img, op, i === 0 ? plan : undefined);
   }
   const t2 = performance.now();

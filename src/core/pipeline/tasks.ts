@@ -147,8 +147,9 @@ export async function runTask(codecs: Codecs, task: ImageTask): Promise<TaskResu
     case "validate": {
       const { job } = task;
       // A JPEG at 1/8 scale still reads every scan and every coefficient (the corruption and
-      // scan-count checks) for 1/64 of the pixels; the other formats have no reduced decode.
-      const scaleDenom = job.format === "jpeg" ? 8 : 1;
+      // scan-count checks), a WebP every macroblock, for 1/64 of the pixels; PNG and AVIF have
+      // no reduced decode.
+      const scaleDenom = job.format === "jpeg" || job.format === "webp" ? 8 : 1;
       await codecs.decode(job.bytes, job.format, { scaleDenom, maxPixels: job.maxPixels });
       return { kind: "validate" };
     }

@@ -93,6 +93,9 @@ type Room = { bytes: number; images: number };
  * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
  * to a user; each method is scoped to what its principal may see (admins: everything).
  */
+/** What the originals cache of one process holds at most (see readBytes). */
+const ORIGINALS_CACHE_BYTES = 64 * 1024 * 1024;
+
 export function createImageService(deps: {
   sql: Sql;
   blobs: BlobStore;
@@ -117,6 +120,12 @@ export function createImageService(deps: {
     labelNames: [],
   });
   const quota = createQuota(limits);
+  // Originals recently read, by content hash (blobs never change, so an entry is never stale):
+  // renders of one photo at several sizes, a page's srcset, read it from the database once. A
+  // 9 MB original took most of a cold render's time to come out of the embedded database, which
+  // answers one query at a time.
+  const originals = new Map<string, Uint8Array>();
+  let originalsBytes = 0;
 
   function checkHeader(header: ImageHeader): void {
     const pixels = header.width * header.height;
@@ -389,8 +398,24 @@ export function createImageService(deps: {
 
     /** All the original bytes at once (pipelines need them whole). */
     async readBytes(record: ImageRecord): Promise<Uint8Array> {
+      const held = originals.get(record.sha256);
+      if (held) {
+        // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
+        originals.delete(record.sha256);
+        originals.set(record.sha256, held);
+        return held;
+      }
       const bytes = await blobs.read(record.sha256);
       if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
+      if (bytes.length <= ORIGINALS_CACHE_BYTES / 4) {
+        originals.set(record.sha256, bytes);
+        originalsBytes += bytes.length;
+        for (const [sha256, old] of originals) {
+          if (originalsBytes <= ORIGINALS_CACHE_BYTES) break;
+          originals.delete(sha256);
+          originalsBytes -= old.length;
+        }
+      }
       return bytes;
     },
 
