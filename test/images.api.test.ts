@@ -66,6 +66,7 @@ describeWithS3("images API", (ctx) => {
     const past = await app.request(file, { headers: { Range: `bytes=${size}-` } });
     expect(past.status).toBe(416);
     expect(past.headers.get("content-range")).toBe(`bytes */${size}`);
+    expect(past.headers.get("content-type")).toBe("application/problem+json");
     // Several ranges, or an If-Range that is not the current ETag: the whole file.
     const wholeAnyway: Record<string, string>[] = [
       { Range: "bytes=0-1,5-6" },

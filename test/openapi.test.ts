@@ -43,8 +43,11 @@ describeEachDatabase("OpenAPI document and docs", (ctx) => {
         if (path !== "/healthz")
           expect([method, path, statuses]).toEqual([method, path, expect.arrayContaining(["500"])]);
         for (const status of statuses.filter((s) => Number(s) >= 400)) {
-          expect(Object.keys(op.responses[status]?.content ?? {})).toEqual([
-            "application/problem+json",
+          expect([method, path, status, Object.keys(op.responses[status]?.content ?? {})]).toEqual([
+            method,
+            path,
+            status,
+            ["application/problem+json"],
           ]);
         }
       }

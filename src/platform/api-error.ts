@@ -14,6 +14,7 @@ export const PROBLEMS = {
   conflict: { status: 409, title: "Conflict" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  range_not_satisfiable: { status: 416, title: "Range not satisfiable" },
   headers_too_large: { status: 431, title: "Request header fields too large" },
   validation_failed: { status: 422, title: "Validation failed" },
   unprocessable_image: { status: 422, title: "Unprocessable image" },

@@ -79,7 +79,7 @@ export function createTransformService(deps: {
   const share = createSingleFlight();
   const renders = (deps.metrics ?? noopMetrics).counter({
     name: "pictor_render_cache_lookups_total",
-    help: "Renders by how they were served: hit (from the render cache, also when a render in flight stored it) or miss (computed)",
+    help: "Renders by how they were served: hit (from memory or the render cache, also when a render in flight stored it) or miss (computed)",
     labelNames: ["result"],
   });
 
@@ -161,6 +161,7 @@ export function createTransformService(deps: {
       const memoryKey = `render:${id}:${canonicalJson(spec)}:${auto}`;
       const hot = memory?.get(memoryKey);
       if (hot && (hot.owner === principal.userId || isAdmin(principal))) {
+        renders.inc({ result: "hit" });
         return { ...(hot.value as Rendering), cached: true };
       }
       const source = await images.get(principal, id);

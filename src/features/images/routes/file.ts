@@ -46,11 +46,7 @@ const route = createRoute({
     },
     302: { description: "Fetch the bytes from the presigned URL in `Location`" },
     304: { description: "Not modified: the client's copy is current" },
-    416: {
-      description: "The range starts past the end; `Content-Range: bytes */<size>`",
-      headers: { "Content-Range": { schema: { type: "string" } } },
-    },
-    ...problemResponses("not_found", "validation_failed"),
+    ...problemResponses("not_found", "range_not_satisfiable", "validation_failed"),
   },
 });
 
@@ -102,7 +98,14 @@ export function registerGetImageFile(app: App) {
     const size = record.byte_size;
     const range = byteRange(c.req.header("range"), c.req.header("if-range"), size, etag);
     if (range.kind === "unsatisfiable") {
-      return c.body(null, 416, { ...headers, "Content-Range": `bytes */${size}` });
+      // RFC 9110 §15.5.17: the size goes in Content-Range, so the client can ask again.
+      throw new ApiError(
+        "range_not_satisfiable",
+        `The range starts past the end of the ${size}-byte file`,
+        {
+          headers: { "Content-Range": `bytes */${size}` },
+        },
+      );
     }
     if (range.kind === "range") {
       return c.body(await images.openFile(record, range), 206, {
