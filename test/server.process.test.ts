@@ -126,7 +126,8 @@ describe("the Bun server process", () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
-  });
+    // Four server starts, each compiling every codec in every worker before it listens.
+  }, 120_000);
 });
 
 describe.skipIf(!postgresAvailable)("two instances on one empty Postgres database", () => {
