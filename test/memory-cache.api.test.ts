@@ -38,7 +38,7 @@ describeEachDatabase("the memory cache of hits", (ctx) => {
     expect((await user.app.request(other)).headers.get("x-render-cache")).toBe("hit");
   });
 
-  test("an analysis hit too: a palette and a histogram whose rows are gone", async () => {
+  test("an analysis hit too: a palette and a histogram whose rows are gone, with ETag and 304", async () => {
     const { user, db, createUser } = ctx();
     const id = await upload(user, 2);
     const palette = `/v1/images/${id}/palette?colors=3`;
@@ -49,7 +49,14 @@ describeEachDatabase("the memory cache of hits", (ctx) => {
     for (const [i, path] of [palette, histogram].entries()) {
       const res = await user.app.request(path);
       expect([path, res.status, res.headers.get("x-analysis-cache")]).toEqual([path, 200, "hit"]);
+      const etag = res.headers.get("etag") as string;
+      expect([etag, res.headers.get("content-type")]).toEqual([
+        firsts[i]?.headers.get("etag") as string,
+        "application/json",
+      ]);
       expect(await res.json()).toEqual(bodies[i]);
+      const unchanged = await user.app.request(path, { headers: { "If-None-Match": etag } });
+      expect([path, unchanged.status]).toEqual([path, 304]);
     }
     expect((await (await createUser()).app.request(palette)).status).toBe(404);
   });

@@ -1,3 +1,5 @@
+import { sha256Hex } from "../core/lib/encoding.ts";
+
 /** True when an If-None-Match header names `etag` (or is `*`), per RFC 9110 §13.1.2. */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
@@ -5,6 +7,23 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
     .split(",")
     .map((t) => t.trim().replace(/^W\//, ""))
     .some((t) => t === "*" || t === etag);
+}
+
+/**
+ * A JSON answer that a client may revalidate: 304 when If-None-Match names the SHA-256 of its
+ * bytes, else the bytes with that strong ETag. Analyses are answered from memory, so a page that
+ * asks again costs a digest of a few KB instead of the transfer.
+ */
+export async function revalidatableJson(
+  ifNoneMatch: string | undefined,
+  value: unknown,
+  headers: Record<string, string>,
+): Promise<Response> {
+  const body = new TextEncoder().encode(JSON.stringify(value));
+  const etag = `"${await sha256Hex(body)}"`;
+  const common = { ...headers, ETag: etag, "Cache-Control": "private, no-cache" };
+  if (matchesEtag(ifNoneMatch, etag)) return new Response(null, { status: 304, headers: common });
+  return new Response(body, { headers: { ...common, "Content-Type": "application/json" } });
 }
 
 /** What a Range header asks of a representation of `size` bytes (RFC 9110 §14). */

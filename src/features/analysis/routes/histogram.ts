@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { COLOUR_SPACES } from "../../../core/analysis/histogram.ts";
 import { CHART_SCALES } from "../../../core/analysis/histogram-chart.ts";
-import { matchesEtag } from "../../../http/conditional-request.ts";
+import { matchesEtag, revalidatableJson } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { COMPUTE_READ } from "../../../http/route-flags.ts";
@@ -101,7 +101,7 @@ const route = createRoute({
         "image/png": { schema: z.string().openapi({ type: "string", format: "binary" }) },
       },
     },
-    304: { description: "Not modified: the client's chart is current" },
+    304: { description: "Not modified: the client's copy (JSON or chart) is current" },
     ...problemResponses("not_found", "validation_failed", "unprocessable_image", "unavailable"),
   },
 });
@@ -117,7 +117,7 @@ export function registerImageHistogram(app: App) {
       region,
     });
     const headers: Record<string, string> = { "X-Analysis-Cache": cached ? "hit" : "miss" };
-    if (format === "json") return c.json(result, 200, headers);
+    if (format === "json") return revalidatableJson(c.req.header("if-none-match"), result, headers);
     const chart = await c.var.services.analysis.drawHistogram(
       c.var.principal,
       result,

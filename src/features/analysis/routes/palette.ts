@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_PALETTE_COLOURS } from "../../../core/analysis/palette.ts";
+import { revalidatableJson } from "../../../http/conditional-request.ts";
 import type { App } from "../../../http/env.ts";
 import { problemResponses } from "../../../http/problem.ts";
 import { COMPUTE_READ } from "../../../http/route-flags.ts";
@@ -54,8 +55,10 @@ const route = createRoute({
   responses: {
     200: {
       description: "The palette",
+      headers: { ETag: { schema: { type: "string" } } },
       content: { "application/json": { schema: PaletteSchema } },
     },
+    304: { description: "Not modified: the client's palette is current" },
     ...problemResponses("not_found", "validation_failed", "unprocessable_image", "unavailable"),
   },
 });
@@ -67,6 +70,8 @@ export function registerImagePalette(app: App) {
     const { result, cached } = await c.var.services.analysis.palette(c.var.principal, id, {
       colors: colors ?? DEFAULT_COLOURS,
     });
-    return c.json(result, 200, { "X-Analysis-Cache": cached ? "hit" : "miss" });
+    return revalidatableJson(c.req.header("if-none-match"), result, {
+      "X-Analysis-Cache": cached ? "hit" : "miss",
+    });
   });
 }
