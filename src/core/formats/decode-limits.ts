@@ -26,7 +26,19 @@ export const JPEG_MAX_SIDE = 65_500;
 /** Frame markers of processes libjpeg-turbo 2.1 cannot decode: lossless and hierarchical. */
 const JPEG_UNSUPPORTED_SOF = new Set([0xc3, 0xc5, 0xc6, 0xc7, 0xcb, 0xcd, 0xce, 0xcf]);
 
-const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Samples per pixel of each PNG colour type (PNG §11.2.2); absent: not a valid type. */
+export const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Adam7: each pass's first column and row, and its steps (PNG spec 8.2). */
+export const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
 
 /**
  * How much a PNG's image data inflates to, exactly (PNG §7.3: one filter byte per row, each of
@@ -36,16 +48,7 @@ function pngRawSize(width: number, height: number, bitsPerPixel: number, interla
   const rows = (w: number, h: number) =>
     w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * bitsPerPixel) / 8));
   if (!interlaced) return rows(width, height);
-  const passes = [
-    [0, 0, 8, 8],
-    [4, 0, 8, 8],
-    [0, 4, 4, 8],
-    [2, 0, 4, 4],
-    [0, 2, 2, 4],
-    [1, 0, 2, 2],
-    [0, 1, 1, 2],
-  ] as const;
-  return passes.reduce(
+  return ADAM7.reduce(
     (sum, [x0, y0, dx, dy]) =>
       sum + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)),
     0,

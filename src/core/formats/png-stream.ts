@@ -1,18 +1,7 @@
 import type { RgbaImage } from "../imaging/raster.ts";
-import { ImageDataError } from "./decode-limits.ts";
+import { ADAM7, ImageDataError, PNG_CHANNELS } from "./decode-limits.ts";
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
-// Adam7: each pass's first column and row, and its steps (PNG spec 8.2).
-const ADAM7 = [
-  [0, 0, 8, 8],
-  [4, 0, 8, 8],
-  [0, 4, 4, 8],
-  [2, 0, 4, 4],
-  [0, 2, 2, 4],
-  [1, 0, 2, 2],
-  [0, 1, 1, 2],
-] as const;
 
 type Header = {
   width: number;
@@ -49,7 +38,7 @@ function readChunks(bytes: Uint8Array): { header: Header; idat: Uint8Array[] } {
     else if (type === "IDAT") idat.push(data);
     else if (type === "IEND") break;
   }
-  if (!header || CHANNELS[header.colorType] === undefined) {
+  if (!header || PNG_CHANNELS[header.colorType] === undefined) {
     throw new ImageDataError("The PNG has no valid IHDR chunk");
   }
   if (idat.length === 0) throw new ImageDataError("The PNG has no image data");
@@ -101,7 +90,7 @@ function toRgba(
   start: number,
   step: number,
 ): void {
-  const channels = CHANNELS[h.colorType] as number;
+  const channels = PNG_CHANNELS[h.colorType] as number;
   const { depth } = h;
   const max = (1 << depth) - 1;
   const sample = (index: number): number => {
@@ -172,7 +161,7 @@ function toRgba(
 export async function decodePngStreaming(bytes: Uint8Array): Promise<RgbaImage> {
   const { header: h, idat } = readChunks(bytes);
   const { width, height, depth } = h;
-  const bitsPerPixel = (CHANNELS[h.colorType] as number) * depth;
+  const bitsPerPixel = (PNG_CHANNELS[h.colorType] as number) * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const out = new Uint8ClampedArray(width * height * 4);
 
