@@ -17,8 +17,9 @@ const MAX_DROPPED = 10_000;
 /**
  * A least-recently-used map bounded by the bytes of its values rather than their number. Each
  * value belongs to a group (an image id), dropped all at once; a group dropped stays refused
- * (ids are never reused). A value larger than an eighth of the bound is not kept: one 40 MB
- * rendering would otherwise push out thousands of thumbnails. `maxBytes` 0 keeps nothing.
+ * (ids are never reused). A value larger than `largest` (by default an eighth of the bound) is
+ * not kept: one 40 MB rendering would otherwise push out thousands of thumbnails. `maxBytes` 0
+ * keeps nothing.
  *
  * @example
  * const lru = createByteLru<{ bytes: number; group: string; body: Uint8Array }>(1024 ** 2);
@@ -26,7 +27,10 @@ const MAX_DROPPED = 10_000;
  * lru.get("k"); // the value, now the most recently used
  * lru.dropGroup("image-1"); // gone, and "image-1" values are refused from now on
  */
-export function createByteLru<V extends LruEntry>(maxBytes: number) {
+export function createByteLru<V extends LruEntry>(
+  maxBytes: number,
+  { largest = maxBytes / 8 }: { largest?: number } = {},
+) {
   // A Map iterates in insertion order: re-inserting on use makes the first key the least used.
   const entries = new Map<string, V>();
   const groups = new Map<string, Set<string>>();
@@ -55,11 +59,11 @@ export function createByteLru<V extends LruEntry>(maxBytes: number) {
 
     /** True when a value of `bytes` would be kept (worth reading a stream whole for it). */
     keeps(bytes: number): boolean {
-      return bytes <= maxBytes / 8;
+      return bytes <= largest;
     },
 
     set(key: string, value: V): void {
-      if (value.bytes > maxBytes / 8 || dropped.has(value.group)) return;
+      if (value.bytes > largest || dropped.has(value.group)) return;
       remove(key);
       entries.set(key, value);
       used += value.bytes;

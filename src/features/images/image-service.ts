@@ -9,6 +9,7 @@ import {
   type ProbeResult,
   probeImageHeader,
 } from "../../core/formats/probe.ts";
+import { createByteLru } from "../../core/lib/byte-lru.ts";
 import { concatBytes } from "../../core/lib/bytes.ts";
 import { sha256Hex } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
@@ -89,13 +90,13 @@ export type ImageService = ReturnType<typeof createImageService>;
 /** What a user may still store under MAX_USER_BYTES and MAX_USER_IMAGES. */
 type Room = { bytes: number; images: number };
 
+/** What the originals cache of one process holds at most (see readBytes). */
+const ORIGINALS_CACHE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Use cases over stored images: upload (one or a batch), list, read, delete. Every image belongs
  * to a user; each method is scoped to what its principal may see (admins: everything).
  */
-/** What the originals cache of one process holds at most (see readBytes). */
-const ORIGINALS_CACHE_BYTES = 64 * 1024 * 1024;
-
 export function createImageService(deps: {
   sql: Sql;
   blobs: BlobStore;
@@ -124,8 +125,11 @@ export function createImageService(deps: {
   // renders of one photo at several sizes, a page's srcset, read it from the database once. A
   // 9 MB original took most of a cold render's time to come out of the embedded database, which
   // answers one query at a time.
-  const originals = new Map<string, Uint8Array>();
-  let originalsBytes = 0;
+  // Its group is the hash itself, never dropped; a quarter of the bound is the largest kept.
+  const originals = createByteLru<{ bytes: number; group: string; value: Uint8Array }>(
+    ORIGINALS_CACHE_BYTES,
+    { largest: ORIGINALS_CACHE_BYTES / 4 },
+  );
 
   function checkHeader(header: ImageHeader): void {
     const pixels = header.width * header.height;
@@ -399,23 +403,10 @@ export function createImageService(deps: {
     /** All the original bytes at once (pipelines need them whole). */
     async readBytes(record: ImageRecord): Promise<Uint8Array> {
       const held = originals.get(record.sha256);
-      if (held) {
-        // Most recently used last: Map keeps insertion order, so the first entry is the oldest.
-        originals.delete(record.sha256);
-        originals.set(record.sha256, held);
-        return held;
-      }
+      if (held) return held.value;
       const bytes = await blobs.read(record.sha256);
       if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
-      if (bytes.length <= ORIGINALS_CACHE_BYTES / 4) {
-        originals.set(record.sha256, bytes);
-        originalsBytes += bytes.length;
-        for (const [sha256, old] of originals) {
-          if (originalsBytes <= ORIGINALS_CACHE_BYTES) break;
-          originals.delete(sha256);
-          originalsBytes -= old.length;
-        }
-      }
+      originals.set(record.sha256, { bytes: bytes.length, group: record.sha256, value: bytes });
       return bytes;
     },
 
