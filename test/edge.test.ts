@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { builtinModules } from "node:module";
-import postgres from "postgres";
 import sharp from "sharp";
 import { loadLocalWasm, loadProjectWasm } from "../src/adapters/bun/wasm.ts";
 import { createEdgeApp, type EdgeContext, type EdgeEnv } from "../src/adapters/edge/edge-app.ts";
-import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
-import { migrate } from "../src/adapters/postgres/migrate.ts";
+import type { Database } from "../src/adapters/postgres/database.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
@@ -13,8 +11,9 @@ import { ARGON2_WASM_FILE, wasmPasswordHasher } from "../src/platform/password-h
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import {
-  POSTGRES_URL,
+  openTestSchema,
   postgresAvailable,
+  schemaUrl,
   TEST_LIMITS,
   TEST_RATE_LIMITS,
 } from "./support/database.ts";
@@ -30,8 +29,7 @@ function executionContext(): EdgeContext & { pending: Promise<unknown>[] } {
 const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 255]));
 
 (postgresAvailable ? describe : describe.skip)("edge entry [postgres]", () => {
-  const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const appName = `pictor-edge-${schema}`;
+  const appName = `pictor-edge-${crypto.randomUUID()}`;
   let db: Database;
   let env: EdgeEnv;
   const logs: string[] = [];
@@ -60,17 +58,12 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   });
 
   beforeAll(async () => {
-    const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE SCHEMA ${schema}`);
-    await admin.end();
     // What `npm start` or the CLI does before a deployment: the edge never migrates.
-    db = connectPostgres(POSTGRES_URL, { schema, max: 2 });
-    await migrate(db.sql);
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("search_path", schema);
-    url.searchParams.set("application_name", appName);
+    const opened = await openTestSchema();
+    db = opened.db;
+    const url = schemaUrl(opened.schema, appName);
     env = {
-      DATABASE_URL: url.href,
+      DATABASE_URL: url,
       JWT_KEYS: "edge-1:edge-test-secret-0123456789abcdefghijklmnop",
       LOG_LEVEL: "debug",
       // A binding that is not a string (a KV namespace, say) is not configuration.
@@ -79,11 +72,7 @@ const halves = makePng(64, 32, (x) => (x < 32 ? [255, 0, 0, 255] : [0, 0, 255, 2
   });
 
   afterAll(async () => {
-    try {
-      await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await db?.close();
-    }
+    await db?.close(); // drops the schema too
   });
 
   test("signup → token → upload → thumbnail → histogram → job, one client per request, all closed", async () => {

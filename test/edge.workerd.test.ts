@@ -3,20 +3,19 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
-import postgres from "postgres";
 import sharp from "sharp";
 import { bunPasswordHasher } from "../src/adapters/bun/bun-password-hasher.ts";
 import { loadLocalWasm } from "../src/adapters/bun/wasm.ts";
-import { connectPostgres, type Database } from "../src/adapters/postgres/database.ts";
-import { migrate } from "../src/adapters/postgres/migrate.ts";
+import type { Database } from "../src/adapters/postgres/database.ts";
 import { createCodecs } from "../src/core/formats/codecs.ts";
 import { createInlineProcessor } from "../src/platform/inline-image-processor.ts";
 import { createJsonLogger } from "../src/platform/logger.ts";
 import { memorySpool } from "../src/platform/spool.ts";
 import { createServices } from "../src/wiring/create-services.ts";
 import {
-  POSTGRES_URL,
+  openTestSchema,
   postgresAvailable,
+  schemaUrl,
   TEST_LIMITS,
   TEST_RATE_LIMITS,
 } from "./support/database.ts";
@@ -62,8 +61,7 @@ if (startError) {
 }
 
 (postgresAvailable && !startError ? describe : describe.skip)("edge in workerd [postgres]", () => {
-  const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
-  const appName = `pictor-workerd-${schema}`;
+  const appName = `pictor-workerd-${crypto.randomUUID()}`;
   let db: Database;
   let mf: Miniflare | undefined;
   /** Every response's X-Wasm-Memory, summed: the isolate's WebAssembly memory at its end. */
@@ -91,18 +89,13 @@ if (startError) {
   }
 
   beforeAll(async () => {
-    const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`CREATE SCHEMA ${schema}`);
-    await admin.end();
     // What `npm run cli` or `npm start` does before a deployment: the Worker never migrates.
-    db = connectPostgres(POSTGRES_URL, { schema, max: 2 });
-    await migrate(db.sql);
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("search_path", schema);
-    url.searchParams.set("application_name", appName);
+    const opened = await openTestSchema();
+    db = opened.db;
+    const url = schemaUrl(opened.schema, appName);
     try {
       mf = await startWorkerd(outdir, {
-        DATABASE_URL: url.href,
+        DATABASE_URL: url,
         JWT_KEYS: "edge-1:edge-test-secret-0123456789abcdefghijklmnop",
         LOG_LEVEL: "warn",
         EDGE_MEMORY_PROBE: "1",
@@ -117,11 +110,7 @@ if (startError) {
   afterAll(async () => {
     await mf?.dispose();
     rmSync(outdir, { recursive: true, force: true });
-    try {
-      await db?.sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await db?.close();
-    }
+    await db?.close(); // drops the schema too
   });
 
   test("the bundle fits Workers' free plan (3 MB gzipped)", () => {

@@ -166,6 +166,14 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
     // Suites that overlap get a copy of the migrated template (the thread takes the buffer).
     return openEmbeddedDatabase("memory://", { loadDataDir: migratedTemplate.slice(0) });
   }
+  return (await openTestSchema()).db;
+}
+
+/**
+ * A migrated schema of its own on the real server, and its name, for a runtime handed a
+ * connection string instead (see schemaUrl); closing the database drops the schema.
+ */
+export async function openTestSchema(): Promise<{ db: Database; schema: string }> {
   const schema = `test_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`CREATE SCHEMA ${schema}`);
@@ -194,7 +202,18 @@ export async function openTestDatabase(kind: DatabaseKind): Promise<Database> {
     await db.close().catch(() => {});
     throw err;
   }
-  return db;
+  return { db, schema };
+}
+
+/**
+ * The connection string of `schema` on the real server, its connections named `appName`: a
+ * test counts in pg_stat_activity what the runtime it handed the string to left open.
+ */
+export function schemaUrl(schema: string, appName: string): string {
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set("search_path", schema);
+  url.searchParams.set("application_name", appName);
+  return url.href;
 }
 
 /**
