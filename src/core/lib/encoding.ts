@@ -8,6 +8,19 @@ export const toHex = (bytes: ArrayBuffer | Uint8Array): string =>
 export const sha256Hex = async (bytes: Uint8Array): Promise<string> =>
   toHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 
+/**
+ * An HMAC-SHA256 key for `secret` (Web Crypto: the same on Bun and on the edge); import it once
+ * and sign or verify with it many times.
+ */
+export const importHmacKey = (secret: string): Promise<CryptoKey> =>
+  crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
+
 /** JSON with sorted keys: equal specs give equal strings, so equal cache keys. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;

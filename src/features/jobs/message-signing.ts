@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalJson, toHex } from "../../core/lib/encoding.ts";
+import { canonicalJson, importHmacKey, toHex } from "../../core/lib/encoding.ts";
 import type { ItemRef } from "./types.ts";
 
 /**
@@ -65,13 +65,7 @@ export async function createMessageSigner(
   secret: string,
   maxAgeMs: number,
 ): Promise<MessageSigner> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
+  const key = await importHmacKey(secret);
   // Clocks of different machines disagree a little; a message from further ahead is suspect.
   const skewMs = 60_000;
   return {

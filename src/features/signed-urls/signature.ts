@@ -29,17 +29,6 @@ export function canonicalRequest(
   return `${method}\n${path}\n${pairs.join("&")}\n${signer}`;
 }
 
-/** An HMAC-SHA256 key, imported once (Web Crypto: the same code on Bun and on the edge). */
-export function importSigningKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey(
-    "raw",
-    textEncoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign", "verify"],
-  );
-}
-
 /** The base64url HMAC-SHA256 of `text`. */
 export async function signText(key: CryptoKey, text: string): Promise<string> {
   const mac = await crypto.subtle.sign("HMAC", key, textEncoder.encode(text));

@@ -1,18 +1,12 @@
 import type { SigningKeySetting } from "../../config/config.ts";
-import { toBase64Url } from "../../core/lib/encoding.ts";
+import { importHmacKey, toBase64Url } from "../../core/lib/encoding.ts";
 import { ApiError } from "../../platform/api-error.ts";
 import { type Clock, systemClock } from "../../platform/clock.ts";
 import type { Sql } from "../../platform/database.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { Principal, Role } from "../accounts/index.ts";
 import { signableTarget } from "./signable.ts";
-import {
-  canonicalRequest,
-  importSigningKey,
-  SIGNATURE_PARAMS,
-  signText,
-  verifyText,
-} from "./signature.ts";
+import { canonicalRequest, SIGNATURE_PARAMS, signText, verifyText } from "./signature.ts";
 
 /** How long a signer's "enabled, with this role" is believed before it is read again. */
 export const SIGNER_CACHE_MS = 5000;
@@ -53,7 +47,7 @@ export function createSignedUrlService(deps: {
   const { sql, publicUrl, maxTtlSeconds, logger, clock = systemClock } = deps;
   type Key = { kid: string; key: CryptoKey };
   const imported = (keys: readonly SigningKeySetting[]) =>
-    Promise.all(keys.map(async (k) => ({ kid: k.kid, key: await importSigningKey(k.secret) })));
+    Promise.all(keys.map(async (k) => ({ kid: k.kid, key: await importHmacKey(k.secret) })));
   let keyring: Promise<readonly Key[]> | null = deps.keys.length > 0 ? imported(deps.keys) : null;
   const signers = new Map<string, { role: Role | null; until: number }>();
   // URLs whose signature checked out, by their exact path and query: the same bytes verify the

@@ -1,4 +1,4 @@
-import { constantTimeEqual, toHex } from "../../../core/lib/encoding.ts";
+import { constantTimeEqual, importHmacKey, toHex } from "../../../core/lib/encoding.ts";
 
 /** The header every webhook delivery carries. */
 export const SIGNATURE_HEADER = "Pictor-Signature";
@@ -9,13 +9,7 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
 const encoder = new TextEncoder();
 
 async function hmacSha256Hex(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await importHmacKey(secret);
   return toHex(await crypto.subtle.sign("HMAC", key, encoder.encode(message)));
 }
 
