@@ -216,8 +216,12 @@ for (const kind of ["embedded", "postgres"] as const) {
       expect(mail?.attachments).toEqual([
         { filename: "001-photo-0.png", content_type: "image/png", bytes: expect.any(Number) },
       ]);
-      const rows = await notificationsOf(env, job.id);
-      // Written to the outbox, not sent: the job says so.
+      // Written to the outbox, not sent: the job says so, once the dispatcher has recorded the
+      // delivery (the mailer writes the outbox entry just before, as an SMTP send would be).
+      const rows = await waitFor("the notification's outcome", async () => {
+        const found = await notificationsOf(env, job.id);
+        return found.every((n) => n.status !== "sending") ? found : null;
+      });
       expect(rows.map((n) => [n.channel, n.status])).toEqual([["email", "outboxed"]]);
       expect(mail?.notification_id).toBe(rows[0]?.id as string);
       expect(
