@@ -24,7 +24,7 @@ const started = performance.now();
 // MozJPEG: most of the compilation time) right after, and the pool reports ready once they are
 // too. A worker that replaces a timed-out one so takes tasks again within the common codecs'
 // compilation, not all of it.
-const warm = codecs.warm(["jpeg", "webpDecode", "png", "webpEncode", "resize"]).then(() => {
+const warm = codecs.warm(["jpeg", "webpDecode", "png", "webpEncode", "resample"]).then(() => {
   self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
 });
 void warm

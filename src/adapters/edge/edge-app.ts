@@ -128,7 +128,7 @@ function readConfig(env: EdgeEnv): Config & { databaseUrl: string } {
  * export default createEdgeApp({ wasm: { png, ... }, argon2 });
  */
 export function createEdgeApp(options: EdgeAppOptions): EdgeApp {
-  const codecs = createCodecs(wasmLoader(options.wasm), { lowMemory: true });
+  const codecs = createCodecs(wasmLoader(options.wasm));
   const { argon2 } = options;
   const hasher = wasmPasswordHasher(async () => (typeof argon2 === "function" ? argon2() : argon2));
   const resolve = options.resolve ?? dohResolver();

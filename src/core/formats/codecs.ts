@@ -1,12 +1,10 @@
 import avifDecode, { init as initAvifDecode } from "@jsquash/avif/decode.js";
 import avifEncode, { init as initAvifEncode } from "@jsquash/avif/encode.js";
 import mozjpegEncode, { init as initMozjpegEncode } from "@jsquash/jpeg/encode.js";
-import pngDecode, { init as initPngDecode } from "@jsquash/png/decode.js";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
-import resize, { initResize } from "@jsquash/resize";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
-import { resampleRgba } from "../imaging/kernels.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
+import { instantiateResampler, type Resampler } from "../imaging/resampler.ts";
 import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
 import {
   instantiateJpegTurbo,
@@ -33,6 +31,7 @@ export const WASM_FILES = {
   jpeg: "wasm/jpeg-scaled/pictor_jpeg.wasm",
   // MozJPEG: the encoder of `mozjpeg: true`, for smaller files at 4–5× the encoding time.
   mozjpegEncode: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
+  // jSquash's PNG module: its encoder (PNG is decoded in JavaScript, png-stream.ts).
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
   // libwebp's decoder (wasm/webp-scaled/): crops and scales while it decodes, which jSquash's
   // build cannot.
@@ -40,7 +39,8 @@ export const WASM_FILES = {
   webpEncode: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
   avifDecode: "@jsquash/avif/codec/dec/avif_dec.wasm",
   avifEncode: "@jsquash/avif/codec/enc/avif_enc.wasm",
-  resize: "@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm",
+  // Pictor's SIMD resampler (wasm/resample/): the convolution of every resize but nearest.
+  resample: "wasm/resample/resample.wasm",
 } as const;
 
 export type WasmName = keyof typeof WASM_FILES;
@@ -65,8 +65,9 @@ export type DecodeOptions = {
    */
   maxPixels?: number;
   /**
-   * JPEG only: decode just this box of the image as stored (after any scaleDenom), which skips
-   * the IDCT of the rows above it and decodes nothing below it. Other formats ignore it.
+   * JPEG and PNG: decode just this box of the image as stored (after any scaleDenom), which
+   * skips the JPEG's IDCT of the rows above it and decodes nothing below it. Other formats
+   * ignore it.
    */
   region?: Region;
 };
@@ -92,7 +93,7 @@ type InitWithModule = (module: WebAssembly.Module) => Promise<unknown>;
 const withModule = (init: unknown) => init as InitWithModule;
 
 // Their glue keeps its instance in a module variable that a second init does not replace.
-const WASM_BINDGEN = new Set<WasmName>(["png", "resize"]);
+const WASM_BINDGEN = new Set<WasmName>(["png"]);
 
 /**
  * Reads the memory size from what a jSquash init resolves to: wasm-bindgen's exports (with
@@ -121,17 +122,7 @@ export type Codecs = ReturnType<typeof createCodecs>;
  * const img = await codecs.decode(pngBytes, "png");
  * const webp = await codecs.encode(img, { format: "webp", quality: 80 });
  */
-export type CodecOptions = {
-  /**
-   * Decode PNG and resample in JavaScript (decodePngStreaming, resampleRgba) instead of by
-   * jSquash's wasm-bindgen modules, whose memories cannot be released and reach 136 MiB (a 12 MP
-   * PNG) and 125 MiB (a 3 MP resample): for an edge isolate's 128 MB, at some speed's cost.
-   */
-  lowMemory?: boolean;
-};
-
-export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
-  const { lowMemory = false } = options;
+export function createCodecs(load: WasmLoader) {
   const ready = new Map<WasmName, Promise<unknown>>();
   // The linear memory of each codec instantiated so far, in bytes.
   const memories = new Map<WasmName, () => number>();
@@ -155,6 +146,15 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
     });
     return jpeg;
   };
+  let resampler: Promise<Resampler> | undefined;
+  const resamplerInstance = () => {
+    resampler ??= load("resample").then(async (module) => {
+      const instance = await instantiateResampler(module);
+      memories.set("resample", instance.memoryBytes);
+      return instance;
+    });
+    return resampler;
+  };
   let webp: Promise<WebpDecoder> | undefined;
   const webpDecoder = () => {
     webp ??= load("webpDecode").then(instantiateWebpDecoder);
@@ -177,7 +177,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
       });
       return { data, width, height };
     }
-    if (format === "png" && lowMemory) return decodePngStreaming(bytes);
+    if (format === "png") return decodePngStreaming(bytes, region);
     if (format === "webp") {
       const scaledTo =
         scaleDenom === 1
@@ -188,19 +188,11 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
             };
       return (await webpDecoder()).decode(bytes, { scaledTo, maxPixels });
     }
-    // The decoders take an ArrayBuffer of exactly the file.
-    const buffer = bytes.slice().buffer;
-    switch (format) {
-      case "png":
-        await init("png", initPngDecode, initPngEncode);
-        return fromImageData(await pngDecode(buffer));
-      case "avif": {
-        await init("avifDecode", initAvifDecode);
-        const img = await avifDecode(buffer);
-        if (!img) throw new Error("AVIF decoding failed");
-        return fromImageData(img);
-      }
-    }
+    await init("avifDecode", initAvifDecode);
+    // The decoder takes an ArrayBuffer of exactly the file.
+    const img = await avifDecode(bytes.slice().buffer);
+    if (!img) throw new Error("AVIF decoding failed");
+    return fromImageData(img);
   }
 
   return {
@@ -213,8 +205,8 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
      * Drops the instances whose memory grew past `bytes`: a WebAssembly memory never shrinks, so
      * an isolate would otherwise carry the sum of every codec's peak (128 MB on Workers). The
      * next use instantiates the compiled module again, which is cheap. Call it between tasks,
-     * never during one. jSquash's PNG and resize glue (wasm-bindgen) keep their first instance
-     * for good, so they are never dropped. Returns the names dropped.
+     * never during one. jSquash's PNG glue (wasm-bindgen) keeps its first instance for good, so
+     * it is never dropped. Returns the names dropped.
      */
     releaseLargerThan(bytes: number): WasmName[] {
       const dropped: WasmName[] = [];
@@ -222,6 +214,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
         if (size() <= bytes || WASM_BINDGEN.has(name)) continue;
         memories.delete(name);
         if (name === "jpeg") jpeg = undefined;
+        else if (name === "resample") resampler = undefined;
         else ready.delete(name);
         dropped.push(name);
       }
@@ -238,11 +231,11 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
         jpeg: jpegCodec,
         webpDecode: webpDecoder,
         mozjpegEncode: () => init("mozjpegEncode", initMozjpegEncode),
-        png: () => init("png", initPngDecode, initPngEncode),
+        png: () => init("png", initPngEncode),
         webpEncode: () => init("webpEncode", initWebpEncode),
         avifDecode: () => init("avifDecode", initAvifDecode),
         avifEncode: () => init("avifEncode", initAvifEncode),
-        resize: () => init("resize", initResize),
+        resample: resamplerInstance,
       };
       await Promise.all(names.map((name) => start[name]()));
     },
@@ -262,7 +255,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
       const maxPixels = options.maxPixels ?? RGBA_MAX_PIXELS;
       const size = await checkDecodable(bytes, format, maxPixels);
       const scale = format === "jpeg" || format === "webp" ? (options.scaleDenom ?? 1) : 1;
-      const region = format === "jpeg" ? options.region : undefined;
+      const region = format === "jpeg" || format === "png" ? options.region : undefined;
       let img: RgbaImage;
       try {
         img = await decodeWith(format, bytes, scale, maxPixels, size, region);
@@ -319,7 +312,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
             optimizeCoding: true,
           });
         case "png":
-          await init("png", initPngDecode, initPngEncode);
+          await init("png", initPngEncode);
           return new Uint8Array(await pngEncode(asImageData(img)));
         case "webp":
           await init("webpEncode", initWebpEncode);
@@ -342,7 +335,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
       }
     },
 
-    /** Resamples with a jSquash filter (premultiplied alpha, sRGB values). Does not mutate `img`. */
+    /** Resamples (premultiplied alpha, sRGB values, as sharp does). Does not mutate `img`. */
     async resize(
       img: RgbaImage,
       width: number,
@@ -350,17 +343,7 @@ export function createCodecs(load: WasmLoader, options: CodecOptions = {}) {
       kernel: ResizeKernel,
     ): Promise<RgbaImage> {
       if (kernel === "nearest") return nearest(img, width, height);
-      if (lowMemory) return resampleRgba(img, width, height, kernel);
-      await init("resize", initResize);
-      const out = await resize(asImageData({ ...img, data: img.data.slice() }), {
-        width,
-        height,
-        method: kernel,
-        fitMethod: "stretch",
-        premultiply: true,
-        linearRGB: false,
-      });
-      return fromImageData(out);
+      return (await resamplerInstance()).resample(img, width, height, kernel);
     },
   };
 }
@@ -382,7 +365,7 @@ function decodeFailure(format: DecodableFormat, err: unknown): Error {
   );
 }
 
-/** Nearest-neighbour resampling: jSquash's resizer has no such filter. */
+/** Nearest-neighbour resampling: a copy per pixel, no filter. */
 function nearest(img: RgbaImage, width: number, height: number): RgbaImage {
   const src = new Uint32Array(img.data.buffer, img.data.byteOffset, img.width * img.height);
   const out = new Uint32Array(width * height);

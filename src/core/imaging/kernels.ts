@@ -13,5 +13,5 @@ export {
   rotateRgba,
   rotateRightAngle,
 } from "./kernels/geometry.ts";
-export { type ResampleFilter, resampleRgba } from "./kernels/resample.ts";
+export { type ResampleFilter, resampleWeights } from "./kernels/resample.ts";
 export { boxShrinkRgba, shrinkFactorsFor } from "./kernels/shrink.ts";

@@ -364,10 +364,13 @@ export async function runPipeline(
     );
   }
   const { scaleDenom, plan } = shrinkOnLoad(job, width, height);
-  // Crop on decode: a JPEG stored upright whose first operation is a crop decodes only that box.
+  // Crop on decode: a JPEG or PNG stored upright whose first operation is a crop decodes only
+  // that box (and nothing below it).
   const first = job.spec.operations[0];
   const region =
-    job.format === "jpeg" && first?.op === "crop" && !rotate && !flop ? first : undefined;
+    (job.format === "jpeg" || job.format === "png") && first?.op === "crop" && !rotate && !flop
+      ? first
+      : undefined;
   let img = await codecs.decode(job.bytes, job.format, {
     scaleDenom,
     maxPixels: job.maxPixels,

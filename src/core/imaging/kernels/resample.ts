@@ -1,5 +1,3 @@
-import type { RgbaImage } from "../raster.ts";
-
 export type ResampleFilter = "lanczos3" | "mitchell" | "catrom" | "triangle";
 
 const sinc = (x: number) => (x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x));
@@ -31,8 +29,15 @@ const FILTERS: Record<ResampleFilter, { support: number; weight: (x: number) => 
   triangle: { support: 1, weight: (x) => Math.max(0, 1 - Math.abs(x)) },
 };
 
-/** For each output position: its first source index and normalised weights. */
-function contributions(inSize: number, outSize: number, filter: ResampleFilter) {
+/**
+ * One axis of a separable resampling: for each output position, its first source index, how many
+ * source samples it weighs, and their normalised weights (`taps` slots per position). The
+ * convolution itself runs in wasm (src/core/imaging/resampler.ts).
+ *
+ * @example
+ * resampleWeights(960, 800, "lanczos3"); // 800 positions of up to 9 taps
+ */
+export function resampleWeights(inSize: number, outSize: number, filter: ResampleFilter) {
   const { support, weight } = FILTERS[filter];
   const scale = inSize / outSize;
   // Downscaling stretches the filter over the source (an antialiasing low-pass).
@@ -56,80 +61,4 @@ function contributions(inSize: number, outSize: number, filter: ResampleFilter) 
     }
   }
   return { starts, counts, weights, taps };
-}
-
-/**
- * Separable resampling of RGBA in JavaScript (premultiplied alpha, sRGB values), as jSquash's
- * resizer does it but in the JavaScript heap: that wasm resizer keeps its peak (125 MiB to
- * resample 2310×1299 to 1600×900) for good, which an edge isolate cannot afford. Holds one
- * float intermediate of the output width × the input height. Does not mutate `img`.
- *
- * @example
- * resampleRgba(img2000x1000, 400, 200, "lanczos3"); // a 400×200 image
- */
-export function resampleRgba(
-  img: RgbaImage,
-  width: number,
-  height: number,
-  filter: ResampleFilter,
-): RgbaImage {
-  const { data: src, width: inW, height: inH } = img;
-  const h = contributions(inW, width, filter);
-  const v = contributions(inH, height, filter);
-  // Horizontal pass over premultiplied samples into floats.
-  const mid = new Float32Array(width * inH * 4);
-  for (let y = 0; y < inH; y++) {
-    const row = y * inW * 4;
-    for (let x = 0; x < width; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      const start = h.starts[x] as number;
-      const base = x * h.taps;
-      for (let k = 0, n = h.counts[x] as number; k < n; k++) {
-        const w = h.weights[base + k] as number;
-        const s = row + (start + k) * 4;
-        const alpha = (src[s + 3] as number) * w;
-        r += (src[s] as number) * alpha;
-        g += (src[s + 1] as number) * alpha;
-        b += (src[s + 2] as number) * alpha;
-        a += alpha;
-      }
-      const o = (y * width + x) * 4;
-      mid[o] = r / 255;
-      mid[o + 1] = g / 255;
-      mid[o + 2] = b / 255;
-      mid[o + 3] = a;
-    }
-  }
-  const out = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    const start = v.starts[y] as number;
-    const base = y * v.taps;
-    const n = v.counts[y] as number;
-    for (let x = 0; x < width; x++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      for (let k = 0; k < n; k++) {
-        const w = v.weights[base + k] as number;
-        const s = ((start + k) * width + x) * 4;
-        r += (mid[s] as number) * w;
-        g += (mid[s + 1] as number) * w;
-        b += (mid[s + 2] as number) * w;
-        a += (mid[s + 3] as number) * w;
-      }
-      const o = (y * width + x) * 4;
-      // Unpremultiply; the clamped array rounds and clips the filters' overshoot.
-      const alpha = Math.min(255, Math.max(0, a));
-      const scale = alpha > 0 ? 255 / alpha : 0;
-      out[o] = r * scale;
-      out[o + 1] = g * scale;
-      out[o + 2] = b * scale;
-      out[o + 3] = alpha;
-    }
-  }
-  return { data: out, width, height };
 }
