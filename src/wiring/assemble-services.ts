@@ -38,6 +38,7 @@ import type { Services } from "../http/env.ts";
 import type { BlobStore } from "../platform/blob-store.ts";
 import { type Clock, systemClock } from "../platform/clock.ts";
 import type { Database, Sql, Transaction } from "../platform/database.ts";
+import type { DeferredWork } from "../platform/deferred-work.ts";
 import type { ImageProcessor } from "../platform/image-processor.ts";
 import type { Logger } from "../platform/logger.ts";
 import { type Metrics, noopMetrics } from "../platform/metrics.ts";
@@ -83,6 +84,8 @@ export type ServiceDeps = {
   memory?: MemoryCache;
   /** Where uploads, render-cache lookups and deliveries are counted; nowhere unless given. */
   metrics?: Metrics;
+  /** Work finished after the response (render-cache writes); before it when absent. */
+  deferred?: DeferredWork;
 };
 
 /** The image use cases that jobs execute and summarise. */
@@ -181,8 +184,9 @@ export function createImageUseCases(deps: {
   memory?: MemoryCache | undefined;
   directDownloads?: { ttlSeconds: number } | undefined;
   metrics?: Metrics | undefined;
+  deferred?: DeferredWork | undefined;
 }): ImageUseCases {
-  const { sql, processor, limits, memory, metrics = noopMetrics } = deps;
+  const { sql, processor, limits, memory, metrics = noopMetrics, deferred } = deps;
   const blobs = deps.blobs ?? createPostgresBlobStore(sql);
   // The quota is the images feature's (usage is per owner); it keeps no state of its own.
   const cache = createRenderCache({ sql, blobs, quota: createQuota(limits) });
@@ -202,7 +206,15 @@ export function createImageUseCases(deps: {
   return {
     images,
     segmentations,
-    transforms: createTransformService({ cache, images, processor, limits, memory, metrics }),
+    transforms: createTransformService({
+      cache,
+      images,
+      processor,
+      limits,
+      memory,
+      metrics,
+      deferred,
+    }),
     analysis: createAnalysisService({ sql, images, segmentations, processor, limits, memory }),
   };
 }
@@ -283,6 +295,7 @@ export function assembleServices<Background>(
     memory: delivery.memory,
     directDownloads: deps.directDownloads,
     metrics: deps.metrics,
+    deferred: deps.deferred,
   });
   const { jobs, background } = wireJobs(useCases);
   return {

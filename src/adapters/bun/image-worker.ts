@@ -8,6 +8,7 @@ import {
   type TaskFailure,
   type TaskResult,
 } from "../../core/pipeline/tasks.ts";
+import { warmUpPipelines } from "../../core/pipeline/warm-up.ts";
 import { loadLocalWasm } from "./wasm.ts";
 
 declare const self: Worker;
@@ -20,13 +21,17 @@ export type WorkerReply =
 
 const codecs = createCodecs(loadLocalWasm);
 const started = performance.now();
-// The codecs most renders use are compiled before this worker takes a task; the rest (AVIF,
-// MozJPEG: most of the compilation time) right after, and the pool reports ready once they are
-// too. A worker that replaces a timed-out one so takes tasks again within the common codecs'
-// compilation, not all of it.
-const warm = codecs.warm(["jpeg", "webpDecode", "png", "webpEncode", "resample"]).then(() => {
-  self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
-});
+// The codecs most renders use are compiled, and the common renders run once (warmUpPipelines:
+// the engine's tiering, and the encoders' costly first calls), before this worker takes a task;
+// the rest (AVIF, MozJPEG: most of the compilation time) right after, and the pool reports ready
+// once they are too. A worker that replaces a timed-out one so takes tasks again within the
+// common codecs' compilation and warm-up, not all of it.
+const warm = codecs
+  .warm(["jpeg", "webpDecode", "png", "webpEncode", "resample"])
+  .then(() => warmUpPipelines(codecs))
+  .then(() => {
+    self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
+  });
 void warm
   .then(() => codecs.warm())
   .then(() => {

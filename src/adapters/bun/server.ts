@@ -3,6 +3,7 @@ import { createApp } from "../../http/app.ts";
 import { problemResponse } from "../../http/problem.ts";
 import { addSecurityHeaders } from "../../http/security-headers.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import { createDeferredWork } from "../../platform/deferred-work.ts";
 import { createJsonLogger, type Logger } from "../../platform/logger.ts";
 import type { ObjectStore } from "../../platform/object-store.ts";
 import { createServices } from "../../wiring/create-services.ts";
@@ -83,6 +84,7 @@ export async function startServer(config: Config) {
   const metrics = createPrometheusMetrics();
   const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   const rateLimits = await createSharedRateLimiters(config, db);
+  const deferred = createDeferredWork(logger);
   const services = createServices({
     db,
     blobs,
@@ -97,6 +99,7 @@ export async function startServer(config: Config) {
     logger,
     delivery: config.delivery,
     metrics,
+    deferred,
     jobs: config.jobs,
     notify: {
       publicUrl: config.publicUrl,
@@ -184,6 +187,8 @@ export async function startServer(config: Config) {
         await processor.close();
         await server.stop(true);
       }
+      // Render-cache writes of answered requests, before the database closes.
+      await deferred.drain();
       await stopGarbageCollection();
       await services.background.stop();
       await processor.close();

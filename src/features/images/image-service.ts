@@ -293,7 +293,7 @@ export function createImageService(deps: {
         format: header.format,
         maxPixels: limits.maxPixels,
       });
-      return await insertImage({
+      const record = await insertImage({
         ownerId: principal.userId,
         // …and to the blob store from the spool again, a piece at a time.
         body: spooled.blob(),
@@ -306,6 +306,14 @@ export function createImageService(deps: {
         sourceId: null,
         pipeline: null,
       });
+      // An upload is usually rendered next (its thumbnails, the web app's preview): keep the
+      // original in memory, read once more from the spool, rather than read it back from the
+      // blob store for the first render.
+      if (originals.keeps(size)) {
+        const value = await spooled.read();
+        originals.set(sha256, { bytes: size, group: sha256, value });
+      }
+      return record;
     } finally {
       await spooled.discard();
     }

@@ -27,13 +27,14 @@ export function createQuota(limits: Pick<Limits, "maxUserBytes">) {
     exceeded,
 
     /**
-     * Before work whose result would be stored: 413 when `ownerId` has no byte left, so a full
-     * quota costs no worker time. Racy by design; `check` decides.
+     * Before work whose result would be stored: 413 when `ownerId` has no room for `adding` more
+     * bytes (by default: no byte left, so a full quota costs no worker time). Racy by design;
+     * `check` decides.
      */
-    async ensureRoom(sql: Sql, ownerId: string | null): Promise<void> {
+    async ensureRoom(sql: Sql, ownerId: string | null, adding = 1): Promise<void> {
       if (!ownerId) return;
       const used = await usedBytes(sql, ownerId);
-      if (used >= limits.maxUserBytes) throw exceeded(used, 1);
+      if (used + adding > limits.maxUserBytes) throw exceeded(used, adding);
     },
 
     /**

@@ -49,8 +49,11 @@ export function createRenderCache(deps: { sql: Sql; blobs: BlobStore; quota: Quo
       return { ...rest, byteSize: Number(byte_size), body };
     },
 
-    /** 413 before a rendering is computed when `ownerId` has no byte left for it. */
-    ensureRoom: (ownerId: string | null) => quota.ensureRoom(sql, ownerId),
+    /**
+     * 413 when `ownerId` has no room for `adding` bytes: before a rendering is computed (no byte
+     * left), and before a computed one is answered while its write is deferred.
+     */
+    ensureRoom: (ownerId: string | null, adding?: number) => quota.ensureRoom(sql, ownerId, adding),
 
     /**
      * Keeps a rendering of `image` under `key`, unless the image was deleted meanwhile; 413 when

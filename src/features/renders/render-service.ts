@@ -5,6 +5,7 @@ import { createSingleFlight } from "../../core/lib/single-flight.ts";
 import type { EncodableFormat } from "../../core/pipeline/pipeline.ts";
 import type { OutputFormat, PipelineSpec } from "../../core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../../platform/api-error.ts";
+import type { DeferredWork } from "../../platform/deferred-work.ts";
 import { type ImageProcessor, processPipeline } from "../../platform/image-processor.ts";
 import { type Metrics, noopMetrics } from "../../platform/metrics.ts";
 import { isAdmin, type Principal } from "../accounts/index.ts";
@@ -74,8 +75,13 @@ export function createTransformService(deps: {
   /** Renderings kept in memory, answered before Postgres; none when absent. */
   memory?: MemoryCache | undefined;
   metrics?: Metrics;
+  /**
+   * Where a computed rendering's cache write goes, to finish after the response (~10 ms of a
+   * cold render on the embedded database); written before answering when absent.
+   */
+  deferred?: DeferredWork | undefined;
 }) {
-  const { cache, images, processor, limits, memory } = deps;
+  const { cache, images, processor, limits, memory, deferred } = deps;
   const share = createSingleFlight();
   const renders = (deps.metrics ?? noopMetrics).counter({
     name: "pictor_render_cache_lookups_total",
@@ -191,7 +197,14 @@ export function createTransformService(deps: {
         }
         const output = await run(principal, source, resolved);
         const sha256 = await sha256Hex(output.bytes);
-        await cache.store(source, key, { ...output, format: resolved.format }, sha256);
+        const store = () =>
+          cache.store(source, key, { ...output, format: resolved.format }, sha256);
+        if (deferred) {
+          // The quota still refuses what would not fit (the write's own check, in its
+          // transaction, decides a race: then the rendering is served but not kept).
+          await cache.ensureRoom(source.owner_id, output.bytes.length);
+          deferred.defer("render cache write", store);
+        } else await store();
         return remember(memoryKey, source, {
           format: resolved.format,
           width: output.width,
