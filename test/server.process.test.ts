@@ -57,7 +57,7 @@ describe("the Bun server process", () => {
     });
   });
 
-  test("starts on the embedded database, serves /docs with local assets, keeps uploads and tokens across restarts; owns its data directory while it runs", async () => {
+  test("starts on the embedded database, serves /docs with local assets, keeps uploads, tokens and renderings across restarts; owns its data directory while it runs", async () => {
     const env = { DATA_DIR: dataDir };
     // The first admin, from the CLI, on the database the server is about to open.
     const created = Bun.spawnSync(
@@ -109,6 +109,11 @@ describe("the Bun server process", () => {
     expect(uploaded.status).toBe(201);
     const { images } = (await uploaded.json()) as { images: { id: string }[] };
     const id = images[0]?.id;
+    // A render's cache write finishes after its response; stopping right after it still keeps it.
+    const render = () =>
+      fetch(`${server.url}/v1/images/${id}/render?w=50&format=webp`, { headers: auth });
+    const rendered = await render();
+    expect([rendered.status, rendered.headers.get("x-render-cache")]).toEqual([200, "miss"]);
 
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
@@ -116,6 +121,12 @@ describe("the Bun server process", () => {
     // Without JWT_KEYS the signing key lives in the database: the token outlives the process.
     const file = await fetch(`${server.url}/v1/images/${id}/file`, { headers: auth });
     expect(new Uint8Array(await file.arrayBuffer())).toEqual(jpeg);
+    const again = await render();
+    expect([again.status, again.headers.get("x-render-cache"), again.headers.get("etag")]).toEqual([
+      200,
+      "hit",
+      rendered.headers.get("etag"),
+    ]);
     server.proc.kill("SIGTERM");
     expect(await server.proc.exited).toBe(0);
     // A lock left by a process that died (kill -9 runs no cleanup) is taken over.

@@ -3,6 +3,9 @@ import type { RgbaImage } from "../imaging/raster.ts";
 import { ADAM7, ImageDataError, PNG_CHANNELS } from "./decode-limits.ts";
 import type { Region } from "./jpeg-turbo.ts";
 
+/** Inflated bytes a PNG's image data may run on past its last scanline. */
+const TRAILING_SLACK = 64 * 1024;
+
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 type Header = {
@@ -217,6 +220,8 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
   let prev = new Uint8Array(stride);
   let row = new Uint8Array(stride);
   let filter = -1; // the current scanline's filter type, once read
+  let inflatedRows = 0; // bytes of scanlines (with their filter bytes) read so far
+  let trailing = 0; // bytes inflated past the last scanline
   let filled = 0; // bytes of the current scanline read so far
 
   const inflated = new ReadableStream<Uint8Array>({
@@ -259,6 +264,7 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
         }
         filter = -1;
         filled = 0;
+        inflatedRows += 1 + stride;
         if (++y === p.h) {
           y = 0;
           pass++;
@@ -267,9 +273,17 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
             stride = Math.ceil((next.w * bitsPerPixel) / 8);
             prev = new Uint8Array(stride);
             row = new Uint8Array(stride);
-          }
+          } else if (!region) trailing = value.length - at;
         }
       }
+    }
+    // The whole image read, the stream must end about there: decoders that inflate on to its
+    // end (jSquash's: 1 GiB of zeros after a 1×1 image, 0.9 s) can be kept busy by any small
+    // file. A little slack, as encoders may flush an empty block or two.
+    while (!region && pass === passes.length && trailing <= TRAILING_SLACK) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      trailing += value.length;
     }
   } catch (err) {
     if (err instanceof ImageDataError) throw err;
@@ -278,5 +292,10 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
     reader.cancel().catch(() => {});
   }
   if (pass < passes.length) throw new ImageDataError("The PNG's image data is truncated");
+  if (trailing > TRAILING_SLACK) {
+    throw new ImageDataError(
+      `PNG image data inflates to more than the ${inflatedRows} bytes a ${width}×${height} image holds`,
+    );
+  }
   return { data: out, width: box.width, height: box.height };
 }

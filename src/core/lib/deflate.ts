@@ -17,30 +17,3 @@ export const zlibDeflate = (bytes: Uint8Array) => pipe(bytes, new CompressionStr
 
 /** Inflates zlib-compressed bytes. @example await zlibInflate(await zlibDeflate(x)) // x */
 export const zlibInflate = (bytes: Uint8Array) => pipe(bytes, new DecompressionStream("deflate"));
-
-/**
- * How many bytes a zlib stream, given in pieces, inflates to, stopping as soon as that passes
- * `limit` (then the answer is `limit + 1`): a stream that would inflate to gigabytes costs no
- * more than `limit` bytes of work. A stream that is corrupt or cut off counts what came out before.
- *
- * @example
- * await inflatedSizeUpTo([idat1, idat2], rawSize); // rawSize for an honest PNG
- */
-export async function inflatedSizeUpTo(pieces: Uint8Array[], limit: number): Promise<number> {
-  const input = new Blob(pieces as Uint8Array<ArrayBuffer>[]).stream();
-  const reader = input.pipeThrough(new DecompressionStream("deflate")).getReader();
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return total;
-      total += value.length;
-      if (total > limit) {
-        await reader.cancel();
-        return limit + 1;
-      }
-    }
-  } catch {
-    return total;
-  }
-}
