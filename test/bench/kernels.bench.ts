@@ -5,8 +5,9 @@
  *   BENCH_RUNS=21 bun test/bench/kernels.bench.ts
  *   BENCH_ONLY=boxShrink bun test/bench/kernels.bench.ts
  */
+
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
 import {
-  boxShrinkRgba,
   entropyCropOffset,
   flopRgba,
   grayscaleRgba,
@@ -14,6 +15,9 @@ import {
   rotateRightAngle,
 } from "../../src/core/imaging/kernels.ts";
 import type { RgbaImage } from "../../src/core/imaging/raster.ts";
+import { instantiateResampler } from "../../src/core/imaging/resampler.ts";
+
+const resampler = await instantiateResampler(await loadLocalWasm("resample"));
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 
@@ -53,9 +57,9 @@ const translucent = photoLike(4000, 3000, false);
 const small = photoLike(1000, 750, true);
 
 const rows: [string, RgbaImage, () => unknown][] = [
-  ["boxShrinkRgba ×2 (opaque)", opaque, () => boxShrinkRgba(opaque, 2, 2)],
-  ["boxShrinkRgba ×2 (alpha)", translucent, () => boxShrinkRgba(translucent, 2, 2)],
-  ["boxShrinkRgba ×5 (opaque)", opaque, () => boxShrinkRgba(opaque, 5, 5)],
+  ["box shrink ×2 (opaque)", opaque, () => resampler.shrink(opaque, 2, 2)],
+  ["box shrink ×2 (alpha)", translucent, () => resampler.shrink(translucent, 2, 2)],
+  ["box shrink ×5 (opaque)", opaque, () => resampler.shrink(opaque, 5, 5)],
   ["rotateRightAngle 90", opaque, () => rotateRightAngle(opaque, 90)],
   ["rotateRightAngle 180", opaque, () => rotateRightAngle(opaque, 180)],
   ["flopRgba", opaque, () => flopRgba(opaque)],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
 import {
-  boxShrinkRgba,
   cropRgba,
   entropyCropOffset,
   flipRgba,
@@ -11,6 +11,9 @@ import {
   shrinkFactorsFor,
 } from "../../src/core/imaging/kernels.ts";
 import type { RgbaImage } from "../../src/core/imaging/raster.ts";
+import { instantiateResampler } from "../../src/core/imaging/resampler.ts";
+
+const resampler = await instantiateResampler(await loadLocalWasm("resample"));
 
 type Px = [number, number, number, number];
 
@@ -218,7 +221,7 @@ describe("grayscaleRgba", () => {
   });
 });
 
-describe("boxShrinkRgba", () => {
+describe("box shrink (wasm/resample)", () => {
   test("4×4 → 2×2: plain means when opaque, alpha-weighted colour otherwise", () => {
     const o = 255;
     // Blocks: top-left opaque; top-right one opaque red pixel among transparent black ones;
@@ -242,7 +245,7 @@ describe("boxShrinkRgba", () => {
       [255, 0, 255, 0],
       [1, 2, 3, 0],
     ]);
-    const out = boxShrinkRgba(img, 2, 2);
+    const out = resampler.shrink(img, 2, 2);
     expect([out.width, out.height]).toEqual([2, 2]);
     expect(pixelsOf(out)).toEqual([
       [11, 23, 41, 255], // (10+11+10+11)/4 = 10.5, (20+30+20+21)/4 = 22.75, (40+41+40+42)/4 = 40.75
@@ -270,13 +273,13 @@ describe("boxShrinkRgba", () => {
       [99, 99, 99, 255],
       [99, 99, 99, 255],
     ]);
-    const out = boxShrinkRgba(img, 2, 2);
+    const out = resampler.shrink(img, 2, 2);
     expect([out.width, out.height]).toEqual([2, 1]);
     expect(pixelsOf(out)).toEqual([
       [15, 0, 0, 255],
       [35, 0, 0, 255],
     ]);
-    const whole = boxShrinkRgba(img, 5, 3);
+    const whole = resampler.shrink(img, 5, 3);
     expect([whole.width, whole.height]).toEqual([1, 1]);
   });
 
@@ -311,16 +314,16 @@ describe("boxShrinkRgba", () => {
       [5, 2],
       [37, 29],
     ] as const) {
-      expect(pixelsOf(boxShrinkRgba(img, fx, fy))).toEqual(reference(img, fx, fy));
+      expect(pixelsOf(resampler.shrink(img, fx, fy))).toEqual(reference(img, fx, fy));
     }
     // A block too big for 32-bit sums of colour × alpha (300 × 300 × 255 × 255 > 2^32).
     const big = noise(300, 300, 9, true);
-    expect(pixelsOf(boxShrinkRgba(big, 300, 300))).toEqual(reference(big, 300, 300));
+    expect(pixelsOf(resampler.shrink(big, 300, 300))).toEqual(reference(big, 300, 300));
   });
 
   test("factors of 1 give a copy", () => {
     const img = noise(4, 3, 2);
-    const out = boxShrinkRgba(img, 1, 1);
+    const out = resampler.shrink(img, 1, 1);
     same(out, img);
     expect(out.data).not.toBe(img.data);
   });
@@ -412,8 +415,8 @@ describe("inputs are never mutated", () => {
     ["flipRgba", flipRgba],
     ["flopRgba", flopRgba],
     ["grayscaleRgba", grayscaleRgba],
-    ["boxShrinkRgba", (img: RgbaImage) => boxShrinkRgba(img, 3, 2)],
-    ["boxShrinkRgba 1×1", (img: RgbaImage) => boxShrinkRgba(img, 1, 1)],
+    ["box shrink", (img: RgbaImage) => resampler.shrink(img, 3, 2)],
+    ["box shrink 1×1", (img: RgbaImage) => resampler.shrink(img, 1, 1)],
     ["entropyCropOffset", (img: RgbaImage) => entropyCropOffset(img, 4, 4)],
   ] as const)("%s", (_, kernel) => {
     const img = noise(9, 7, 13);
@@ -475,12 +478,12 @@ describe("invalid parameters throw RangeErrors that name them", () => {
     ],
     [
       "boxShrink factorX",
-      () => boxShrinkRgba(img, 0, 1),
+      () => resampler.shrink(img, 0, 1),
       "Expected an integer between 1 and 3 for factorX but received 0",
     ],
     [
       "boxShrink factorY",
-      () => boxShrinkRgba(img, 1, 3),
+      () => resampler.shrink(img, 1, 3),
       "Expected an integer between 1 and 2 for factorY but received 3",
     ],
     [

@@ -9,6 +9,8 @@
  * input and output, a ring of as many horizontally resampled rows as the vertical filter has
  * taps.
  *
+ * Also libvips' integer box shrink that comes before it (box_shrink, at the end).
+ *
  * No libc, no imports: the caller lays the buffers out in the exported memory (growing it) and
  * passes their offsets.
  */
@@ -120,6 +122,86 @@ void resample(const uint8_t *src, int32_t in_width, int32_t in_height, uint8_t *
       i = wasm_u16x8_narrow_i32x4(i, i);
       i = wasm_u8x16_narrow_i16x8(i, i);
       wasm_v128_store32_lane(out + 4 * x, i, 0);
+    }
+  }
+}
+
+/* Largest block whose premultiplied sums (at most 255 × 255 per pixel) fit 32 bits. */
+#define U32_BLOCK_PIXELS 66051
+
+static inline void shrink_store(uint8_t *out, uint64_t r, uint64_t g, uint64_t b, uint64_t a,
+                                uint64_t n)
+{
+  /* s / a rounded half up is floor((2s + a) / 2a); a block with no opacity is transparent
+   * black; alpha is the plain mean, rounded half up likewise. */
+  if (a == 0) {
+    out[0] = out[1] = out[2] = out[3] = 0;
+    return;
+  }
+  out[0] = (uint8_t)((2 * r + a) / (2 * a));
+  out[1] = (uint8_t)((2 * g + a) / (2 * a));
+  out[2] = (uint8_t)((2 * b + a) / (2 * a));
+  out[3] = (uint8_t)((2 * a + n) / (2 * n));
+}
+
+/*
+ * libvips' integer box shrink, as src/core/imaging/kernels/shrink.ts describes it: each output
+ * pixel the alpha-weighted mean of an fx × fy block (premultiply, sum, unpremultiply), the right
+ * columns and bottom rows that do not fill a block dropped, exact integer arithmetic. Sums of a
+ * row of output pixels are kept at `acc` (out_width × 32 bytes): as u32x4 per pixel, or as four
+ * u64 for blocks too large for 32 bits.
+ */
+EXPORT(box_shrink)
+void box_shrink(const uint8_t *src, int32_t width, int32_t fx, int32_t fy, uint8_t *dst,
+                int32_t out_width, int32_t out_height, void *acc)
+{
+  const uint64_t n = (uint64_t)fx * fy;
+  const v128_t lane3 = wasm_i32x4_make(0, 0, 0, -1);
+  for (int32_t oy = 0; oy < out_height; oy++) {
+    uint8_t *out = dst + 4 * (int64_t)oy * out_width;
+    if (n <= U32_BLOCK_PIXELS) {
+      v128_t *sums = acc;
+      for (int32_t x = 0; x < out_width; x++) sums[x] = wasm_i32x4_splat(0);
+      for (int32_t sy = oy * fy; sy < (oy + 1) * fy; sy++) {
+        const uint8_t *row = src + 4 * (int64_t)sy * width;
+        for (int32_t x = 0; x < out_width; x++) {
+          const uint8_t *s = row + 4 * (int64_t)x * fx;
+          v128_t sum = sums[x];
+          for (int32_t i = 0; i < fx; i++) {
+            v128_t p = wasm_v128_load32_zero(s + 4 * i);
+            p = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(p));
+            /* (r·a, g·a, b·a, a) */
+            v128_t m = wasm_i32x4_mul(p, wasm_i32x4_shuffle(p, p, 3, 3, 3, 3));
+            sum = wasm_i32x4_add(sum, wasm_v128_bitselect(p, m, lane3));
+          }
+          sums[x] = sum;
+        }
+      }
+      for (int32_t x = 0; x < out_width; x++) {
+        shrink_store(out + 4 * x, wasm_u32x4_extract_lane(sums[x], 0),
+                     wasm_u32x4_extract_lane(sums[x], 1), wasm_u32x4_extract_lane(sums[x], 2),
+                     wasm_u32x4_extract_lane(sums[x], 3), n);
+      }
+    } else {
+      uint64_t *sums = acc;
+      for (int32_t i = 0; i < 4 * out_width; i++) sums[i] = 0;
+      for (int32_t sy = oy * fy; sy < (oy + 1) * fy; sy++) {
+        const uint8_t *row = src + 4 * (int64_t)sy * width;
+        for (int32_t x = 0; x < out_width; x++) {
+          const uint8_t *s = row + 4 * (int64_t)x * fx;
+          uint64_t *sum = sums + 4 * x;
+          for (int32_t i = 0; i < fx; i++, s += 4) {
+            sum[0] += (uint32_t)s[0] * s[3];
+            sum[1] += (uint32_t)s[1] * s[3];
+            sum[2] += (uint32_t)s[2] * s[3];
+            sum[3] += s[3];
+          }
+        }
+      }
+      for (int32_t x = 0; x < out_width; x++) {
+        const uint64_t *sum = sums + 4 * x;
+        shrink_store(out + 4 * x, sum[0], sum[1], sum[2], sum[3], n);
+      }
     }
   }
 }

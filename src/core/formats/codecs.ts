@@ -335,6 +335,11 @@ export function createCodecs(load: WasmLoader) {
       }
     },
 
+    /** libvips' integer box shrink (Resampler.shrink). Does not mutate `img`. */
+    async shrink(img: RgbaImage, factorX: number, factorY: number): Promise<RgbaImage> {
+      return (await resamplerInstance()).shrink(img, factorX, factorY);
+    },
+
     /** Resamples (premultiplied alpha, sRGB values, as sharp does). Does not mutate `img`. */
     async resize(
       img: RgbaImage,

@@ -14,4 +14,4 @@ export {
   rotateRightAngle,
 } from "./kernels/geometry.ts";
 export { type ResampleFilter, resampleWeights } from "./kernels/resample.ts";
-export { boxShrinkRgba, shrinkFactorsFor } from "./kernels/shrink.ts";
+export { shrinkFactorsFor } from "./kernels/shrink.ts";

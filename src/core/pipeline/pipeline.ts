@@ -13,7 +13,6 @@ import {
 import { embedExif, MetadataError } from "../formats/metadata.ts";
 import { probeImageHeader } from "../formats/probe.ts";
 import {
-  boxShrinkRgba,
   cropRgba,
   entropyCropOffset,
   flipRgba,
@@ -198,7 +197,7 @@ async function resizeStep(
       op.kernel === "nearest" || preplanned
         ? [1, 1]
         : shrinkFactorsFor(img.width, img.height, plan.width, plan.height);
-    if (fx > 1 || fy > 1) out = boxShrinkRgba(out, fx, fy);
+    if (fx > 1 || fy > 1) out = await codecs.shrink(out, fx, fy);
     out = await codecs.resize(out, plan.width, plan.height, op.kernel);
   }
   if (plan.crop) {

@@ -1,6 +1,6 @@
 import type { Codecs, DecodableFormat } from "../formats/codecs.ts";
 import { orientationSteps, readExifOrientation } from "../formats/exif.ts";
-import { boxShrinkRgba, flopRgba, rotateRightAngle } from "../imaging/kernels.ts";
+import { flopRgba, rotateRightAngle } from "../imaging/kernels.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 import { zlibDeflate } from "../lib/deflate.ts";
 import { PipelineError } from "../pipeline/pipeline.ts";
@@ -153,7 +153,7 @@ export async function runSegmentation(codecs: Codecs, job: SegmentJob): Promise<
   const f = Math.min(spec.downscale, width, height);
   let work = img;
   if (f > 1) {
-    work = boxShrinkRgba(img, f, f);
+    work = await codecs.shrink(img, f, f);
     if (spec.method === "region-growing" && spec.seeds) {
       const { width: w, height: h } = work;
       const seeds = spec.seeds.map((s) => ({
