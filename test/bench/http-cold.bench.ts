@@ -144,7 +144,7 @@ try {
     if (c1 && c4) {
       const scale = c4["pictor req/s"] / c1["pictor req/s"];
       console.log(
-        `${photo.name}: Pictor at concurrency 4 = ${scale.toFixed(2)}× its single-request rate (${scale >= 1.8 ? "≥" : "<"} 1.8×)`,
+        `${photo.name}: Pictor at concurrency 4 = ${scale.toFixed(3)}× its single-request rate (${scale >= 1.8 ? "≥" : "<"} 1.8×)`,
       );
     }
   }

@@ -316,6 +316,14 @@ describe("box shrink (wasm/resample)", () => {
     ] as const) {
       expect(pixelsOf(resampler.shrink(img, fx, fy))).toEqual(reference(img, fx, fy));
     }
+    // Large enough to be shrunk in several bands of rows (4 MB of source at a time).
+    const wide = noise(2100, 1100, 11);
+    for (const [fx, fy] of [
+      [2, 1],
+      [3, 3],
+    ] as const) {
+      expect(pixelsOf(resampler.shrink(wide, fx, fy))).toEqual(reference(wide, fx, fy));
+    }
     // A block too big for 32-bit sums of colour × alpha (300 × 300 × 255 × 255 > 2^32).
     const big = noise(300, 300, 9, true);
     expect(pixelsOf(resampler.shrink(big, 300, 300))).toEqual(reference(big, 300, 300));

@@ -2,6 +2,9 @@ import { expectInteger, expectRgba } from "./kernels/validate.ts";
 import { type ResampleFilter, resampleWeights } from "./kernels.ts";
 import type { RgbaImage } from "./raster.ts";
 
+/** How much of the source image the box shrink copies into wasm memory at a time. */
+const SHRINK_BAND_BYTES = 4 * 1024 * 1024;
+
 type Exports = {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;
@@ -108,13 +111,24 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
       }
       const width = Math.floor(img.width / factorX);
       const height = Math.floor(img.height / factorY);
+      // A band of output rows at a time, so that the memory holds a few MB of the image rather
+      // than all of it (an edge isolate has 128 MB in all).
+      const sourceRowBytes = img.width * 4;
+      const band = Math.max(1, Math.floor(SHRINK_BAND_BYTES / (factorY * sourceRowBytes)));
       const { take, heap } = layout();
-      const src = take(img.data.length);
-      const dst = take(width * height * 4);
+      const src = take(Math.min(band, height) * factorY * sourceRowBytes);
+      const dst = take(Math.min(band, height) * width * 4);
       const scratch = take(32 * width);
-      heap().set(img.data, src);
-      x.box_shrink(src, img.width, factorX, factorY, dst, width, height, scratch);
-      return result(dst, width, height);
+      const memory = heap();
+      const out = new Uint8ClampedArray(width * height * 4);
+      for (let y = 0; y < height; y += band) {
+        const rows = Math.min(band, height - y);
+        const from = y * factorY * sourceRowBytes;
+        memory.set(img.data.subarray(from, from + rows * factorY * sourceRowBytes), src);
+        x.box_shrink(src, img.width, factorX, factorY, dst, width, rows, scratch);
+        out.set(memory.subarray(dst, dst + rows * width * 4), y * width * 4);
+      }
+      return { data: out, width, height };
     },
 
     resample(img, width, height, filter) {
