@@ -4,17 +4,16 @@ import mozjpegEncode, { init as initMozjpegEncode } from "@jsquash/jpeg/encode.j
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
 import type { RgbaImage } from "../imaging/raster.ts";
-import { instantiateResampler, type Resampler } from "../imaging/resampler.ts";
+import { instantiateResampler } from "../imaging/resampler.ts";
 import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
 import {
   instantiateJpegTurbo,
   JpegCodecError,
   type JpegScaleDenom,
-  type JpegTurbo,
   type Region,
 } from "./jpeg-turbo.ts";
 import { decodePngStreaming } from "./png-stream.ts";
-import { instantiateWebpDecoder, type WebpDecoder } from "./webp-scaled.ts";
+import { instantiateWebpDecoder } from "./webp-scaled.ts";
 
 export { ImageDataError, UnsupportedImageError };
 
@@ -137,29 +136,28 @@ export function createCodecs(load: WasmLoader) {
     }
     return p;
   };
-  let jpeg: Promise<JpegTurbo> | undefined;
-  const jpegCodec = () => {
-    jpeg ??= load("jpeg").then(async (module) => {
-      const codec = await instantiateJpegTurbo(module);
-      memories.set("jpeg", codec.memoryBytes);
-      return codec;
-    });
-    return jpeg;
-  };
-  let resampler: Promise<Resampler> | undefined;
-  const resamplerInstance = () => {
-    resampler ??= load("resample").then(async (module) => {
-      const instance = await instantiateResampler(module);
-      memories.set("resample", instance.memoryBytes);
-      return instance;
-    });
-    return resampler;
-  };
-  let webp: Promise<WebpDecoder> | undefined;
-  const webpDecoder = () => {
-    webp ??= load("webpDecode").then(instantiateWebpDecoder);
-    return webp;
-  };
+  // Pictor's own modules (wasm/…): one instance each, its memory watched, dropped on release.
+  const own = new Map<WasmName, Promise<unknown>>();
+  const ownInstance =
+    <T extends { memoryBytes(): number }>(
+      name: WasmName,
+      instantiate: (module: WebAssembly.Module) => Promise<T>,
+    ) =>
+    (): Promise<T> => {
+      let p = own.get(name) as Promise<T> | undefined;
+      if (!p) {
+        p = load(name).then(async (module) => {
+          const instance = await instantiate(module);
+          memories.set(name, instance.memoryBytes);
+          return instance;
+        });
+        own.set(name, p);
+      }
+      return p;
+    };
+  const jpegCodec = ownInstance("jpeg", instantiateJpegTurbo);
+  const resamplerInstance = ownInstance("resample", instantiateResampler);
+  const webpDecoder = ownInstance("webpDecode", instantiateWebpDecoder);
 
   async function decodeWith(
     format: DecodableFormat,
@@ -213,9 +211,7 @@ export function createCodecs(load: WasmLoader) {
       for (const [name, size] of memories) {
         if (size() <= bytes || WASM_BINDGEN.has(name)) continue;
         memories.delete(name);
-        if (name === "jpeg") jpeg = undefined;
-        else if (name === "resample") resampler = undefined;
-        else ready.delete(name);
+        if (!own.delete(name)) ready.delete(name);
         dropped.push(name);
       }
       return dropped;
