@@ -23,20 +23,18 @@ const codecs = createCodecs(loadLocalWasm);
 const started = performance.now();
 // The codecs most renders use are compiled, and the common renders run once (warmUpPipelines:
 // the engine's tiering, and the encoders' costly first calls), before this worker takes a task;
-// the rest (AVIF, MozJPEG: most of the compilation time) right after, and the pool reports ready
-// once they are too. A worker that replaces a timed-out one so takes tasks again within the
-// common codecs' compilation and warm-up, not all of it.
+// the rest (AVIF, MozJPEG: most of the compilation time) compile meanwhile, and the pool reports
+// ready once they have too. A worker that replaces a timed-out one so takes tasks again within
+// the common codecs' compilation and warm-up, not all of it.
 const warm = codecs
   .warm(["jpeg", "webpDecode", "png", "webpEncode", "resample"])
   .then(() => warmUpPipelines(codecs))
   .then(() => {
     self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);
   });
-void warm
-  .then(() => codecs.warm())
-  .then(() => {
-    self.postMessage({ ready: "all", ms: performance.now() - started } satisfies WorkerReply);
-  });
+void Promise.all([warm, codecs.warm()]).then(() => {
+  self.postMessage({ ready: "all", ms: performance.now() - started } satisfies WorkerReply);
+});
 
 // Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
 // JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP

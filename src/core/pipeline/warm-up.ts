@@ -24,38 +24,38 @@ function testCard(width: number, height: number): RgbaImage {
  * encoded as JPEG and WebP) on synthetic images, so that the engine has compiled their
  * JavaScript and tiered up their WebAssembly before the first request: measured, the first
  * render of a 9 MP JPEG after the codecs were compiled took 116 ms against 67 ms for the next
- * ones. The JPEG is photo-sized (its reduced IDCTs and Huffman decoding are most of a render);
- * the others are small, their encoders being slow. Takes a few hundred milliseconds.
+ * ones. The JPEG is the largest (its reduced IDCTs and Huffman decoding are most of a render);
+ * the others are small, their encoders being slow. Takes about a second per worker.
  *
  * @example
  * await codecs.warm();
  * await warmUpPipelines(codecs);
  */
 export async function warmUpPipelines(codecs: Codecs): Promise<void> {
-  const photo = testCard(1600, 1200);
-  const small = testCard(480, 360);
-  const sources = [
-    { format: "jpeg" as const, bytes: await codecs.encode(photo, { format: "jpeg", quality: 85 }) },
-    { format: "webp" as const, bytes: await codecs.encode(small, { format: "webp", quality: 75 }) },
-    { format: "png" as const, bytes: await codecs.encode(small, { format: "png" }) },
-  ];
+  const photo = testCard(1024, 768);
+  const small = testCard(256, 192);
+  const jpeg = await codecs.encode(photo, { format: "jpeg", quality: 85 });
+  const render = (
+    format: "jpeg" | "webp" | "png",
+    bytes: Uint8Array,
+    width: number,
+    output: "jpeg" | "webp",
+  ) =>
+    runPipeline(codecs, {
+      bytes,
+      format,
+      maxPixels: photo.width * photo.height,
+      spec: {
+        ...PipelineSpecSchema.parse({ operations: [{ op: "resize", width }], quality: 80 }),
+        format: output,
+      },
+    });
+  // The JPEG twice over, decoded at 1/8, 1/4, 1/2 and full size (shrink-on-load: one IDCT
+  // each); the other sources once, small: their code compiled, their first calls made.
   for (let round = 0; round < 2; round++) {
-    for (const { format, bytes } of sources) {
-      for (const [width, output] of [
-        [150 + round, "jpeg"],
-        [300 + round, "jpeg"],
-        [200 + round, "webp"],
-      ] as const) {
-        await runPipeline(codecs, {
-          bytes,
-          format,
-          maxPixels: photo.width * photo.height,
-          spec: {
-            ...PipelineSpecSchema.parse({ operations: [{ op: "resize", width }], quality: 80 }),
-            format: output,
-          },
-        });
-      }
-    }
+    for (const width of [100, 200, 300]) await render("jpeg", jpeg, width + round, "jpeg");
+    await render("jpeg", jpeg, 500 + round, "webp");
   }
+  await render("webp", await codecs.encode(small, { format: "webp", quality: 75 }), 100, "jpeg");
+  await render("png", await codecs.encode(small, { format: "png" }), 100, "jpeg");
 }
