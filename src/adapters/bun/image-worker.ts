@@ -36,27 +36,33 @@ void Promise.all([warm, codecs.warm()]).then(() => {
   self.postMessage({ ready: "all", ms: performance.now() - started } satisfies WorkerReply);
 });
 
-// Each job leaves tens of MB of decoded rasters behind, held outside the JS heap, which
-// JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP
+// Each job leaves its decoded rasters and its copy of the file behind, held outside the JS heap,
+// which JavaScriptCore does not count towards a collection: measured, RSS grew 10 MB per 12 MP
 // thumbnail without a forced collection and stayed flat at ~310 MB with one after every job. A
 // full collection costs 10–40 ms, though (measured on 9 MP thumbnails of ~100 ms), so it runs
-// once the images handled since the last one add up to this many pixels: RSS stays bounded, and
-// most jobs pay nothing.
-const GC_EVERY_PIXELS = 48_000_000;
-let pixelsSinceGc = 0;
+// once the jobs since the last one have left this much behind: RSS stays bounded, and most jobs
+// pay nothing.
+const GC_EVERY_BYTES = 192 * 1024 * 1024;
+let bytesSinceGc = 0;
 
-/** The pixels of the image a task decodes (an upper bound: shrink-on-load decodes fewer). */
-function pixelsOf(task: ImageTask): number {
+/**
+ * What a task left behind: its copy of the file and the RGBA it decoded. A pipeline reports the
+ * pixels it decoded (a thumbnail shrunk on load decodes a sixty-fourth of a JPEG's); other tasks
+ * decode the whole image (or failed: counted as if).
+ */
+function leftBehind(task: ImageTask, result: TaskResult | undefined): number {
   if (!("bytes" in task.job)) return 0;
+  if (result?.kind === "pipeline") return task.job.bytes.length + 4 * result.decodedPixels;
   const header = probeImageHeader(task.job.bytes);
-  return header.kind === "ok" ? header.width * header.height : 0;
+  return task.job.bytes.length + (header.kind === "ok" ? 4 * header.width * header.height : 0);
 }
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
   const { id, task } = event.data;
+  let result: TaskResult | undefined;
   try {
     await warm;
-    const result = await runTask(codecs, task);
+    result = await runTask(codecs, task);
     const transfer =
       result.kind === "pipeline"
         ? [result.output.bytes.buffer as ArrayBuffer]
@@ -73,9 +79,9 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
       fatal: err instanceof Error && err.name === "ExitStatus",
     } satisfies WorkerReply);
   } finally {
-    pixelsSinceGc += pixelsOf(task);
-    if (pixelsSinceGc >= GC_EVERY_PIXELS) {
-      pixelsSinceGc = 0;
+    bytesSinceGc += leftBehind(task, result);
+    if (bytesSinceGc >= GC_EVERY_BYTES) {
+      bytesSinceGc = 0;
       Bun.gc(true);
     }
   }

@@ -335,7 +335,8 @@ function shrinkOnLoad(
  * WebP),
  * apply the EXIF orientation (unless `autoOrient: false`), each operation in order, encode.
  * Outputs carry no metadata: the encoders write none. Timings of the three stages are reported
- * so that the slowest one is visible.
+ * so that the slowest one is visible, and the pixels decoded (fewer than the image's when it
+ * shrank on load or was cropped on decode), which is what the work left behind.
  *
  * @example
  * await runPipeline(codecs, { bytes, format: "jpeg", maxPixels: 50e6,
@@ -345,7 +346,10 @@ export async function runPipeline(
   codecs: Codecs,
   job: PipelineJob,
 ): Promise<
-  PipelineOutput & { timings: { decodeMs: number; processMs: number; encodeMs: number } }
+  PipelineOutput & {
+    timings: { decodeMs: number; processMs: number; encodeMs: number };
+    decodedPixels: number;
+  }
 > {
   const t0 = performance.now();
   const header = probeImageHeader(job.bytes);
@@ -376,6 +380,7 @@ export async function runPipeline(
     region,
   });
   const t1 = performance.now();
+  const decodedPixels = img.width * img.height;
   if (rotate) img = rotateRightAngle(img, rotate);
   if (flop) img = flopRgba(img);
   for (const [i, op] of job.spec.operations.entries()) {
@@ -395,5 +400,6 @@ export async function runPipeline(
     width: img.width,
     height: img.height,
     timings: { decodeMs: t1 - t0, processMs: t2 - t1, encodeMs: t3 - t2 },
+    decodedPixels,
   };
 }

@@ -56,7 +56,7 @@ export type ImageTask =
   | { kind: "validate"; job: ValidateJob };
 
 export type TaskResult =
-  | { kind: "pipeline"; output: PipelineOutput }
+  | { kind: "pipeline"; output: PipelineOutput; decodedPixels: number }
   | { kind: "histogram"; histogram: Histogram }
   | { kind: "segment"; segmentation: SegmentOutput }
   | { kind: "mask"; mask: MaskOutput }
@@ -107,8 +107,8 @@ export function describeFailure(err: unknown): TaskFailure {
 export async function runTask(codecs: Codecs, task: ImageTask): Promise<TaskResult> {
   switch (task.kind) {
     case "pipeline": {
-      const { timings: _, ...output } = await runPipeline(codecs, task.job);
-      return { kind: "pipeline", output };
+      const { timings: _, decodedPixels, ...output } = await runPipeline(codecs, task.job);
+      return { kind: "pipeline", output, decodedPixels };
     }
     case "histogram": {
       const { job } = task;
