@@ -1,28 +1,29 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { seededPng } from "./jobs/helpers.ts";
-import { POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import {
+  createScratchDatabase,
+  postgresAvailable,
+  type ScratchDatabase,
+} from "./support/database.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
 describe.skipIf(!postgresAvailable)("two server processes on one Postgres database", () => {
-  const database = `pictor_delivery_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  let scratch: ScratchDatabase | undefined;
   const servers: RunningServer[] = [];
   afterAll(async () => {
     for (const s of servers) {
       s.proc.kill("SIGTERM");
       await s.proc.exited;
     }
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await scratch?.drop();
   });
 
   test("a deleted image's renderings go from the other instance's memory within a second; a URL signed on one opens on the other", async () => {
-    await admin.unsafe(`CREATE DATABASE ${database}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${database}`;
+    scratch = await createScratchDatabase("pictor_delivery");
+    const url = scratch.url;
     const env = {
-      DATABASE_URL: url.href,
+      DATABASE_URL: url,
       ...SERVER_ADMIN,
       JWT_KEYS: "k1:0123456789abcdef0123456789abcdef",
       RATE_LIMIT_REQUESTS: "0",
@@ -51,7 +52,7 @@ describe.skipIf(!postgresAvailable)("two server processes on one Postgres databa
     expect((await fetch(`${b.url}${path}`, { headers: auth })).headers.get("x-render-cache")).toBe(
       "hit",
     );
-    const check = postgres(url.href, { max: 1, onnotice: () => {} });
+    const check = postgres(url, { max: 1, onnotice: () => {} });
     await check`DELETE FROM render_cache WHERE image_id = ${id}`;
     const fromMemory = await fetch(`${b.url}${path}`, { headers: auth });
     expect([fromMemory.status, fromMemory.headers.get("x-render-cache")]).toEqual([200, "hit"]);

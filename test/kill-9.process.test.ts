@@ -6,7 +6,12 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { openEmbeddedDatabase } from "../src/adapters/postgres/embedded-postgres.ts";
 import type { Sql } from "../src/platform/database.ts";
-import { POSTGRES_URL, postgresAvailable, seedServerDataDir } from "./support/database.ts";
+import {
+  createScratchDatabase,
+  postgresAvailable,
+  type ScratchDatabase,
+  seedServerDataDir,
+} from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -381,18 +386,12 @@ describe("kill -9 mid upload and mid job", () => {
   }, 300_000);
 
   describe.skipIf(!postgresAvailable)("on Postgres", () => {
-    const database = `pictor_kill9_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-    afterAll(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    });
+    let scratch: ScratchDatabase | undefined;
+    afterAll(() => scratch?.drop());
 
     test("on Postgres", async () => {
-      await admin.unsafe(`CREATE DATABASE ${database}`);
-      const url = new URL(POSTGRES_URL);
-      url.pathname = `/${database}`;
-      await killNineScenario({ kind: "postgres", dataDir: dataDir(), url: url.href });
+      scratch = await createScratchDatabase("pictor_kill9");
+      await killNineScenario({ kind: "postgres", dataDir: dataDir(), url: scratch.url });
     }, 300_000);
   });
 });

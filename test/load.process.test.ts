@@ -2,8 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
-import { POSTGRES_URL, postgresAvailable, seedServerDataDir } from "./support/database.ts";
+import {
+  createScratchDatabase,
+  postgresAvailable,
+  type ScratchDatabase,
+  seedServerDataDir,
+} from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -127,18 +131,12 @@ describe("50 parallel renders of a 17.9 MP JPEG", () => {
   }, 120_000);
 
   describe.skipIf(!postgresAvailable)("on Postgres", () => {
-    const database = `pictor_load_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-    afterAll(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    });
+    let scratch: ScratchDatabase | undefined;
+    afterAll(() => scratch?.drop());
 
     test("every request answers, /readyz stays quick, memory bounded, SIGTERM stops it", async () => {
-      await admin.unsafe(`CREATE DATABASE ${database}`);
-      const url = new URL(POSTGRES_URL);
-      url.pathname = `/${database}`;
-      await loadTest({ DATA_DIR: dataDir, DATABASE_URL: url.href });
+      scratch = await createScratchDatabase("pictor_load");
+      await loadTest({ DATA_DIR: dataDir, DATABASE_URL: scratch.url });
     }, 120_000);
   });
 });

@@ -2,9 +2,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
 import { spawnWorker } from "./jobs/helpers.ts";
-import { POSTGRES_URL, postgresAvailable, seedServerDataDir } from "./support/database.ts";
+import {
+  createScratchDatabase,
+  postgresAvailable,
+  type ScratchDatabase,
+  seedServerDataDir,
+} from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { RABBITMQ_URL, rabbitAvailable, testTopology } from "./support/rabbitmq.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
@@ -171,18 +175,12 @@ describe("GET /metrics after traffic", () => {
   }, 90_000);
 
   describe.skipIf(!postgresAvailable)("on Postgres", () => {
-    const database = `pictor_metrics_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-    afterAll(async () => {
-      await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    });
+    let scratch: ScratchDatabase | undefined;
+    afterAll(() => scratch?.drop());
 
     test("every named series, with the values the traffic made", async () => {
-      await admin.unsafe(`CREATE DATABASE ${database}`);
-      const url = new URL(POSTGRES_URL);
-      url.pathname = `/${database}`;
-      const server = await spawnServer({ ...ENV, DATA_DIR: dataDir, DATABASE_URL: url.href });
+      scratch = await createScratchDatabase("pictor_metrics");
+      const server = await spawnServer({ ...ENV, DATA_DIR: dataDir, DATABASE_URL: scratch.url });
       try {
         await trafficThenScrape(server);
       } finally {
@@ -193,22 +191,18 @@ describe("GET /metrics after traffic", () => {
 });
 
 describe.skipIf(!postgresAvailable || !rabbitAvailable)("a job worker's own metrics", () => {
-  const database = `pictor_wmetrics_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  let scratch: ScratchDatabase | undefined;
   const queues = testTopology(3, 100);
   afterAll(async () => {
     await queues.dispose();
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await scratch?.drop();
   });
 
   test("served on WORKER_METRICS_PORT behind METRICS_TOKEN: the items it ran, by kind", async () => {
-    await admin.unsafe(`CREATE DATABASE ${database}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${database}`;
+    scratch = await createScratchDatabase("pictor_wmetrics");
     const secret = "a worker secret of at least 32 characters";
     const broker = {
-      DATABASE_URL: url.href,
+      DATABASE_URL: scratch.url,
       AMQP_URL: RABBITMQ_URL,
       AMQP_QUEUE_PREFIX: queues.prefix,
       WORKER_SECRET: secret,

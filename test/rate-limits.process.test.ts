@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
-import postgres from "postgres";
 import { createPostgresRateLimiter } from "../src/adapters/postgres/postgres-rate-limiter.ts";
 import { createRedisRateLimiter } from "../src/adapters/redis/redis-rate-limiter.ts";
 import { ApiError } from "../src/platform/api-error.ts";
 import type { Database } from "../src/platform/database.ts";
 import type { RateLimiter } from "../src/platform/rate-limiter.ts";
-import { openTestDatabase, POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import { createScratchDatabase, openTestDatabase, postgresAvailable } from "./support/database.ts";
 import { REDIS_URL, redisAvailable } from "./support/redis.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
@@ -112,13 +111,9 @@ describe.skipIf(!redisAvailable)("the Redis rate limiter", () => {
  * admin's writes alternate between them; the 11th is refused whichever instance gets it.
  */
 async function twoInstances(extra: Record<string, string>) {
-  const database = `pictor_rate_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`CREATE DATABASE ${database}`);
-  const url = new URL(POSTGRES_URL);
-  url.pathname = `/${database}`;
+  const scratch = await createScratchDatabase("pictor_rate");
   const env = {
-    DATABASE_URL: url.href,
+    DATABASE_URL: scratch.url,
     RATE_LIMIT_REQUESTS: "10",
     JWT_KEYS: "k1:0123456789abcdef0123456789abcdef",
     ...SERVER_ADMIN,
@@ -149,8 +144,7 @@ async function twoInstances(extra: Record<string, string>) {
       s.proc.kill("SIGTERM");
       await s.proc.exited;
     }
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

@@ -4,7 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { MIGRATIONS } from "../src/adapters/postgres/migrations/index.ts";
-import { POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import {
+  createScratchDatabase,
+  postgresAvailable,
+  type ScratchDatabase,
+} from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { type RunningServer, spawnServer } from "./support/server.ts";
 
@@ -142,19 +146,14 @@ describe("the Bun server process", () => {
 });
 
 describe.skipIf(!postgresAvailable)("two instances on one empty Postgres database", () => {
-  const database = `pictor_migrate_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-  afterAll(async () => {
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.end();
-  });
+  let scratch: ScratchDatabase | undefined;
+  afterAll(() => scratch?.drop());
 
   test("both come up; each migration is applied once", async () => {
-    await admin.unsafe(`CREATE DATABASE ${database}`);
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${database}`;
+    scratch = await createScratchDatabase("pictor_migrate");
+    const url = scratch.url;
     const env = {
-      DATABASE_URL: url.href,
+      DATABASE_URL: url,
       ADMIN_EMAIL: "ops@example.com",
       ADMIN_PASSWORD: "a long admin passphrase",
       JWT_KEYS: "k1:0123456789abcdef0123456789abcdef",
@@ -175,7 +174,7 @@ describe.skipIf(!postgresAvailable)("two instances on one empty Postgres databas
       s.output.map((l) => JSON.parse(l)).filter((l) => l.msg === "migration applied"),
     );
     expect(applied.map((l) => l.migration).sort()).toEqual(MIGRATIONS.map((m) => m.name));
-    const check = postgres(url.href, { max: 1, onnotice: () => {} });
+    const check = postgres(url, { max: 1, onnotice: () => {} });
     const rows = await check<{ name: string }[]>`SELECT name FROM schema_migrations ORDER BY name`;
     await check.end();
     expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));

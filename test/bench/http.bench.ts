@@ -7,9 +7,8 @@
  *   BENCH_SECONDS=5 npm run bench:http
  */
 import autocannon from "autocannon";
-import postgres from "postgres";
 import { seededPng } from "../jobs/helpers.ts";
-import { POSTGRES_URL } from "../support/database.ts";
+import { createScratchDatabase } from "../support/database.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "../support/server.ts";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -52,15 +51,11 @@ async function bareServer(bytes: Uint8Array): Promise<{ url: string; stop(): Pro
   };
 }
 
-const database = `pictor_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
-await admin.unsafe(`CREATE DATABASE ${database}`);
-const dbUrl = new URL(POSTGRES_URL);
-dbUrl.pathname = `/${database}`;
+const scratch = await createScratchDatabase("pictor_bench");
 let server: RunningServer | undefined;
 try {
   server = await spawnServer({
-    DATABASE_URL: dbUrl.href,
+    DATABASE_URL: scratch.url,
     ...SERVER_ADMIN,
     JWT_KEYS: "bench:0123456789abcdef0123456789abcdef",
     URL_SIGNING_KEYS: "bench:fedcba9876543210fedcba9876543210",
@@ -114,8 +109,7 @@ try {
     server.proc.kill("SIGTERM");
     await server.proc.exited;
   }
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await scratch.drop();
 }
 // Something the load generator opens outlives its runs and kept the process waiting for minutes
 // after the table was printed; everything of ours is closed above.

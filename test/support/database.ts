@@ -62,6 +62,37 @@ if (unreachable) {
 }
 export const postgresAvailable = unreachable === null;
 
+export type ScratchDatabase = { url: string; drop(): Promise<void> };
+
+/**
+ * A new, empty database on the Postgres server, for tests that run their own processes on it
+ * (migrations from nothing, several instances sharing it): its URL, and `drop`, which closes what
+ * is still connected and removes it.
+ *
+ * @example
+ * const scratch = await createScratchDatabase("pictor_load");
+ * try { await spawnServer({ DATABASE_URL: scratch.url }); } finally { await scratch.drop(); }
+ */
+export async function createScratchDatabase(prefix: string): Promise<ScratchDatabase> {
+  const database = `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = postgres(POSTGRES_URL, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${database}`);
+  } catch (err) {
+    await admin.end();
+    throw err;
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${database}`;
+  return {
+    url: url.href,
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
 export type DatabaseKind = "embedded" | "postgres";
 
 /**
