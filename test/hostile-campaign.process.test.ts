@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { seedServerDataDir } from "./support/database.ts";
 import { fixture } from "./support/fixtures.ts";
 import { type Mutant, mutate } from "./support/hostile-images.ts";
-import { SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
+import { ONE_USER_UNLIMITED, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
 
 /*
  * Issue 15's hostile-input campaign against a real server process: over 300 damaged copies of
@@ -143,11 +143,7 @@ test("hostile campaign: 300+ damaged real photos and abused parameters: no 5xx, 
   const server = await spawnServer({
     ...SERVER_ADMIN,
     DATA_DIR: dataDir,
-    IMAGE_WORKERS: "2",
-    IMAGE_WORKERS_PER_USER: "2",
-    IMAGE_QUEUE_PER_USER: "64",
-    COMPUTE_BUDGET_SECONDS: "0",
-    RATE_LIMIT_REQUESTS: "0",
+    ...ONE_USER_UNLIMITED,
   });
   const { url } = server;
   try {

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { SERVER_ADMIN, serverAuth, spawnServer } from "../support/server.ts";
+import { ONE_USER_UNLIMITED, SERVER_ADMIN, serverAuth, spawnServer } from "../support/server.ts";
 import { type Photo, realPhotos } from "./photos.ts";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 24);
@@ -49,11 +49,7 @@ const dataDir = mkdtempSync(join(tmpdir(), "pictor-bench-"));
 const server = await spawnServer({
   ...SERVER_ADMIN,
   DATA_DIR: dataDir,
-  IMAGE_WORKERS: "2",
-  IMAGE_WORKERS_PER_USER: "2",
-  IMAGE_QUEUE_PER_USER: "64",
-  COMPUTE_BUDGET_SECONDS: "0",
-  RATE_LIMIT_REQUESTS: "1000000",
+  ...ONE_USER_UNLIMITED,
 });
 
 const percentile = (xs: number[], p: number) =>

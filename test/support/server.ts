@@ -54,6 +54,18 @@ export const SERVER_ADMIN = {
   ADMIN_PASSWORD: "a long test admin passphrase",
 };
 
+/**
+ * Two image workers and no per-user limit in the way (fair share, queue, compute budget, rate
+ * limit), for a run where one user sends everything: a benchmark, a campaign of requests.
+ */
+export const ONE_USER_UNLIMITED = {
+  IMAGE_WORKERS: "2",
+  IMAGE_WORKERS_PER_USER: "2",
+  IMAGE_QUEUE_PER_USER: "64",
+  COMPUTE_BUDGET_SECONDS: "0",
+  RATE_LIMIT_REQUESTS: "0",
+};
+
 /** The `Authorization` header of SERVER_ADMIN on a running server. */
 export async function serverAuth(url: string): Promise<{ Authorization: string }> {
   const res = await fetch(`${url}/v1/auth/token`, {
