@@ -5,7 +5,7 @@ import { objectKeyOf } from "../src/adapters/postgres/postgres-blob-store.ts";
 import { createS3ObjectStore } from "../src/adapters/s3/s3-object-store.ts";
 import { sha256Hex } from "../src/core/lib/encoding.ts";
 import { seededPng } from "./jobs/helpers.ts";
-import { closeAll, openTestDatabase, POSTGRES_URL, postgresAvailable } from "./support/database.ts";
+import { closeAll, openTestSchema, postgresAvailable, schemaUrl } from "./support/database.ts";
 import { fixture, noisePng } from "./support/fixtures.ts";
 import { startTestS3, type TestS3 } from "./support/s3.ts";
 import { type RunningServer, SERVER_ADMIN, serverAuth, spawnServer } from "./support/server.ts";
@@ -73,12 +73,14 @@ run("S3 blob store, as a process [s3]", () => {
 
   beforeAll(async () => {
     s3 = await startTestS3("pictor-process");
-    db = await openTestDatabase("postgres");
-    const [{ schema } = { schema: "" }] = await db.sql<{ schema: string }[]>`
-      SELECT current_schema() AS schema`;
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("search_path", schema);
-    env = { ...s3.env, ...SERVER_ADMIN, DATABASE_URL: url.href, IMAGE_WORKERS: "1" };
+    const opened = await openTestSchema();
+    db = opened.db;
+    env = {
+      ...s3.env,
+      ...SERVER_ADMIN,
+      DATABASE_URL: schemaUrl(opened.schema, "pictor-process"),
+      IMAGE_WORKERS: "1",
+    };
   });
   afterAll(() =>
     closeAll(
@@ -231,12 +233,13 @@ run("move-blobs between Postgres and S3 [s3]", () => {
 
   beforeAll(async () => {
     s3 = await startTestS3("pictor-move");
-    db = await openTestDatabase("postgres");
-    const [{ schema } = { schema: "" }] = await db.sql<{ schema: string }[]>`
-      SELECT current_schema() AS schema`;
-    const url = new URL(POSTGRES_URL);
-    url.searchParams.set("search_path", schema);
-    env = { ...SERVER_ADMIN, DATABASE_URL: url.href, IMAGE_WORKERS: "1" };
+    const opened = await openTestSchema();
+    db = opened.db;
+    env = {
+      ...SERVER_ADMIN,
+      DATABASE_URL: schemaUrl(opened.schema, "pictor-move"),
+      IMAGE_WORKERS: "1",
+    };
   });
   afterAll(() =>
     closeAll(
