@@ -3,7 +3,7 @@ import avifEncode, { init as initAvifEncode } from "@jsquash/avif/encode.js";
 import mozjpegEncode, { init as initMozjpegEncode } from "@jsquash/jpeg/encode.js";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode.js";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode.js";
-import type { RgbaImage } from "../imaging/raster.ts";
+import { RasterPool, type RgbaImage } from "../imaging/raster.ts";
 import { instantiateResampler } from "../imaging/resampler.ts";
 import { checkDecodable, ImageDataError, UnsupportedImageError } from "./decode-limits.ts";
 import {
@@ -104,6 +104,16 @@ function memoryOf(initialised: unknown): () => number {
 }
 
 const asImageData = (img: RgbaImage) => img as unknown as ImageData;
+/**
+ * For jSquash's PNG and AVIF encoders, which read `data.buffer` whole: a raster that views part
+ * of a larger buffer (one from the RasterPool) is copied to a buffer of its own.
+ */
+const ownBuffer = (img: RgbaImage): ImageData =>
+  asImageData(
+    img.data.byteOffset === 0 && img.data.byteLength === img.data.buffer.byteLength
+      ? img
+      : { ...img, data: img.data.slice() },
+  );
 const fromImageData = (img: ImageData): RgbaImage => ({
   data: img.data,
   width: img.width,
@@ -113,8 +123,15 @@ const fromImageData = (img: ImageData): RgbaImage => ({
 export type Codecs = ReturnType<typeof createCodecs>;
 
 /**
+ * What the raster pool of a codecs instance keeps between pipelines: a 9 MP photo's RGBA with
+ * room to spare, so that a thumbnail's or a conversion's rasters are the last one's memory.
+ */
+const KEEP_RASTER_BYTES = 64 * 1024 * 1024;
+
+/**
  * Decoders, encoders and the resampler, each initialised on first use from `load` and then
- * reused: one cached init promise per codec per worker.
+ * reused: one cached init promise per codec per worker. The rasters that the decoders and the
+ * resampler make come from a RasterPool, to which `recycle` gives them back.
  *
  * @example
  * const codecs = createCodecs(loadLocalWasm);
@@ -122,6 +139,7 @@ export type Codecs = ReturnType<typeof createCodecs>;
  * const webp = await codecs.encode(img, { format: "webp", quality: 80 });
  */
 export function createCodecs(load: WasmLoader) {
+  const rasters = new RasterPool(KEEP_RASTER_BYTES);
   const ready = new Map<WasmName, Promise<unknown>>();
   // The linear memory of each codec instantiated so far, in bytes.
   const memories = new Map<WasmName, () => number>();
@@ -172,10 +190,11 @@ export function createCodecs(load: WasmLoader) {
         scaleDenom,
         maxPixels,
         region,
+        allocate: rasters.take,
       });
       return { data, width, height };
     }
-    if (format === "png") return decodePngStreaming(bytes, region);
+    if (format === "png") return decodePngStreaming(bytes, region, rasters.take);
     if (format === "webp") {
       const scaledTo =
         scaleDenom === 1
@@ -184,7 +203,7 @@ export function createCodecs(load: WasmLoader) {
               width: Math.ceil(size.width / scaleDenom),
               height: Math.ceil(size.height / scaleDenom),
             };
-      return (await webpDecoder()).decode(bytes, { scaledTo, maxPixels });
+      return (await webpDecoder()).decode(bytes, { scaledTo, maxPixels, allocate: rasters.take });
     }
     await init("avifDecode", initAvifDecode);
     // The decoder takes an ArrayBuffer of exactly the file.
@@ -204,9 +223,11 @@ export function createCodecs(load: WasmLoader) {
      * an isolate would otherwise carry the sum of every codec's peak (128 MB on Workers). The
      * next use instantiates the compiled module again, which is cheap. Call it between tasks,
      * never during one. jSquash's PNG glue (wasm-bindgen) keeps its first instance for good, so
-     * it is never dropped. Returns the names dropped.
+     * it is never dropped. The raster pool lets go of everything it keeps. Returns the names
+     * dropped.
      */
     releaseLargerThan(bytes: number): WasmName[] {
+      rasters.clear();
       const dropped: WasmName[] = [];
       for (const [name, size] of memories) {
         if (size() <= bytes || WASM_BINDGEN.has(name)) continue;
@@ -309,7 +330,7 @@ export function createCodecs(load: WasmLoader) {
           });
         case "png":
           await init("png", initPngEncode);
-          return new Uint8Array(await pngEncode(asImageData(img)));
+          return new Uint8Array(await pngEncode(ownBuffer(img)));
         case "webp":
           await init("webpEncode", initWebpEncode);
           return new Uint8Array(
@@ -323,7 +344,7 @@ export function createCodecs(load: WasmLoader) {
         case "avif":
           await init("avifEncode", initAvifEncode);
           return new Uint8Array(
-            await avifEncode(asImageData(img), {
+            await avifEncode(ownBuffer(img), {
               quality: options.quality,
               speed: options.speed ?? 8,
             }),
@@ -331,9 +352,17 @@ export function createCodecs(load: WasmLoader) {
       }
     },
 
+    /**
+     * Gives rasters that nothing will read again (any this instance made: decoded, shrunk,
+     * resized) to the pool, for the next decode or resize to fill.
+     */
+    recycle(...imgs: RgbaImage[]): void {
+      rasters.give(...imgs);
+    },
+
     /** libvips' integer box shrink (Resampler.shrink). Does not mutate `img`. */
     async shrink(img: RgbaImage, factorX: number, factorY: number): Promise<RgbaImage> {
-      return (await resamplerInstance()).shrink(img, factorX, factorY);
+      return (await resamplerInstance()).shrink(img, factorX, factorY, rasters.take);
     },
 
     /** Resamples (premultiplied alpha, sRGB values, as sharp does). Does not mutate `img`. */
@@ -344,7 +373,7 @@ export function createCodecs(load: WasmLoader) {
       kernel: ResizeKernel,
     ): Promise<RgbaImage> {
       if (kernel === "nearest") return nearest(img, width, height);
-      return (await resamplerInstance()).resample(img, width, height, kernel);
+      return (await resamplerInstance()).resample(img, width, height, kernel, rasters.take);
     },
   };
 }

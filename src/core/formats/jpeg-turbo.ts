@@ -1,5 +1,5 @@
 import { expectInteger, expectRgba } from "../imaging/kernels/validate.ts";
-import type { RgbaImage } from "../imaging/raster.ts";
+import { type AllocateRgba, createRgba, type RgbaImage } from "../imaging/raster.ts";
 
 /**
  * Pictor's own JPEG codec: libjpeg-turbo's C code compiled to a standalone wasm32 module
@@ -28,6 +28,8 @@ export type JpegDecodeOptions = {
    * IDCT, the iMCU columns outside it never converted, the rows below it never decoded.
    */
   region?: Region;
+  /** Where the pixels go (default: a new raster). */
+  allocate?: AllocateRgba;
 };
 
 export type Region = { left: number; top: number; width: number; height: number };
@@ -173,11 +175,10 @@ export async function instantiateJpegTurbo(module: WebAssembly.Module): Promise<
             number,
           ];
           // A copy: views of wasm memory go stale when it grows, and the next decode reuses it.
-          const data = new Uint8ClampedArray(
-            x.memory.buffer.slice(pixels, pixels + width * height * 4),
-          );
+          const img = (options.allocate ?? createRgba)(width, height);
+          img.data.set(new Uint8ClampedArray(x.memory.buffer, pixels, width * height * 4));
           x.pj_release_pixels();
-          return { data, width, height, warnings };
+          return { ...img, warnings };
         });
       } finally {
         x.pj_free(input);

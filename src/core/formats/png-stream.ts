@@ -1,5 +1,5 @@
 import { cropRgba } from "../imaging/kernels.ts";
-import type { RgbaImage } from "../imaging/raster.ts";
+import { type AllocateRgba, createRgba, type RgbaImage } from "../imaging/raster.ts";
 import { ADAM7, ImageDataError, PNG_CHANNELS } from "./decode-limits.ts";
 import type { Region } from "./jpeg-turbo.ts";
 
@@ -182,12 +182,16 @@ function toRgba(
  * reached 136 MiB on a 12 MP PNG), too much for an edge isolate's 128 MB.
  *
  * `region`: only that box of the image, inflating nothing below it (rows above it are still
- * inflated and unfiltered: each depends on the one before).
+ * inflated and unfiltered: each depends on the one before). `allocate`: where the pixels go.
  *
  * @example
  * const { width, height, data } = await decodePngStreaming(bytes);
  */
-export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Promise<RgbaImage> {
+export async function decodePngStreaming(
+  bytes: Uint8Array,
+  region?: Region,
+  allocate: AllocateRgba = createRgba,
+): Promise<RgbaImage> {
   const { header: h, idat } = readChunks(bytes);
   const { width, height, depth } = h;
   // Adam7 passes each cover the whole height: decode it all and cut the box out.
@@ -195,9 +199,10 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
   const box = region ?? { left: 0, top: 0, width, height };
   const bitsPerPixel = (PNG_CHANNELS[h.colorType] as number) * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
-  const out = new Uint8ClampedArray(box.width * box.height * 4);
+  const image = allocate(box.width, box.height);
+  const out = image.data;
   // Stores that wrap (the filters' arithmetic), where the clamped array would saturate.
-  const outBytes = new Uint8Array(out.buffer);
+  const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
   // Whole 8-bit RGBA rows are unfiltered where they end up.
   const inPlace = !h.interlaced && !region && depth === 8 && h.colorType === 6;
   // A converted row, when only part of it is kept.
@@ -217,8 +222,8 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
   let pass = 0;
   let y = 0;
   let stride = Math.ceil(((passes[0]?.w ?? 0) * bitsPerPixel) / 8);
-  let prev = new Uint8Array(stride);
-  let row = new Uint8Array(stride);
+  let prev: Uint8Array = new Uint8Array(stride);
+  let row: Uint8Array = new Uint8Array(stride);
   let filter = -1; // the current scanline's filter type, once read
   let inflatedRows = 0; // bytes of scanlines (with their filter bytes) read so far
   let trailing = 0; // bytes inflated past the last scanline
@@ -297,5 +302,5 @@ export async function decodePngStreaming(bytes: Uint8Array, region?: Region): Pr
       `PNG image data inflates to more than the ${inflatedRows} bytes a ${width}×${height} image holds`,
     );
   }
-  return { data: out, width: box.width, height: box.height };
+  return image;
 }

@@ -1,4 +1,4 @@
-import type { RgbaImage } from "../imaging/raster.ts";
+import { type AllocateRgba, createRgba, type RgbaImage } from "../imaging/raster.ts";
 
 /**
  * Pictor's own WebP decoder: libwebp's decoder compiled to a standalone wasm32 module
@@ -12,6 +12,8 @@ export type WebpDecodeOptions = {
   scaledTo?: { width: number; height: number };
   /** Refuse a canvas of more pixels than this, before allocating for it (default: 2³¹ − 1). */
   maxPixels?: number;
+  /** Where the pixels go (default: a new raster). */
+  allocate?: AllocateRgba;
 };
 
 /** libwebp refused the data; the message names its VP8StatusCode. */
@@ -93,11 +95,10 @@ export async function instantiateWebpDecoder(module: WebAssembly.Module): Promis
           throw new WebpCodecError(STATUS[status] ?? `libwebp status ${status}`);
         }
         // A copy: views of wasm memory go stale when it grows, and the next decode reuses it.
-        const data = new Uint8ClampedArray(
-          x.memory.buffer.slice(pixels, pixels + width * height * 4),
-        );
+        const img = (options.allocate ?? createRgba)(width, height);
+        img.data.set(new Uint8ClampedArray(x.memory.buffer, pixels, width * height * 4));
         x.pw_release_pixels();
-        return { data, width, height };
+        return img;
       } finally {
         x.pw_free(input);
       }

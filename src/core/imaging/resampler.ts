@@ -1,6 +1,6 @@
 import { expectInteger, expectRgba } from "./kernels/validate.ts";
 import { type ResampleFilter, resampleWeights } from "./kernels.ts";
-import type { RgbaImage } from "./raster.ts";
+import { type AllocateRgba, createRgba, type RgbaImage } from "./raster.ts";
 
 /** How much of the source image the box shrink copies into wasm memory at a time. */
 const SHRINK_BAND_BYTES = 4 * 1024 * 1024;
@@ -40,9 +40,16 @@ type Exports = {
 export type Resampler = {
   /**
    * Resamples RGBA to `width` × `height` with a separable filter, in premultiplied alpha on sRGB
-   * values (as jSquash's resizer and sharp do by default). Does not mutate `img`.
+   * values (as jSquash's resizer and sharp do by default). Does not mutate `img`. `allocate`:
+   * where the output goes (default: a new raster).
    */
-  resample(img: RgbaImage, width: number, height: number, filter: ResampleFilter): RgbaImage;
+  resample(
+    img: RgbaImage,
+    width: number,
+    height: number,
+    filter: ResampleFilter,
+    allocate?: AllocateRgba,
+  ): RgbaImage;
   /**
    * libvips' integer box shrink (`shrink`): each output pixel is the mean of a `factorX` ×
    * `factorY` block of source pixels, and the output is floor(width / factorX) × floor(height /
@@ -52,9 +59,10 @@ export type Resampler = {
    * (premultiply, mean, unpremultiply) so transparent pixels do not darken edges, and alpha is the
    * plain mean; both are rounded half up, in exact integer arithmetic. A block with no opacity at
    * all becomes transparent black, as in libvips. Factors of 1 × 1 return a copy. Does not mutate
-   * `img`; RangeErrors name a bad factor.
+   * `img`; RangeErrors name a bad factor. `allocate`: where the output goes (default: a new
+   * raster), as for `resample`.
    */
-  shrink(img: RgbaImage, factorX: number, factorY: number): RgbaImage;
+  shrink(img: RgbaImage, factorX: number, factorY: number, allocate?: AllocateRgba): RgbaImage;
   /** The instance's linear memory in bytes: it only grows. */
   memoryBytes(): number;
 };
@@ -93,16 +101,11 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
       },
     };
   }
-  const result = (at: number, width: number, height: number): RgbaImage => ({
-    data: new Uint8ClampedArray(x.memory.buffer.slice(at, at + width * height * 4)),
-    width,
-    height,
-  });
 
   return {
     memoryBytes: () => x.memory.buffer.byteLength,
 
-    shrink(img, factorX, factorY) {
+    shrink(img, factorX, factorY, allocate = createRgba) {
       expectRgba(img);
       expectInteger("factorX", factorX, 1, img.width);
       expectInteger("factorY", factorY, 1, img.height);
@@ -120,18 +123,18 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
       const dst = take(Math.min(band, height) * width * 4);
       const scratch = take(32 * width);
       const memory = heap();
-      const out = new Uint8ClampedArray(width * height * 4);
+      const out = allocate(width, height);
       for (let y = 0; y < height; y += band) {
         const rows = Math.min(band, height - y);
         const from = y * factorY * sourceRowBytes;
         memory.set(img.data.subarray(from, from + rows * factorY * sourceRowBytes), src);
         x.box_shrink(src, img.width, factorX, factorY, dst, width, rows, scratch);
-        out.set(memory.subarray(dst, dst + rows * width * 4), y * width * 4);
+        out.data.set(memory.subarray(dst, dst + rows * width * 4), y * width * 4);
       }
-      return { data: out, width, height };
+      return out;
     },
 
-    resample(img, width, height, filter) {
+    resample(img, width, height, filter, allocate = createRgba) {
       const h = resampleWeights(img.width, width, filter);
       const v = resampleWeights(img.height, height, filter);
       const { take, heap: grown } = layout();
@@ -169,7 +172,9 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
         v.taps,
         scratch,
       );
-      return result(dst, width, height);
+      const out = allocate(width, height);
+      out.data.set(new Uint8ClampedArray(x.memory.buffer, dst, width * height * 4));
+      return out;
     },
   };
 }

@@ -197,8 +197,11 @@ async function resizeStep(
       op.kernel === "nearest" || preplanned
         ? [1, 1]
         : shrinkFactorsFor(img.width, img.height, plan.width, plan.height);
-    if (fx > 1 || fy > 1) out = await codecs.shrink(out, fx, fy);
-    out = await codecs.resize(out, plan.width, plan.height, op.kernel);
+    if (fx > 1 || fy > 1) {
+      const shrunk = await codecs.shrink(out, fx, fy);
+      out = await codecs.resize(shrunk, plan.width, plan.height, op.kernel);
+      codecs.recycle(shrunk);
+    } else out = await codecs.resize(out, plan.width, plan.height, op.kernel);
   }
   if (plan.crop) {
     const { width, height } = plan.crop;
@@ -381,17 +384,22 @@ export async function runPipeline(
   });
   const t1 = performance.now();
   const decodedPixels = img.width * img.height;
+  // Every raster made on the way, for the codecs' pool once the output is encoded.
+  const made = [img];
   if (rotate) img = rotateRightAngle(img, rotate);
   if (flop) img = flopRgba(img);
+  made.push(img);
   for (const [i, op] of job.spec.operations.entries()) {
     if (i === 0 && region) continue;
     img = await apply(codecs, img, op, i === 0 ? plan : undefined);
+    made.push(img);
   }
   const t2 = performance.now();
   const encoded = await codecs.encode(
     job.spec.format === "jpeg" ? flattenForJpeg(img) : img,
     encodeOptions(job.spec),
   );
+  codecs.recycle(...made);
   const bytes = job.spec.keepMetadata ? keepExif(encoded, job) : encoded;
   const t3 = performance.now();
   return {
