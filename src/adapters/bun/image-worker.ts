@@ -27,7 +27,7 @@ const started = performance.now();
 // ready once they have too. A worker that replaces a timed-out one so takes tasks again within
 // the common codecs' compilation and warm-up, not all of it.
 const warm = codecs
-  .warm(["jpeg", "webpDecode", "png", "webpEncode", "resample"])
+  .warm(["jpeg", "webpDecode", "pngDecode", "png", "webpEncode", "resample"])
   .then(() => warmUpPipelines(codecs))
   .then(() => {
     self.postMessage({ ready: "common", ms: performance.now() - started } satisfies WorkerReply);

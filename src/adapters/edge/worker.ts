@@ -5,6 +5,7 @@ import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webpEncode from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import argon2 from "../../../wasm/argon2/argon2.wasm";
 import jpeg from "../../../wasm/jpeg-scaled/pictor_jpeg.wasm";
+import pngDecode from "../../../wasm/png/pictor_png.wasm";
 import resample from "../../../wasm/resample/resample.wasm";
 import webpDecode from "../../../wasm/webp-scaled/pictor_webp.wasm";
 import { createEdgeApp } from "./edge-app.ts";
@@ -12,6 +13,16 @@ import { createEdgeApp } from "./edge-app.ts";
 // The Cloudflare Workers entry (module syntax). Wrangler's CompiledWasm rule turns each .wasm
 // import into a WebAssembly.Module (see docs/edge.md); the paths are WASM_FILES'.
 export default createEdgeApp({
-  wasm: { jpeg, mozjpegEncode, png, webpDecode, webpEncode, avifDecode, avifEncode, resample },
+  wasm: {
+    jpeg,
+    mozjpegEncode,
+    png,
+    pngDecode,
+    webpDecode,
+    webpEncode,
+    avifDecode,
+    avifEncode,
+    resample,
+  },
   argon2,
 });

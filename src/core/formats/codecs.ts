@@ -12,7 +12,7 @@ import {
   type JpegScaleDenom,
   type Region,
 } from "./jpeg-turbo.ts";
-import { decodePngStreaming } from "./png-stream.ts";
+import { instantiatePngDecoder } from "./png-stream.ts";
 import { instantiateWebpDecoder } from "./webp-scaled.ts";
 
 export { ImageDataError, UnsupportedImageError };
@@ -30,8 +30,10 @@ export const WASM_FILES = {
   jpeg: "wasm/jpeg-scaled/pictor_jpeg.wasm",
   // MozJPEG: the encoder of `mozjpeg: true`, for smaller files at 4–5× the encoding time.
   mozjpegEncode: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
-  // jSquash's PNG module: its encoder (PNG is decoded in JavaScript, png-stream.ts).
+  // jSquash's PNG module: its encoder.
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
+  // zlib's inflate and the PNG filters (wasm/png/), under png-stream.ts's decoder.
+  pngDecode: "wasm/png/pictor_png.wasm",
   // libwebp's decoder (wasm/webp-scaled/): crops and scales while it decodes, which jSquash's
   // build cannot.
   webpDecode: "wasm/webp-scaled/pictor_webp.wasm",
@@ -176,6 +178,7 @@ export function createCodecs(load: WasmLoader) {
   const jpegCodec = ownInstance("jpeg", instantiateJpegTurbo);
   const resamplerInstance = ownInstance("resample", instantiateResampler);
   const webpDecoder = ownInstance("webpDecode", instantiateWebpDecoder);
+  const pngDecoder = ownInstance("pngDecode", instantiatePngDecoder);
 
   async function decodeWith(
     format: DecodableFormat,
@@ -194,7 +197,7 @@ export function createCodecs(load: WasmLoader) {
       });
       return { data, width, height };
     }
-    if (format === "png") return decodePngStreaming(bytes, region, rasters.take);
+    if (format === "png") return (await pngDecoder()).decode(bytes, region, rasters.take);
     if (format === "webp") {
       const scaledTo =
         scaleDenom === 1
@@ -247,6 +250,7 @@ export function createCodecs(load: WasmLoader) {
       const start: Record<WasmName, () => Promise<unknown>> = {
         jpeg: jpegCodec,
         webpDecode: webpDecoder,
+        pngDecode: pngDecoder,
         mozjpegEncode: () => init("mozjpegEncode", initMozjpegEncode),
         png: () => init("png", initPngEncode),
         webpEncode: () => init("webpEncode", initWebpEncode),

@@ -112,7 +112,7 @@ export function pngDataMeter(head: Uint8Array): { push(piece: Uint8Array): void 
 /**
  * A PNG's image data must be an honest encoding of the size IHDR declares: no more compressed
  * bytes than stored (uncompressed) deflate blocks of that size would take. (That it also ends
- * where the image does, the decoder checks as it inflates: decodePngStreaming stops at the
+ * where the image does, the decoder checks as it inflates: png-stream.ts stops at the
  * declared size, where jSquash's decoder inflated 1 GiB of trailing zeros after a 1×1 image in
  * 0.9 s.)
  */

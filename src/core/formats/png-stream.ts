@@ -50,48 +50,6 @@ function readChunks(bytes: Uint8Array): { header: Header; idat: Uint8Array[] } {
   return { header, idat };
 }
 
-/**
- * Reverses one scanline's filter in place (PNG spec 9.2), against the previous one. Stores into a
- * Uint8Array wrap modulo 256, which is the filters' arithmetic; the first `bpp` bytes, which have
- * no left neighbour, get their own loop so the long one has no branch.
- */
-function unfilter(filter: number, row: Uint8Array, prev: Uint8Array, bpp: number): void {
-  const n = row.length;
-  switch (filter) {
-    case 0:
-      return;
-    case 1:
-      for (let i = bpp; i < n; i++) row[i] = (row[i] as number) + (row[i - bpp] as number);
-      return;
-    case 2:
-      for (let i = 0; i < n; i++) row[i] = (row[i] as number) + (prev[i] as number);
-      return;
-    case 3:
-      for (let i = 0; i < bpp; i++) row[i] = (row[i] as number) + ((prev[i] as number) >> 1);
-      for (let i = bpp; i < n; i++) {
-        row[i] = (row[i] as number) + (((row[i - bpp] as number) + (prev[i] as number)) >> 1);
-      }
-      return;
-    case 4:
-      // With no left neighbour the predictor is the pixel above.
-      for (let i = 0; i < bpp; i++) row[i] = (row[i] as number) + (prev[i] as number);
-      for (let i = bpp; i < n; i++) {
-        const a = row[i - bpp] as number;
-        const b = prev[i] as number;
-        const c = prev[i - bpp] as number;
-        // |p − a|, |p − b|, |p − c| for p = a + b − c
-        const pa = b > c ? b - c : c - b;
-        const pb = a > c ? a - c : c - a;
-        const d = a + b - 2 * c;
-        const pc = d < 0 ? -d : d;
-        row[i] = (row[i] as number) + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-      }
-      return;
-    default:
-      throw new ImageDataError(`The PNG uses an unknown filter type ${filter}`);
-  }
-}
-
 /** Writes one unfiltered scanline of `count` pixels as RGBA, at `out[start]`, every `step`. */
 function toRgba(
   h: Header,
@@ -172,135 +130,176 @@ function toRgba(
   }
 }
 
+type Exports = {
+  memory: WebAssembly.Memory;
+  __wasm_call_ctors: () => void;
+  pp_malloc: (bytes: number) => number;
+  pp_free: (at: number) => void;
+  pp_begin: () => number;
+  pp_end: () => void;
+  pp_pass: (rowBytes: number, pixelBytes: number, bandRows: number) => number;
+  pp_input: (at: number, bytes: number) => void;
+  pp_needs_input: () => number;
+  pp_ended: () => number;
+  pp_rows: (out: number, rows: number) => number;
+  pp_trailing: (limit: number) => number;
+};
+
+/** How many bytes of scanlines wasm/png/ inflates and hands over at a time. */
+const BAND_BYTES = 1024 * 1024;
+/** How much of the compressed image data is copied into the module at a time. */
+const INPUT_BYTES = 1024 * 1024;
+
+export type PngDecoder = {
+  /**
+   * Decodes a PNG to 8-bit RGBA: every colour type, bit depth and Adam7 interlacing; 16-bit
+   * samples rounded. `region`: only that box of the image, inflating nothing below it (the rows
+   * above it are still inflated and unfiltered: each depends on the one before). `allocate`:
+   * where the pixels go (default: a new raster).
+   */
+  decode(bytes: Uint8Array, region?: Region, allocate?: AllocateRgba): RgbaImage;
+  /** The instance's linear memory in bytes: it only grows. */
+  memoryBytes(): number;
+};
+
 /**
- * Decodes a PNG to 8-bit RGBA in JavaScript, inflating its IDAT chunks through the runtime's
- * DecompressionStream (native zlib) and unfiltering one scanline at a time: besides the file and
- * the RGBA result, it holds two scanlines. 8-bit RGBA rows are unfiltered in place in the result.
- * Every colour type, bit depth and Adam7 interlacing; 16-bit samples rounded. Faster than
- * jSquash's wasm decoder (Rust's `png` crate) by about 3× on a 9 MP photo, and a wasm decoder
- * would hold a copy of the file and the whole image in a memory that never shrinks (jSquash's
- * reached 136 MiB on a 12 MP PNG), too much for an edge isolate's 128 MB.
- *
- * `region`: only that box of the image, inflating nothing below it (rows above it are still
- * inflated and unfiltered: each depends on the one before). `allocate`: where the pixels go.
+ * Pictor's PNG decoder: the chunks read and the scanlines converted to RGBA here, inflated and
+ * unfiltered by wasm/png/ (zlib's inflate and the PNG filters in C), a band of scanlines at a
+ * time, so that the module's memory holds one IDAT chunk, two scanlines and a band of at most
+ * 1 MB besides the result: a wasm decoder holding the file and the whole image would keep that
+ * memory for good (jSquash's reached 136 MiB on a 12 MP PNG, more than an edge isolate's 128 MB).
+ * 8-bit RGBA bands are copied to the result as they are.
  *
  * @example
- * const { width, height, data } = await decodePngStreaming(bytes);
+ * const png = await instantiatePngDecoder(await loadLocalWasm("pngDecode"));
+ * const { width, height, data } = png.decode(bytes);
  */
-export async function decodePngStreaming(
-  bytes: Uint8Array,
-  region?: Region,
-  allocate: AllocateRgba = createRgba,
-): Promise<RgbaImage> {
-  const { header: h, idat } = readChunks(bytes);
-  const { width, height, depth } = h;
-  // Adam7 passes each cover the whole height: decode it all and cut the box out.
-  if (region && h.interlaced) return cropRgba(await decodePngStreaming(bytes), region);
-  const box = region ?? { left: 0, top: 0, width, height };
-  const bitsPerPixel = (PNG_CHANNELS[h.colorType] as number) * depth;
-  const bpp = Math.max(1, bitsPerPixel >> 3);
-  const image = allocate(box.width, box.height);
-  const out = image.data;
-  // Stores that wrap (the filters' arithmetic), where the clamped array would saturate.
-  const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.length);
-  // Whole 8-bit RGBA rows are unfiltered where they end up.
-  const inPlace = !h.interlaced && !region && depth === 8 && h.colorType === 6;
-  // A converted row, when only part of it is kept.
-  const wholeRow = region ? new Uint8ClampedArray(width * 4) : undefined;
+export async function instantiatePngDecoder(module: WebAssembly.Module): Promise<PngDecoder> {
+  const instance = await WebAssembly.instantiate(module, {});
+  const x = instance.exports as unknown as Exports;
+  x.__wasm_call_ctors();
 
-  // The scanlines in file order: [pass, y, row width] for each (Adam7 or not).
-  const passes = h.interlaced
-    ? ADAM7.map(([x0, y0, dx, dy]) => ({
-        x0,
-        y0,
-        dx,
-        dy,
-        w: Math.ceil((width - x0) / dx),
-        h: Math.ceil((height - y0) / dy),
-      })).filter((p) => p.w > 0 && p.h > 0)
-    : [{ x0: 0, y0: 0, dx: 1, dy: 1, w: width, h: box.top + box.height }];
-  let pass = 0;
-  let y = 0;
-  let stride = Math.ceil(((passes[0]?.w ?? 0) * bitsPerPixel) / 8);
-  let prev: Uint8Array = new Uint8Array(stride);
-  let row: Uint8Array = new Uint8Array(stride);
-  let filter = -1; // the current scanline's filter type, once read
-  let inflatedRows = 0; // bytes of scanlines (with their filter bytes) read so far
-  let trailing = 0; // bytes inflated past the last scanline
-  let filled = 0; // bytes of the current scanline read so far
+  function decode(
+    bytes: Uint8Array,
+    region?: Region,
+    allocate: AllocateRgba = createRgba,
+  ): RgbaImage {
+    const { header: h, idat } = readChunks(bytes);
+    const { width, height, depth } = h;
+    // Adam7 passes each cover the whole height: decode it all and cut the box out.
+    if (region && h.interlaced) return cropRgba(decode(bytes), region);
+    const box = region ?? { left: 0, top: 0, width, height };
+    const bitsPerPixel = (PNG_CHANNELS[h.colorType] as number) * depth;
+    const bpp = Math.max(1, bitsPerPixel >> 3);
+    const image = allocate(box.width, box.height);
+    const out = image.data;
+    const rgba8 = depth === 8 && h.colorType === 6;
+    // A converted row, when only part of it is kept.
+    const wholeRow = region ? new Uint8ClampedArray(width * 4) : undefined;
 
-  const inflated = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of idat) controller.enqueue(chunk);
-      controller.close();
-    },
-  }).pipeThrough(
-    new DecompressionStream("deflate") as unknown as TransformStream<Uint8Array, Uint8Array>,
-  );
-  const reader = inflated.getReader();
-  try {
-    while (pass < passes.length) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      for (let at = 0; at < value.length && pass < passes.length; ) {
-        if (filter < 0) {
-          filter = value[at++] as number;
-          continue;
+    // The scanlines in file order: [pass, y, row width] for each (Adam7 or not).
+    const passes = h.interlaced
+      ? ADAM7.map(([x0, y0, dx, dy]) => ({
+          x0,
+          y0,
+          dx,
+          dy,
+          w: Math.ceil((width - x0) / dx),
+          h: Math.ceil((height - y0) / dy),
+        })).filter((p) => p.w > 0 && p.h > 0)
+      : [{ x0: 0, y0: 0, dx: 1, dy: 1, w: width, h: box.top + box.height }];
+    const longest = Math.max(...passes.map((p) => Math.ceil((p.w * bitsPerPixel) / 8)));
+    const bandRows = Math.max(1, Math.floor(BAND_BYTES / longest));
+    const band = x.pp_malloc(bandRows * longest);
+    let input = 0;
+    let chunk = 0;
+    let inflatedRows = 0; // bytes of scanlines (with their filter bytes) read so far
+    try {
+      if (band === 0) throw new ImageDataError("Out of memory for the PNG's scanlines");
+      if (x.pp_begin() !== 0) throw new ImageDataError("The PNG's image data cannot be inflated");
+      /** Gives the module the next IDAT chunks (about INPUT_BYTES); false when none is left. */
+      const feed = (): boolean => {
+        if (chunk === idat.length) return false;
+        if (input) x.pp_free(input);
+        let bytes = 0;
+        const from = chunk;
+        while (chunk < idat.length && (bytes === 0 || bytes < INPUT_BYTES)) {
+          bytes += (idat[chunk++] as Uint8Array).length;
         }
-        const line = inPlace ? outBytes.subarray(y * stride, (y + 1) * stride) : row;
-        const take = Math.min(stride - filled, value.length - at);
-        line.set(value.subarray(at, at + take), filled);
-        filled += take;
-        at += take;
-        if (filled < stride) break;
-        const p = passes[pass] as (typeof passes)[number];
-        unfilter(filter, line, prev, bpp);
-        if (inPlace) prev = line;
-        else {
-          if (!region) toRgba(h, line, p.w, out, ((p.y0 + y * p.dy) * width + p.x0) * 4, p.dx * 4);
-          else if (y >= box.top) {
-            toRgba(h, line, width, wholeRow as Uint8ClampedArray, 0, 4);
-            out.set(
-              (wholeRow as Uint8ClampedArray).subarray(4 * box.left, 4 * (box.left + box.width)),
-              4 * (y - box.top) * box.width,
-            );
+        input = x.pp_malloc(Math.max(1, bytes));
+        if (input === 0) throw new ImageDataError("Out of memory for the PNG's image data");
+        const heap = new Uint8Array(x.memory.buffer, input, bytes);
+        for (let i = from, at = 0; i < chunk; i++) {
+          heap.set(idat[i] as Uint8Array, at);
+          at += (idat[i] as Uint8Array).length;
+        }
+        x.pp_input(input, bytes);
+        return true;
+      };
+      for (const p of passes) {
+        const stride = Math.ceil((p.w * bitsPerPixel) / 8);
+        if (x.pp_pass(stride, bpp, bandRows) !== 0) {
+          throw new ImageDataError("Out of memory for the PNG's scanlines");
+        }
+        for (let y = 0; y < p.h; ) {
+          const done = x.pp_rows(band, Math.min(bandRows, p.h - y));
+          if (done === -1) throw new ImageDataError("The PNG's image data does not inflate");
+          if (done <= -256) {
+            throw new ImageDataError(`The PNG uses an unknown filter type ${-256 - done}`);
           }
-          [prev, row] = [line, prev];
-        }
-        filter = -1;
-        filled = 0;
-        inflatedRows += 1 + stride;
-        if (++y === p.h) {
-          y = 0;
-          pass++;
-          const next = passes[pass];
-          if (next) {
-            stride = Math.ceil((next.w * bitsPerPixel) / 8);
-            prev = new Uint8Array(stride);
-            row = new Uint8Array(stride);
-          } else if (!region) trailing = value.length - at;
+          if (done < 0) throw new ImageDataError("Out of memory for the PNG's scanlines");
+          const rows = new Uint8Array(x.memory.buffer, band, done * stride);
+          if (rgba8 && !h.interlaced && !region) {
+            // 8-bit RGBA scanlines are the raster's rows as they are.
+            out.set(rows, y * stride);
+            y += done;
+          } else {
+            for (let r = 0; r < done; r++, y++) {
+              const line = rows.subarray(r * stride, (r + 1) * stride);
+              if (!region) {
+                toRgba(h, line, p.w, out, ((p.y0 + y * p.dy) * width + p.x0) * 4, p.dx * 4);
+              } else if (y >= box.top) {
+                toRgba(h, line, width, wholeRow as Uint8ClampedArray, 0, 4);
+                out.set(
+                  (wholeRow as Uint8ClampedArray).subarray(
+                    4 * box.left,
+                    4 * (box.left + box.width),
+                  ),
+                  4 * (y - box.top) * box.width,
+                );
+              }
+            }
+          }
+          inflatedRows += done * (1 + stride);
+          if (y < p.h && x.pp_needs_input() && !feed()) {
+            throw new ImageDataError("The PNG's image data is truncated");
+          }
+          if (y < p.h && x.pp_ended())
+            throw new ImageDataError("The PNG's image data is truncated");
         }
       }
+      // The whole image read, the stream must end about there: decoders that inflate on to its
+      // end (jSquash's: 1 GiB of zeros after a 1×1 image, 0.9 s) can be kept busy by any small
+      // file. A little slack, as encoders may flush an empty block or two.
+      let trailing = 0;
+      while (!region && !x.pp_ended() && trailing <= TRAILING_SLACK) {
+        const more = x.pp_trailing(TRAILING_SLACK - trailing);
+        if (more < 0) throw new ImageDataError("The PNG's image data does not inflate");
+        trailing += more;
+        if (x.pp_needs_input() && !feed()) break;
+      }
+      if (trailing > TRAILING_SLACK) {
+        throw new ImageDataError(
+          `PNG image data inflates to more than the ${inflatedRows} bytes a ${width}×${height} image holds`,
+        );
+      }
+    } finally {
+      x.pp_end();
+      if (input) x.pp_free(input);
+      if (band) x.pp_free(band);
     }
-    // The whole image read, the stream must end about there: decoders that inflate on to its
-    // end (jSquash's: 1 GiB of zeros after a 1×1 image, 0.9 s) can be kept busy by any small
-    // file. A little slack, as encoders may flush an empty block or two.
-    while (!region && pass === passes.length && trailing <= TRAILING_SLACK) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      trailing += value.length;
-    }
-  } catch (err) {
-    if (err instanceof ImageDataError) throw err;
-    throw new ImageDataError("The PNG's image data does not inflate", { cause: err });
-  } finally {
-    reader.cancel().catch(() => {});
+    return image;
   }
-  if (pass < passes.length) throw new ImageDataError("The PNG's image data is truncated");
-  if (trailing > TRAILING_SLACK) {
-    throw new ImageDataError(
-      `PNG image data inflates to more than the ${inflatedRows} bytes a ${width}×${height} image holds`,
-    );
-  }
-  return image;
+
+  return { decode, memoryBytes: () => x.memory.buffer.byteLength };
 }
