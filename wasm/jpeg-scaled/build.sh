@@ -13,8 +13,9 @@
 #   Components: main
 #   Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 #
-# Plain C (libjpeg-turbo's SIMD code is x86/Arm assembly; WITH_SIMD is off), -O3, autovectorised
-# for wasm SIMD128. The module imports only env.pj_fail and needs no WASI.
+# C (libjpeg-turbo's SIMD code is x86/Arm assembly; WITH_SIMD is off), -O3, autovectorised for
+# wasm SIMD128, with Pictor's wasm SIMD for the 4×4 inverse DCT and YCbCr → RGBA
+# (jsimd_wasm.c). The module imports only env.pj_fail and needs no WASI.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +41,12 @@ for f in jdhuff.h jdhuff.c jchuff.c; do
   sed -i 's/defined(__x86_64__) && defined(__ILP32__)/(defined(__x86_64__) \&\& defined(__ILP32__)) || defined(__wasm32__)/' "$src/$f"
 done
 grep -q '__wasm32__' "$src/jdhuff.h" || { echo "the bit-buffer patch did not apply" >&2; exit 1; }
+# jsimd_wasm.c (Pictor's, wasm SIMD) implements four of the hooks that jsimd_none.c stubs out:
+# those stubs are renamed out of its way.
+for f in jsimd_can_idct_4x4 jsimd_idct_4x4 jsimd_can_ycc_rgb jsimd_ycc_rgb_convert; do
+  sed -i "s/^$f(/unused_$f(/" "$src/jsimd_none.c"
+  grep -q "^unused_$f(" "$src/jsimd_none.c" || { echo "no stub $f to rename" >&2; exit 1; }
+done
 
 # The three headers CMake would generate, for wasm32 (size_t and long are 32 bits).
 cat >"$gen/jconfig.h" <<EOF
@@ -81,7 +88,7 @@ clang --target=wasm32-wasi -O3 -msimd128 -mbulk-memory -mnontrapping-fptoint -mm
   -I"$gen" -I"$src" -Wno-everything \
   -nostartfiles -Wl,--no-entry -Wl,--gc-sections -Wl,--strip-all \
   -Wl,--export=__stack_pointer -Wl,--export=__wasm_call_ctors -Wl,--stack-first -Wl,-z,stack-size=1048576 -Wl,--initial-memory=2097152 \
-  -o "$here/pictor_jpeg.wasm" "$here/pictor_jpeg.c" $files
+  -o "$here/pictor_jpeg.wasm" "$here/pictor_jpeg.c" "$here/jsimd_wasm.c" $files
 
 # Verbatim, without the .md that would let the formatter rewrite it.
 cp "$src/LICENSE.md" "$here/LICENSE"

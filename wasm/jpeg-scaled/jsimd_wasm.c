@@ -1,0 +1,197 @@
+/*
+ * libjpeg-turbo's SIMD hooks (jsimd.h) for wasm32 with 128-bit SIMD, where the library has only
+ * x86 and Arm assembly: the two steps that the profile of a 9 MP baseline JPEG decoded at 1/2
+ * scale (a thumbnail's shrink-on-load) showed next to the Huffman decoding, written with
+ * wasm_simd128.h. Both give exactly the bytes of the C code they replace (jidctred.c's
+ * jpeg_idct_4x4, jdcolor.c's ycc_rgb_convert): the same 32-bit integer arithmetic, four lanes at a
+ * time. build.sh renames jsimd_none.c's stubs of these four functions out of the way.
+ */
+#define JPEG_INTERNALS
+#include <wasm_simd128.h>
+
+#include "jinclude.h"
+#include "jpeglib.h"
+#include "jdct.h"
+#include "jsimd.h"
+
+/* jidctred.c's constants (CONST_BITS 13, PASS1_BITS 2). */
+#define CONST_BITS 13
+#define PASS1_BITS 2
+#define FIX_0_211164243 1730
+#define FIX_0_509795579 4176
+#define FIX_0_601344887 4926
+#define FIX_0_765366865 6270
+#define FIX_0_899976223 7373
+#define FIX_1_061594337 8697
+#define FIX_1_451774981 11893
+#define FIX_1_847759065 15137
+#define FIX_2_172734803 17799
+#define FIX_2_562915447 20995
+
+#define MUL(v, c) wasm_i32x4_mul((v), wasm_i32x4_splat(c))
+#define DESCALE(v, n) wasm_i32x4_shr(wasm_i32x4_add((v), wasm_i32x4_splat(1 << ((n) - 1))), (n))
+
+GLOBAL(int)
+jsimd_can_idct_4x4(void)
+{
+  return 1;
+}
+
+/* One row of 4 coefficients (int16), dequantised (× int32 multipliers) into i32x4. */
+static inline v128_t dequantize(const JCOEF *coef, const ISLOW_MULT_TYPE *quant)
+{
+  return wasm_i32x4_mul(wasm_i32x4_extend_low_i16x8(wasm_v128_load64_zero(coef)),
+                        wasm_v128_load(quant));
+}
+
+/* jpeg_idct_4x4's butterfly on four lanes: x0, x2, x6 even, x1, x3, x5, x7 odd; `shift` descales
+ * the results and `up` is tmp0's left shift. Writes the four outputs. */
+static inline void idct4(v128_t x0, v128_t x1, v128_t x2, v128_t x3, v128_t x5, v128_t x6,
+                         v128_t x7, int shift, v128_t out[4])
+{
+  const v128_t tmp0e = wasm_i32x4_shl(x0, CONST_BITS + 1);
+  const v128_t tmp2e = wasm_i32x4_add(MUL(x2, FIX_1_847759065), MUL(x6, -FIX_0_765366865));
+  const v128_t tmp10 = wasm_i32x4_add(tmp0e, tmp2e);
+  const v128_t tmp12 = wasm_i32x4_sub(tmp0e, tmp2e);
+  /* z1 = x7, z2 = x5, z3 = x3, z4 = x1 */
+  const v128_t tmp0 = wasm_i32x4_add(
+    wasm_i32x4_add(MUL(x7, -FIX_0_211164243), MUL(x5, FIX_1_451774981)),
+    wasm_i32x4_add(MUL(x3, -FIX_2_172734803), MUL(x1, FIX_1_061594337)));
+  const v128_t tmp2 = wasm_i32x4_add(
+    wasm_i32x4_add(MUL(x7, -FIX_0_509795579), MUL(x5, -FIX_0_601344887)),
+    wasm_i32x4_add(MUL(x3, FIX_0_899976223), MUL(x1, FIX_2_562915447)));
+  out[0] = DESCALE(wasm_i32x4_add(tmp10, tmp2), shift);
+  out[3] = DESCALE(wasm_i32x4_sub(tmp10, tmp2), shift);
+  out[1] = DESCALE(wasm_i32x4_add(tmp12, tmp0), shift);
+  out[2] = DESCALE(wasm_i32x4_sub(tmp12, tmp0), shift);
+}
+
+/* Transposes the 4×4 block of i32 in r[0..3] (rows) into columns. */
+static inline void transpose4(v128_t r[4])
+{
+  const v128_t a = wasm_i32x4_shuffle(r[0], r[1], 0, 4, 1, 5);
+  const v128_t b = wasm_i32x4_shuffle(r[0], r[1], 2, 6, 3, 7);
+  const v128_t c = wasm_i32x4_shuffle(r[2], r[3], 0, 4, 1, 5);
+  const v128_t d = wasm_i32x4_shuffle(r[2], r[3], 2, 6, 3, 7);
+  r[0] = wasm_i32x4_shuffle(a, c, 0, 1, 4, 5);
+  r[1] = wasm_i32x4_shuffle(a, c, 2, 3, 6, 7);
+  r[2] = wasm_i32x4_shuffle(b, d, 0, 1, 4, 5);
+  r[3] = wasm_i32x4_shuffle(b, d, 2, 3, 6, 7);
+}
+
+/*
+ * jpeg_idct_4x4 (a block's 4×4 reduced inverse DCT): pass 1 on the eight columns as two groups of
+ * four lanes (column 4, which pass 2 ignores, comes along for free), pass 2 on the four rows at
+ * once after a transpose. The C version's all-zero shortcuts give what the full formula gives, so
+ * they are left out.
+ */
+GLOBAL(void)
+jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR coef_block,
+               JSAMPARRAY output_buf, JDIMENSION output_col)
+{
+  (void)cinfo;
+  const ISLOW_MULT_TYPE *q = (const ISLOW_MULT_TYPE *)compptr->dct_table;
+  /* ws[half][row]: pass 1's output, row 0..3 of columns 4·half .. 4·half + 3 */
+  v128_t ws[2][4];
+  for (int half = 0; half < 2; half++) {
+    const JCOEF *c = coef_block + 4 * half;
+    const ISLOW_MULT_TYPE *m = q + 4 * half;
+    idct4(dequantize(c, m), dequantize(c + DCTSIZE * 1, m + DCTSIZE * 1),
+          dequantize(c + DCTSIZE * 2, m + DCTSIZE * 2),
+          dequantize(c + DCTSIZE * 3, m + DCTSIZE * 3),
+          dequantize(c + DCTSIZE * 5, m + DCTSIZE * 5),
+          dequantize(c + DCTSIZE * 6, m + DCTSIZE * 6),
+          dequantize(c + DCTSIZE * 7, m + DCTSIZE * 7), CONST_BITS - PASS1_BITS + 1, ws[half]);
+  }
+  /* Columns k of the workspace over its four rows: lo[k] for k < 4, hi[k - 4] for the rest. */
+  transpose4(ws[0]);
+  transpose4(ws[1]);
+  v128_t out[4];
+  idct4(ws[0][0], ws[0][1], ws[0][2], ws[0][3], ws[1][1], ws[1][2], ws[1][3],
+        CONST_BITS + PASS1_BITS + 3 + 1, out);
+  /* out[k]: output column k of rows 0..3; back to rows, then range_limit[x & RANGE_MASK], which
+   * is the low 10 bits as a signed value plus CENTERJSAMPLE, clamped to 0..255. */
+  transpose4(out);
+  for (int row = 0; row < 4; row++) {
+    v128_t v = wasm_i32x4_shr(wasm_i32x4_shl(out[row], 22), 22);
+    v = wasm_i32x4_add(v, wasm_i32x4_splat(CENTERJSAMPLE));
+    v = wasm_i16x8_narrow_i32x4(v, v);
+    v = wasm_u8x16_narrow_i16x8(v, v);
+    wasm_v128_store32_lane(output_buf[row] + output_col, v, 0);
+  }
+}
+
+/* jdcolor.c's YCbCr → RGB (SCALEBITS 16): R = Y + 1.402 Cr, G = Y − 0.34414 Cb − 0.71414 Cr,
+ * B = Y + 1.772 Cb, each term rounded as its table is. */
+#define SCALEBITS 16
+#define ONE_HALF (1 << (SCALEBITS - 1))
+#define FIX(x) ((int32_t)((x) * (1L << SCALEBITS) + 0.5))
+
+GLOBAL(int)
+jsimd_can_ycc_rgb(void)
+{
+  return 1;
+}
+
+static inline v128_t load4(const JSAMPLE *p)
+{
+  return wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(p)));
+}
+
+static inline void ycc_rgba_pixel(int y, int cb, int cr, JSAMPLE *out)
+{
+  cb -= CENTERJSAMPLE;
+  cr -= CENTERJSAMPLE;
+  const int r = y + ((FIX(1.40200) * cr + ONE_HALF) >> SCALEBITS);
+  const int g = y + ((-FIX(0.34414) * cb + ONE_HALF - FIX(0.71414) * cr) >> SCALEBITS);
+  const int b = y + ((FIX(1.77200) * cb + ONE_HALF) >> SCALEBITS);
+  out[0] = r < 0 ? 0 : r > MAXJSAMPLE ? MAXJSAMPLE : r;
+  out[1] = g < 0 ? 0 : g > MAXJSAMPLE ? MAXJSAMPLE : g;
+  out[2] = b < 0 ? 0 : b > MAXJSAMPLE ? MAXJSAMPLE : b;
+  out[3] = MAXJSAMPLE;
+}
+
+/*
+ * ycc_rgb_convert into RGBA (JCS_EXT_RGBA, all that pictor_jpeg.c asks for), four pixels a step:
+ * the three channels as i32x4, narrowed with saturation (the clamp of range_limit) and
+ * interleaved with alpha 255.
+ */
+GLOBAL(void)
+jsimd_ycc_rgb_convert(j_decompress_ptr cinfo, JSAMPIMAGE input_buf, JDIMENSION input_row,
+                      JSAMPARRAY output_buf, int num_rows)
+{
+  if (cinfo->out_color_space != JCS_EXT_RGBA) ERREXIT(cinfo, JERR_CONVERSION_NOTIMPL);
+  const JDIMENSION width = cinfo->output_width;
+  const v128_t center = wasm_i32x4_splat(CENTERJSAMPLE);
+  const v128_t half = wasm_i32x4_splat(ONE_HALF);
+  const v128_t alpha = wasm_i8x16_splat((int8_t)MAXJSAMPLE);
+  while (--num_rows >= 0) {
+    const JSAMPLE *y = input_buf[0][input_row];
+    const JSAMPLE *cb = input_buf[1][input_row];
+    const JSAMPLE *cr = input_buf[2][input_row];
+    input_row++;
+    JSAMPLE *out = *output_buf++;
+    JDIMENSION x = 0;
+    for (; x + 4 <= width; x += 4, out += 16) {
+      const v128_t vy = load4(y + x);
+      const v128_t vb = wasm_i32x4_sub(load4(cb + x), center);
+      const v128_t vr = wasm_i32x4_sub(load4(cr + x), center);
+      const v128_t r = wasm_i32x4_add(
+        vy, wasm_i32x4_shr(wasm_i32x4_add(MUL(vr, FIX(1.40200)), half), SCALEBITS));
+      const v128_t g = wasm_i32x4_add(
+        vy, wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(MUL(vb, -FIX(0.34414)), half),
+                                          MUL(vr, -FIX(0.71414))),
+                           SCALEBITS));
+      const v128_t b = wasm_i32x4_add(
+        vy, wasm_i32x4_shr(wasm_i32x4_add(MUL(vb, FIX(1.77200)), half), SCALEBITS));
+      /* i32 → i16 → u8, saturating: bytes 0–3 of rg hold R, 4–7 hold G; of ba, B and A. */
+      const v128_t rg = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(r, g), alpha);
+      const v128_t bb = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(b, b), alpha);
+      const v128_t ba = wasm_i8x16_shuffle(bb, alpha, 0, 1, 2, 3, 16, 17, 18, 19, 0, 0, 0, 0, 0,
+                                           0, 0, 0);
+      wasm_v128_store(out, wasm_i8x16_shuffle(rg, ba, 0, 4, 16, 20, 1, 5, 17, 21, 2, 6, 18, 22,
+                                              3, 7, 19, 23));
+    }
+    for (; x < width; x++, out += 4) ycc_rgba_pixel(y[x], cb[x], cr[x], out);
+  }
+}
