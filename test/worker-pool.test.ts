@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { createWorkerPool } from "../src/adapters/bun/worker-pool.ts";
+import { sharedCopy } from "../src/core/lib/bytes.ts";
 import type { PipelineJob } from "../src/core/pipeline/pipeline.ts";
 import { PipelineSpecSchema } from "../src/core/pipeline/pipeline-spec.ts";
 import { ApiError } from "../src/platform/api-error.ts";
@@ -73,6 +74,22 @@ describe("worker pool", () => {
     expect(
       (await processPipeline(pool, thumbnailOf(await pngsuite("basn6a08.png"), "png"))).width,
     ).toBe(64);
+    await pool.close();
+  });
+
+  test("an original held in shared memory (as the originals cache keeps it) renders as a plain one, and stays whole", async () => {
+    const pool = createWorkerPool({ size: 2, queueLimit: 4, timeoutMs: 10_000, logger });
+    const png = await pngsuite("basn6a08.png");
+    const shared = sharedCopy(png);
+    expect(shared.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const [a, b] = await Promise.all([
+      processPipeline(pool, thumbnailOf(shared, "png")),
+      processPipeline(pool, thumbnailOf(shared, "png")),
+    ]);
+    const plain = await processPipeline(pool, thumbnailOf(png, "png"));
+    expect(a.bytes).toEqual(plain.bytes);
+    expect(b.bytes).toEqual(plain.bytes);
+    expect(shared).toEqual(png);
     await pool.close();
   });
 });

@@ -31,3 +31,20 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
   }
   return out;
 }
+
+/**
+ * A copy of `bytes` in a SharedArrayBuffer, where the runtime has one (else `bytes` itself): a
+ * worker thread posted it reads this memory instead of a structured clone. For bytes that are
+ * kept and only ever read (cached originals); measured on a 9 MP JPEG render over HTTP, posting
+ * the 1.9 MB original to the image worker cost more main-thread time than everything else the
+ * request did there.
+ *
+ * @example
+ * const kept = sharedCopy(await blobs.read(sha256)); // posting it to a worker copies nothing
+ */
+export function sharedCopy(bytes: Uint8Array): Uint8Array {
+  if (typeof SharedArrayBuffer !== "function") return bytes;
+  const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  shared.set(bytes);
+  return shared;
+}

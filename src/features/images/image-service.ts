@@ -10,7 +10,7 @@ import {
   probeImageHeader,
 } from "../../core/formats/probe.ts";
 import { createByteLru } from "../../core/lib/byte-lru.ts";
-import { concatBytes } from "../../core/lib/bytes.ts";
+import { concatBytes, sharedCopy } from "../../core/lib/bytes.ts";
 import { sha256Hex } from "../../core/lib/encoding.ts";
 import { type Page, pageOf } from "../../core/lib/paging.ts";
 import { uuidv7 } from "../../core/lib/uuid.ts";
@@ -310,7 +310,7 @@ export function createImageService(deps: {
       // original in memory, read once more from the spool, rather than read it back from the
       // blob store for the first render.
       if (originals.keeps(size)) {
-        const value = await spooled.read();
+        const value = sharedCopy(await spooled.read());
         originals.set(sha256, { bytes: size, group: sha256, value });
       }
       return record;
@@ -412,8 +412,10 @@ export function createImageService(deps: {
     async readBytes(record: ImageRecord): Promise<Uint8Array> {
       const held = originals.get(record.sha256);
       if (held) return held.value;
-      const bytes = await blobs.read(record.sha256);
-      if (!bytes) throw new ApiError("not_found", `No image with id ${record.id}`);
+      const read = await blobs.read(record.sha256);
+      if (!read) throw new ApiError("not_found", `No image with id ${record.id}`);
+      // Shared: each render posts it to an image worker.
+      const bytes = originals.keeps(read.length) ? sharedCopy(read) : read;
       originals.set(record.sha256, { bytes: bytes.length, group: record.sha256, value: bytes });
       return bytes;
     },
