@@ -34,6 +34,19 @@ describe("deferred work", () => {
     expect(done).toEqual(["first", "second"]);
   });
 
+  test("waits startAfterMs before it starts; drain waits for work not started yet", async () => {
+    const { logger } = recordingLogger();
+    const deferred = createDeferredWork(logger, { startAfterMs: 50 });
+    let startedAt = 0;
+    const deferredAt = performance.now();
+    deferred.defer("late", async () => {
+      startedAt = performance.now();
+    });
+    await deferred.drain();
+    // Timers may fire a millisecond early; never much earlier.
+    expect(startedAt - deferredAt).toBeGreaterThanOrEqual(45);
+  });
+
   test("a failure is logged with what failed, never thrown", async () => {
     const { logger, warnings } = recordingLogger();
     const deferred = createDeferredWork(logger);

@@ -21,6 +21,8 @@ import { runProcess } from "./main.ts";
 import { createWorkerPool, workerPoolOptions } from "./worker-pool.ts";
 
 const swaggerDist = new URL("../../../node_modules/swagger-ui-dist/", import.meta.url);
+/** A render's cache write waits this long for the next requests' lookups (createDeferredWork). */
+const DEFERRED_START_MS = 15;
 
 async function readDocsAsset(file: string): Promise<Uint8Array | null> {
   const asset = Bun.file(new URL(file, swaggerDist));
@@ -84,7 +86,7 @@ export async function startServer(config: Config) {
   const metrics = createPrometheusMetrics();
   const processor = createWorkerPool(workerPoolOptions(config, logger, metrics));
   const rateLimits = await createSharedRateLimiters(config, db);
-  const deferred = createDeferredWork(logger);
+  const deferred = createDeferredWork(logger, { startAfterMs: DEFERRED_START_MS });
   const services = createServices({
     db,
     blobs,
