@@ -85,31 +85,31 @@ describe("round trips", () => {
   });
 });
 
-  test("recycled rasters: a decode into a larger kept buffer is the same pixels, and every encoder takes it", async () => {
-    const own = createCodecs(loadLocalWasm);
-    const photo = await fixture("exif-orientation/Landscape_1.jpg");
-    const small = await pngsuite("basn6a08.png");
-    const fresh = await own.decode(small, "png");
-    own.recycle(await own.decode(photo, "jpeg"));
-    const pooled = await own.decode(small, "png");
-    // A 32×32 view of the photo's 8.6 MB buffer, holding exactly the file's pixels.
-    expect(pooled.data.buffer.byteLength).toBe(1800 * 1200 * 4);
-    expect(pooled.data).toEqual(fresh.data);
-    for (const options of [
-      { format: "png" },
-      { format: "webp", quality: 100, lossless: true },
-      { format: "avif", quality: 100, speed: 10 },
-      { format: "jpeg", quality: 95 },
-      { format: "jpeg", quality: 95, mozjpeg: true },
-    ] as const) {
-      const encoded = await own.encode(pooled, options);
-      const back = await own.decode(encoded, options.format);
-      expect([options.format, back.width, back.height]).toEqual([options.format, 32, 32]);
-      if (options.format === "png" || options.format === "webp") {
-        expect(back.data).toEqual(fresh.data);
-      }
+test("recycled rasters: a decode into a larger kept buffer is the same pixels, and every encoder takes it", async () => {
+  const own = createCodecs(loadLocalWasm);
+  const photo = await fixture("exif-orientation/Landscape_1.jpg");
+  const small = await pngsuite("basn6a08.png");
+  const fresh = await own.decode(small, "png");
+  own.recycle(await own.decode(photo, "jpeg"));
+  const pooled = await own.decode(small, "png");
+  // A 32×32 view of the photo's 8.6 MB buffer, holding exactly the file's pixels.
+  expect(pooled.data.buffer.byteLength).toBe(1800 * 1200 * 4);
+  expect(pooled.data).toEqual(fresh.data);
+  for (const options of [
+    { format: "png" },
+    { format: "webp", quality: 100, lossless: true },
+    { format: "avif", quality: 100, speed: 10 },
+    { format: "jpeg", quality: 95 },
+    { format: "jpeg", quality: 95, mozjpeg: true },
+  ] as const) {
+    const encoded = await own.encode(pooled, options);
+    const back = await own.decode(encoded, options.format);
+    expect([options.format, back.width, back.height]).toEqual([options.format, 32, 32]);
+    if (options.format === "png" || options.format === "webp") {
+      expect(back.data).toEqual(fresh.data);
     }
-  });
+  }
+});
 
 describe("decoding the variety of real files", () => {
   /** Mean absolute difference over all channel values. */
