@@ -1,4 +1,4 @@
-import { deflateSync } from "node:zlib";
+import { deflateSync, type ZlibOptions } from "node:zlib";
 
 const root = new URL("../fixtures/", import.meta.url);
 
@@ -20,13 +20,21 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /**
  * A valid RGBA PNG of the given size whose pixels come from `pixel(x, y)`. Level-0 deflate keeps
- * the file about as large as its pixels, which the upload benchmarks want.
+ * the file about as large as its pixels, which the upload benchmarks want. `deflate`: zlib's
+ * options beyond the level (strategy, window); `idatBytes`: the image data split into IDAT chunks
+ * of that size.
  */
 export function makePng(
   width: number,
   height: number,
   pixel: (x: number, y: number) => [number, number, number, number],
-  options: { level?: number; claimWidth?: number; claimHeight?: number } = {},
+  options: {
+    level?: number;
+    claimWidth?: number;
+    claimHeight?: number;
+    deflate?: ZlibOptions;
+    idatBytes?: number;
+  } = {},
 ): Uint8Array<ArrayBuffer> {
   const raw = new Uint8Array((width * 4 + 1) * height);
   for (let y = 0, at = 0; y < height; y++) {
@@ -40,7 +48,8 @@ export function makePng(
     options.claimWidth ?? width,
     options.claimHeight ?? height,
     raw,
-    options.level ?? 6,
+    { level: options.level ?? 6, ...options.deflate },
+    options.idatBytes,
   );
 }
 
@@ -49,17 +58,23 @@ function encodeRgbaPng(
   width: number,
   height: number,
   raw: Uint8Array,
-  level: number,
+  deflate: ZlibOptions,
+  idatBytes = Number.POSITIVE_INFINITY,
 ): Uint8Array<ArrayBuffer> {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, width);
   view.setUint32(4, height);
   ihdr.set([8, 6, 0, 0, 0], 8);
+  const data = deflateSync(raw, deflate);
+  const idat: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += idatBytes) {
+    idat.push(chunk("IDAT", data.subarray(at, at + idatBytes)));
+  }
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw, { level })),
+    ...idat,
     chunk("IEND", new Uint8Array(0)),
   ];
   return new Uint8Array(Buffer.concat(parts));
@@ -71,7 +86,7 @@ export function noisePng(bytes: number): Uint8Array<ArrayBuffer> {
   const height = Math.max(1, Math.round(bytes / (width * 4 + 1)));
   const raw = noise((width * 4 + 1) * height);
   for (let y = 0; y < height; y++) raw[y * (width * 4 + 1)] = 0;
-  return encodeRgbaPng(width, height, raw, 0);
+  return encodeRgbaPng(width, height, raw, { level: 0 });
 }
 
 /** Random bytes: the worst case for compression, the usual case for benchmarks. */

@@ -9,7 +9,7 @@ import {
   UnsupportedImageError,
 } from "../../src/core/formats/codecs.ts";
 import { cropRgba } from "../../src/core/imaging/kernels.ts";
-import { fixture, pngsuite } from "../support/fixtures.ts";
+import { fixture, makePng, pngsuite } from "../support/fixtures.ts";
 import { psnr } from "../support/similarity.ts";
 
 const codecs = createCodecs(loadLocalWasm);
@@ -53,6 +53,58 @@ describe("PNG decoding against PngSuite", () => {
     expect(compared).toBeGreaterThan(150);
   });
 
+  test("the image data inflates whatever zlib made of it: every level and strategy, windows of 512 B to 32 KiB, IDAT chunks of 1 byte up", async () => {
+    const { constants } = await import("node:zlib");
+    const strategies = [
+      constants.Z_DEFAULT_STRATEGY,
+      constants.Z_FILTERED,
+      constants.Z_HUFFMAN_ONLY,
+      constants.Z_RLE,
+      constants.Z_FIXED,
+    ];
+    // Pixels that give the inflater long and short matches, near and far, runs and literals.
+    const patterns: ((x: number, y: number) => [number, number, number, number])[] = [
+      (x, y) => [(x * 7 + y * 3) & 255, (x >> 3) & 255, y & 255, 255],
+      (x, y) => (((x >> 2) ^ (y >> 1)) & 1 ? [200, 10, 10, 255] : [x % 5, 0, 40 * (y % 3), 128]),
+      (x, y) => [(x * x + y * 31) % 251, (x * 13) % 7, (y * y) % 253, (x + y) % 256],
+    ];
+    let cases = 0;
+    for (const [i, strategy] of strategies.entries()) {
+      for (const level of [1, 6, 9]) {
+        for (const windowBits of [9, 12, 15]) {
+          const width = 37 + 91 * i + level;
+          const height = 11 + windowBits;
+          const pattern = patterns[
+            (i + level + windowBits) % patterns.length
+          ] as (typeof patterns)[0];
+          const file = makePng(width, height, pattern, {
+            level,
+            deflate: { strategy, windowBits },
+            idatBytes: [1, 97, 8192][cases % 3],
+          });
+          const img = await codecs.decode(file, "png");
+          const expected = new Uint8ClampedArray(width * height * 4);
+          for (let y = 0; y < height; y++) {
+            for (let x = 0; x < width; x++) expected.set(pattern(x, y), (y * width + x) * 4);
+          }
+          expect({
+            strategy,
+            level,
+            windowBits,
+            same: img.data.every((v, k) => v === expected[k]),
+          }).toEqual({
+            strategy,
+            level,
+            windowBits,
+            same: true,
+          });
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBe(45);
+  });
+
   test("a region decodes to that box of the whole image, interlaced or not, every colour type", async () => {
     const region = { left: 5, top: 7, width: 19, height: 11 };
     const names = valid.filter((n) => /^(basn|basi|tbbn|tp0n)/.test(n));
@@ -83,32 +135,32 @@ describe("round trips", () => {
     const img = await codecs.decode(await fixture("exif-orientation/Landscape_1.jpg"), "jpeg");
     expect([img.width, img.height, img.data.length]).toEqual([1800, 1200, 1800 * 1200 * 4]);
   });
-});
 
-test("recycled rasters: a decode into a larger kept buffer is the same pixels, and every encoder takes it", async () => {
-  const own = createCodecs(loadLocalWasm);
-  const photo = await fixture("exif-orientation/Landscape_1.jpg");
-  const small = await pngsuite("basn6a08.png");
-  const fresh = await own.decode(small, "png");
-  own.recycle(await own.decode(photo, "jpeg"));
-  const pooled = await own.decode(small, "png");
-  // A 32×32 view of the photo's 8.6 MB buffer, holding exactly the file's pixels.
-  expect(pooled.data.buffer.byteLength).toBe(1800 * 1200 * 4);
-  expect(pooled.data).toEqual(fresh.data);
-  for (const options of [
-    { format: "png" },
-    { format: "webp", quality: 100, lossless: true },
-    { format: "avif", quality: 100, speed: 10 },
-    { format: "jpeg", quality: 95 },
-    { format: "jpeg", quality: 95, mozjpeg: true },
-  ] as const) {
-    const encoded = await own.encode(pooled, options);
-    const back = await own.decode(encoded, options.format);
-    expect([options.format, back.width, back.height]).toEqual([options.format, 32, 32]);
-    if (options.format === "png" || options.format === "webp") {
-      expect(back.data).toEqual(fresh.data);
+  test("recycled rasters: a decode into a larger kept buffer is the same pixels, and every encoder takes it", async () => {
+    const own = createCodecs(loadLocalWasm);
+    const photo = await fixture("exif-orientation/Landscape_1.jpg");
+    const small = await pngsuite("basn6a08.png");
+    const fresh = await own.decode(small, "png");
+    own.recycle(await own.decode(photo, "jpeg"));
+    const pooled = await own.decode(small, "png");
+    // A 32×32 view of the photo's 8.6 MB buffer, holding exactly the file's pixels.
+    expect(pooled.data.buffer.byteLength).toBe(1800 * 1200 * 4);
+    expect(pooled.data).toEqual(fresh.data);
+    for (const options of [
+      { format: "png" },
+      { format: "webp", quality: 100, lossless: true },
+      { format: "avif", quality: 100, speed: 10 },
+      { format: "jpeg", quality: 95 },
+      { format: "jpeg", quality: 95, mozjpeg: true },
+    ] as const) {
+      const encoded = await own.encode(pooled, options);
+      const back = await own.decode(encoded, options.format);
+      expect([options.format, back.width, back.height]).toEqual([options.format, 32, 32]);
+      if (options.format === "png" || options.format === "webp") {
+        expect(back.data).toEqual(fresh.data);
+      }
     }
-  }
+  });
 });
 
 describe("decoding the variety of real files", () => {

@@ -22,6 +22,16 @@ if [ -z "$src" ]; then
 fi
 [ -f "$src/inflate.c" ] || { echo "no zlib source at $src" >&2; exit 1; }
 
+# A copy of the source with zlib-wasm.patch applied: inflate_fast with a 64-bit bit buffer
+# refilled by one 8-byte load per code (zlib's refills a byte at a time into 32 bits on wasm32,
+# where `unsigned long` is 32 bits) and matches copied 8 bytes at a time; inflate() hands it
+# over with the wider margins that needs.
+gen=$(mktemp -d)
+trap 'rm -rf $fetch "$gen"' EXIT
+cp -R "$src" "$gen/src"
+src="$gen/src"
+(cd "$src" && patch -p1 --quiet <"$here/zlib-wasm.patch")
+
 files=""
 for f in inflate.c inftrees.c inffast.c adler32.c zutil.c; do files="$files $src/$f"; done
 
