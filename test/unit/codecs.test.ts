@@ -53,6 +53,34 @@ describe("PNG decoding against PngSuite", () => {
     expect(compared).toBeGreaterThan(150);
   });
 
+  test("8-bit RGBA scanlines under the Sub, Average and Paeth filters decode exactly as sharp decodes them", async () => {
+    const { inflateSync } = await import("node:zlib");
+    const photo = await fixture("exif-orientation/Landscape_1.jpg");
+    const png = await sharp(photo)
+      .resize(640)
+      .ensureAlpha(0.7)
+      .png({ adaptiveFiltering: true, compressionLevel: 6 })
+      .toBuffer();
+    // The filter type of each scanline, read off the inflated image data.
+    const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+    const idat: Buffer[] = [];
+    for (let at = 8; at < png.length; at += 12 + view.getUint32(at)) {
+      if (png.toString("latin1", at + 4, at + 8) === "IDAT") {
+        idat.push(png.subarray(at + 8, at + 8 + view.getUint32(at)));
+      }
+    }
+    const raw = inflateSync(Buffer.concat(idat));
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    const types = new Set<number>();
+    for (let y = 0; y < info.height; y++) types.add(raw[y * (info.width * 4 + 1)] as number);
+    // Sub, Average and Paeth: the filters whose 4-byte pixels wasm/png/ unfilters in SIMD.
+    expect([1, 3, 4].filter((t) => types.has(t))).toEqual([1, 3, 4]);
+    const img = await codecs.decode(new Uint8Array(png), "png");
+    expect(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.length).equals(data)).toBe(
+      true,
+    );
+  });
+
   test("the image data inflates whatever zlib made of it: every level and strategy, windows of 512 B to 32 KiB, IDAT chunks of 1 byte up", async () => {
     const { constants } = await import("node:zlib");
     const strategies = [
