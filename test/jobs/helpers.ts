@@ -7,6 +7,7 @@ import type { ImageService } from "../../src/features/images/image-service.ts";
 import { createJobExecutor } from "../../src/features/jobs/job-executor.ts";
 import type { JobStore } from "../../src/features/jobs/job-store.ts";
 import type { JobRecord } from "../../src/features/jobs/types.ts";
+import type { DeferredWork } from "../../src/platform/deferred-work.ts";
 import type { Logger } from "../../src/platform/logger.ts";
 import type { ImageUseCases } from "../../src/wiring/assemble-services.ts";
 import { openTestEnv, POSTGRES_URL, type TestVariant } from "../support/database.ts";
@@ -100,10 +101,15 @@ export type JobTestEnv = {
  * The test environment (the production wiring, jobs not started) seen from the job executor:
  * the real one over the real image services, for a user who uploads directly through them.
  */
-export async function openJobTestEnv(kind: TestVariant, poolSize?: number): Promise<JobTestEnv> {
+export async function openJobTestEnv(
+  kind: TestVariant,
+  poolSize?: number,
+  deferred?: DeferredWork,
+): Promise<JobTestEnv> {
   const env = await openTestEnv(kind, {
     limits: JOB_LIMITS,
     ...(poolSize === undefined ? {} : { poolSize }),
+    ...(deferred ? { deferred } : {}),
   });
   let schema: string | null = null;
   try {

@@ -5,6 +5,7 @@ import { createInProcessTransport } from "../../src/features/jobs/in-process-tra
 import { createItemRunner } from "../../src/features/jobs/item-runner.ts";
 import { createJobStore, type JobStore } from "../../src/features/jobs/job-store.ts";
 import type { ItemRunner, JobRecord, JobTransport } from "../../src/features/jobs/types.ts";
+import { createDeferredWork } from "../../src/platform/deferred-work.ts";
 import { postgresAvailable, variantAvailable, WITH_S3 } from "../support/database.ts";
 import {
   type JobTestEnv,
@@ -137,6 +138,43 @@ for (const kind of WITH_S3) {
       expect(items.some((i) => i.status === "queued")).toBe(false);
       const [final] = await store.items(job.id, { limit: 1 });
       expect([final?.status, final?.attempts, final?.next_attempt_at]).toEqual(["failed", 3, null]);
+    });
+
+    test("transform items store their results on the first attempt while the renders' cache writes are still deferred", async () => {
+      // As the server runs: a render's cache write waits past the response (here long past it),
+      // so the item must not count on finding the rendering's bytes stored.
+      const deferred = createDeferredWork(env.logger, { startAfterMs: 1_000 });
+      const own = await openJobTestEnv(kind, undefined, deferred);
+      try {
+        const ownStore = createJobStore({ sql: own.db.sql, leaseMs: 60_000 });
+        const sources = await own.uploadSeeded(3, 500);
+        const { runner, transport } = inProcess(own, ownStore, 1);
+        await transport.start(runner);
+        try {
+          const job = await ownStore.create(
+            { owner_id: own.ownerId, task: THUMBNAIL, image_ids: sources },
+            { outbox: false },
+          );
+          transport.wake();
+          expect((await waitForJob(ownStore, job.id)).status).toBe("succeeded");
+          const outcome = await jobOutcome(own.db, job.id);
+          expect(outcome.items.map((i) => [i.status, i.attempts])).toEqual(
+            sources.map(() => ["succeeded", 1]),
+          );
+          expect(outcome.derivedImages).toBe(3);
+        } finally {
+          await transport.stop();
+        }
+        await deferred.drain();
+        // Each derived image's bytes are stored once, the render cache's row pointing at them.
+        const [blobs] = await own.db.sql<{ derived: number; cached: number }[]>`
+          SELECT count(DISTINCT b.sha256)::int AS derived,
+                 (SELECT count(*)::int FROM render_cache WHERE image_id IN ${own.db.sql(sources)}) AS cached
+          FROM images i JOIN blobs b USING (sha256) WHERE i.source_id IN ${own.db.sql(sources)}`;
+        expect(blobs).toEqual({ derived: 3, cached: 3 });
+      } finally {
+        await own.close();
+      }
     });
   });
 }

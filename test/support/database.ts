@@ -26,6 +26,7 @@ import {
 } from "../../src/features/accounts/token-service.ts";
 import { createApp } from "../../src/http/app.ts";
 import type { App, Services } from "../../src/http/env.ts";
+import type { DeferredWork } from "../../src/platform/deferred-work.ts";
 import type { ImageProcessor } from "../../src/platform/image-processor.ts";
 import { createJsonLogger } from "../../src/platform/logger.ts";
 import type { ObjectStore } from "../../src/platform/object-store.ts";
@@ -430,6 +431,8 @@ export type TestEnvOptions = {
   start?: boolean;
   /** S3_DOWNLOADS=redirect: /file answers with presigned URLs valid this long (s3 variant). */
   directDownloads?: { ttlSeconds: number };
+  /** Work deferred past a response (render cache writes), as the server does; drained at close. */
+  deferred?: DeferredWork;
 };
 
 /** An environment's object store (the s3 variant's), null when the bytes are in Postgres. */
@@ -494,6 +497,7 @@ export async function openTestEnv(
         : { allowHttpHosts: [], allowPrivate: [] },
     },
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.deferred ? { deferred: options.deferred } : {}),
   });
   const rawApp = createApp({ services });
   // Signs as the app's own token service does (its keys, or the one kept in the database); silent,
@@ -508,6 +512,7 @@ export async function openTestEnv(
   const close = () =>
     closeAll(
       () => services.background.stop(),
+      async () => options.deferred?.drain(),
       () => ownPool?.close(),
       () => db.close(),
     );

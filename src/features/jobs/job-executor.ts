@@ -54,7 +54,11 @@ export function createJobExecutor(deps: {
 
   async function transform(item: ExecutableItem, spec: PipelineSpec): Promise<ItemOutput> {
     const rendering = await call.render(item, spec);
-    // Only its size and hash are needed: the bytes are in the database already.
+    // A rendering streamed from the render cache is in the database already: only its size and
+    // hash are needed. One held in memory may have been computed just now, its cache write
+    // deferred until after a response: its bytes go in with the item's result (a blob written
+    // twice is stored once).
+    const bytes = rendering.body instanceof Uint8Array ? rendering.body : null;
     if (rendering.body instanceof ReadableStream) await rendering.body.cancel();
     const pipeline = JSON.parse(canonicalJson({ ...spec, format: rendering.format }));
     return {
@@ -62,7 +66,9 @@ export function createJobExecutor(deps: {
       async store(tx) {
         const source = await images.hold(tx, item.image_id);
         const { format, width, height, sha256, byteSize } = rendering;
-        const output = { format, width, height, sha256, byteSize };
+        const output = bytes
+          ? { format, width, height, bytes }
+          : { format, width, height, sha256, byteSize };
         return (await images.storeDerived(source, output, pipeline, tx)).id;
       },
     };
