@@ -165,10 +165,11 @@ export type PngDecoder = {
 /**
  * Pictor's PNG decoder: the chunks read and the scanlines converted to RGBA here, inflated and
  * unfiltered by wasm/png/ (zlib's inflate and the PNG filters in C), a band of scanlines at a
- * time, so that the module's memory holds one IDAT chunk, two scanlines and a band of at most
- * 1 MB besides the result: a wasm decoder holding the file and the whole image would keep that
- * memory for good (jSquash's reached 136 MiB on a 12 MP PNG, more than an edge isolate's 128 MB).
- * 8-bit RGBA bands are copied to the result as they are.
+ * time, so that the module's memory holds about a megabyte of the compressed data, a band of
+ * about a megabyte of scanlines and zlib's 32 KiB window, never the image: a wasm decoder holding
+ * the file and the whole image would keep that memory for good (jSquash's reached 136 MiB on a
+ * 12 MP PNG, more than an edge isolate's 128 MB). 8-bit RGBA bands are copied to the result as
+ * they are.
  *
  * @example
  * const png = await instantiatePngDecoder(await loadLocalWasm("pngDecode"));
