@@ -248,7 +248,8 @@ const IMAGE_WORKERS = integer({
   max: 64,
   default: Math.min(64, globalThis.navigator?.hardwareConcurrency ?? 1),
   shownDefault: "CPU cores (≤ 64)",
-  description: "Worker threads that decode, process and encode.",
+  description:
+    "Worker threads that decode, process and encode. Each keeps its codecs' memory and up to 64 MiB of its last task's rasters for the next (filling kept memory is cheaper than touching new).",
 });
 const WORKER_METRICS_PORT = rangeMessage("integer", "WORKER_METRICS_PORT", 0, 65535);
 const AMQP_URL = optional({
