@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { constants, inflateSync } from "node:zlib";
 import jsquashResize, { initResize } from "@jsquash/resize";
 import sharp from "sharp";
 import { loadLocalWasm, loadProjectWasm } from "../../src/adapters/bun/wasm.ts";
@@ -54,7 +55,6 @@ describe("PNG decoding against PngSuite", () => {
   });
 
   test("8-bit RGBA scanlines under the Sub, Average and Paeth filters decode exactly as sharp decodes them", async () => {
-    const { inflateSync } = await import("node:zlib");
     const photo = await fixture("exif-orientation/Landscape_1.jpg");
     const png = await sharp(photo)
       .resize(640)
@@ -82,7 +82,6 @@ describe("PNG decoding against PngSuite", () => {
   });
 
   test("the image data inflates whatever zlib made of it: every level and strategy, windows of 512 B to 32 KiB, IDAT chunks of 1 byte up", async () => {
-    const { constants } = await import("node:zlib");
     const strategies = [
       constants.Z_DEFAULT_STRATEGY,
       constants.Z_FILTERED,

@@ -224,7 +224,7 @@ export async function instantiatePngDecoder(module: WebAssembly.Module): Promise
         if (input) x.pp_free(input);
         let bytes = 0;
         const from = chunk;
-        while (chunk < idat.length && (bytes === 0 || bytes < INPUT_BYTES)) {
+        while (chunk < idat.length && bytes < INPUT_BYTES) {
           bytes += (idat[chunk++] as Uint8Array).length;
         }
         input = x.pp_malloc(Math.max(1, bytes));
