@@ -26,7 +26,15 @@ typedef struct {
   const int32_t *counts;
   const float *weights;
   int32_t taps;
+  /* The same weights in 16-bit fixed point (sum 1 << FIXED_BITS), a pair of taps per i16x8
+   * (w0 w1 w0 w1 w0 w1 w0 w1), (taps + 1) / 2 pairs per output position. */
+  const v128_t *fixed;
 } axis;
+
+/* libvips' reduceh keeps uchar pixels and integer weights for the same reason: on an opaque row
+ * there is nothing to premultiply, and one i32x4 dot product of 16-bit lanes takes two taps of a
+ * pixel's four channels at once. */
+#define FIXED_BITS 14
 
 static inline v128_t load_pixel(const uint8_t *p)
 {
@@ -65,11 +73,52 @@ static void convolve_row(const float *pm, const axis *h, int32_t out_width, floa
   }
 }
 
+/* Whether every pixel of the row has alpha 255, so premultiplying would change nothing. */
+static int row_opaque(const uint8_t *src, int32_t width)
+{
+  const v128_t alpha = wasm_i32x4_splat((int32_t)0xff000000);
+  v128_t all = alpha;
+  int32_t x = 0;
+  for (; x + 4 <= width; x += 4) all = wasm_v128_and(all, wasm_v128_load(src + 4 * x));
+  for (; x < width; x++) all = wasm_v128_and(all, wasm_v128_load32_splat(src + 4 * x));
+  return wasm_i32x4_all_true(wasm_i32x4_eq(all, alpha));
+}
+
+/* Horizontal pass of an opaque row straight from its bytes, in fixed point: (r0 r1 g0 g1 b0 b1
+ * a0 a1) · (w0 w1 …) per pair of taps. A last odd tap reads one pixel past its span (still inside
+ * the source buffer or the output after it) with weight 0. */
+static void convolve_row_fixed(const uint8_t *src, const axis *h, int32_t out_width, float *out)
+{
+  const int32_t pairs = (h->taps + 1) / 2;
+  const v128_t unit = wasm_f32x4_splat(1.0f / (1 << FIXED_BITS));
+  for (int32_t x = 0; x < out_width; x++) {
+    const v128_t *w = h->fixed + (int64_t)x * pairs;
+    const uint8_t *s = src + 4 * h->starts[x];
+    const int32_t n = h->counts[x];
+    v128_t acc = wasm_i32x4_splat(0);
+    int32_t k = 0;
+    for (; k + 4 <= n; k += 4, w += 2) {
+      v128_t p = wasm_v128_load(s + 4 * k);
+      p = wasm_i8x16_shuffle(p, p, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+      acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(p), w[0]));
+      acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(p), w[1]));
+    }
+    for (; k < n; k += 2, w++) {
+      v128_t p = wasm_v128_load64_zero(s + 4 * k);
+      p = wasm_i8x16_shuffle(p, p, 0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+      acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(p), w[0]));
+    }
+    wasm_v128_store(out + 4 * x, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), unit));
+  }
+}
+
 /*
  * Resamples `src` (in_width × in_height RGBA, straight alpha) to `dst` (out_width × out_height):
  * horizontally into a ring of v->taps rows, each source row once, then vertically; premultiplied
  * in between so transparent pixels do not bleed colour, unpremultiplied at the end. Rounds half to
  * even and clamps to 0..255, as a Uint8ClampedArray store does.
+ *
+ * Opaque rows skip the premultiplication and take the fixed-point horizontal pass (`h_fixed`).
  *
  * Scratch at `scratch`: in_width f32x4 (the premultiplied row), v->taps × out_width f32x4 (the
  * ring) and out_width f32x4 (the accumulator), 16-byte aligned.
@@ -78,10 +127,10 @@ EXPORT(resample)
 void resample(const uint8_t *src, int32_t in_width, int32_t in_height, uint8_t *dst,
               int32_t out_width, int32_t out_height, const int32_t *h_starts,
               const int32_t *h_counts, const float *h_weights, int32_t h_taps,
-              const int32_t *v_starts, const int32_t *v_counts, const float *v_weights,
-              int32_t v_taps, float *scratch)
+              const v128_t *h_fixed, const int32_t *v_starts, const int32_t *v_counts,
+              const float *v_weights, int32_t v_taps, float *scratch)
 {
-  const axis h = {h_starts, h_counts, h_weights, h_taps};
+  const axis h = {h_starts, h_counts, h_weights, h_taps, h_fixed};
   float *pm = scratch;
   float *ring = pm + 4 * (int64_t)in_width;
   float *acc = ring + 4 * (int64_t)v_taps * out_width;
@@ -95,17 +144,33 @@ void resample(const uint8_t *src, int32_t in_width, int32_t in_height, uint8_t *
     /* The source rows this output row needs, each resampled once: starts never decrease and a
      * row's span is at most v_taps, so a ring of v_taps rows always holds them. */
     for (; done < first + count; done++) {
-      premultiply_row(src + 4 * (int64_t)done * in_width, in_width, pm);
-      convolve_row(pm, &h, out_width, ring + 4 * (int64_t)(done % v_taps) * out_width);
+      const uint8_t *row = src + 4 * (int64_t)done * in_width;
+      float *into = ring + 4 * (int64_t)(done % v_taps) * out_width;
+      if (row_opaque(row, in_width)) {
+        convolve_row_fixed(row, &h, out_width, into);
+      } else {
+        premultiply_row(row, in_width, pm);
+        convolve_row(pm, &h, out_width, into);
+      }
     }
+    /* Vertical pass four taps at a time, so the accumulator row is read and written once per
+     * four ring rows rather than once per row (a missing tap weighs 0). */
     const float *w = v_weights + (int64_t)y * v_taps;
-    for (int32_t x = 0; x < out_width; x++) wasm_v128_store(acc + 4 * x, zero);
-    for (int32_t k = 0; k < count; k++) {
-      const float *row = ring + 4 * (int64_t)((first + k) % v_taps) * out_width;
-      const v128_t wk = wasm_f32x4_splat(w[k]);
+    for (int32_t k = 0; k < count; k += 4) {
+      const float *r[4];
+      v128_t wk[4];
+      for (int32_t j = 0; j < 4; j++) {
+        const int32_t i = k + j < count ? k + j : k;
+        r[j] = ring + 4 * (int64_t)((first + i) % v_taps) * out_width;
+        wk[j] = k + j < count ? wasm_f32x4_splat(w[k + j]) : zero;
+      }
       for (int32_t x = 0; x < out_width; x++) {
-        v128_t a = wasm_v128_load(acc + 4 * x);
-        wasm_v128_store(acc + 4 * x, wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(row + 4 * x), wk)));
+        v128_t a = k == 0 ? zero : wasm_v128_load(acc + 4 * x);
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(r[0] + 4 * x), wk[0]));
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(r[1] + 4 * x), wk[1]));
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(r[2] + 4 * x), wk[2]));
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(r[3] + 4 * x), wk[3]));
+        wasm_v128_store(acc + 4 * x, a);
       }
     }
     uint8_t *out = dst + 4 * (int64_t)y * out_width;

@@ -19,6 +19,7 @@ type Exports = {
     hCounts: number,
     hWeights: number,
     hTaps: number,
+    hFixed: number,
     vStarts: number,
     vCounts: number,
     vWeights: number,
@@ -36,6 +37,40 @@ type Exports = {
     scratch: number,
   ) => void;
 };
+
+/** wasm/resample's FIXED_BITS: weights in fixed point with 14 fractional bits. */
+const FIXED_ONE = 1 << 14;
+
+/**
+ * The horizontal weights in 16-bit fixed point for the opaque rows' integer pass: each position's
+ * rounded so they sum to exactly `FIXED_ONE` (the rounding error goes to its largest weight), laid
+ * out as the pass reads them, a pair of taps per 16 bytes (w0 w1 w0 w1 w0 w1 w0 w1). The filters'
+ * normalised weights stay within ±1.3 (test/unit/kernels.test.ts), well inside the ±2 that 16
+ * bits hold.
+ */
+function fixedPairs({ counts, weights, taps }: ReturnType<typeof resampleWeights>): Int16Array {
+  const pairs = Math.ceil(taps / 2);
+  const out = new Int16Array(counts.length * pairs * 8);
+  const row = new Int16Array(pairs * 2);
+  for (let o = 0; o < counts.length; o++) {
+    row.fill(0);
+    let sum = 0;
+    let largest = 0;
+    for (let k = 0; k < (counts[o] as number); k++) {
+      const w = Math.round((weights[o * taps + k] as number) * FIXED_ONE);
+      row[k] = w;
+      sum += w;
+      if (Math.abs(w) > Math.abs(row[largest] as number)) largest = k;
+    }
+    row[largest] = (row[largest] as number) + FIXED_ONE - sum;
+    for (let p = 0; p < pairs; p++) {
+      for (let lane = 0; lane < 8; lane++) {
+        out[(o * pairs + p) * 8 + lane] = row[2 * p + (lane & 1)] as number;
+      }
+    }
+  }
+  return out;
+}
 
 export type Resampler = {
   /**
@@ -143,6 +178,8 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
       const hStarts = take(h.starts.byteLength);
       const hCounts = take(h.counts.byteLength);
       const hWeights = take(h.weights.byteLength);
+      const fixed = fixedPairs(h);
+      const hFixed = take(fixed.byteLength);
       const vStarts = take(v.starts.byteLength);
       const vCounts = take(v.counts.byteLength);
       const vWeights = take(v.weights.byteLength);
@@ -152,6 +189,7 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
       heap.set(new Uint8Array(h.starts.buffer), hStarts);
       heap.set(new Uint8Array(h.counts.buffer), hCounts);
       heap.set(new Uint8Array(h.weights.buffer), hWeights);
+      heap.set(new Uint8Array(fixed.buffer), hFixed);
       heap.set(new Uint8Array(v.starts.buffer), vStarts);
       heap.set(new Uint8Array(v.counts.buffer), vCounts);
       heap.set(new Uint8Array(v.weights.buffer), vWeights);
@@ -166,6 +204,7 @@ export async function instantiateResampler(module: WebAssembly.Module): Promise<
         hCounts,
         hWeights,
         h.taps,
+        hFixed,
         vStarts,
         vCounts,
         vWeights,
