@@ -1,10 +1,11 @@
 /*
  * libjpeg-turbo's SIMD hooks (jsimd.h) for wasm32 with 128-bit SIMD, where the library has only
  * x86 and Arm assembly: the two steps that the profile of a 9 MP baseline JPEG decoded at 1/2
- * scale (a thumbnail's shrink-on-load) showed next to the Huffman decoding, written with
- * wasm_simd128.h. Both give exactly the bytes of the C code they replace (jidctred.c's
- * jpeg_idct_4x4, jdcolor.c's ycc_rgb_convert): the same 32-bit integer arithmetic, four lanes at a
- * time. build.sh renames jsimd_none.c's stubs of these four functions out of the way.
+ * scale (a thumbnail's shrink-on-load) showed next to the Huffman decoding, and the chroma
+ * upsampling of a full-size 4:2:0 or 4:2:2 decode, written with wasm_simd128.h. Each gives exactly
+ * the bytes of the C code it replaces (jidctred.c's jpeg_idct_4x4, jdcolor.c's ycc_rgb_convert,
+ * jdsample.c's h2v2_fancy_upsample and h2v1_fancy_upsample): the same integer arithmetic, several
+ * lanes at a time. build.sh renames jsimd_none.c's stubs of these functions out of the way.
  */
 #define JPEG_INTERNALS
 #include <wasm_simd128.h>
@@ -193,5 +194,103 @@ jsimd_ycc_rgb_convert(j_decompress_ptr cinfo, JSAMPIMAGE input_buf, JDIMENSION i
                                               3, 7, 19, 23));
     }
     for (; x < width; x++, out += 4) ycc_rgba_pixel(y[x], cb[x], cr[x], out);
+  }
+}
+
+/*
+ * jdsample.c's fancy (triangle-filter) upsampling of 4:2:0 and 4:2:2 chroma, eight input columns a
+ * step: the same integer sums and roundings as h2v2_fancy_upsample and h2v1_fancy_upsample, so
+ * the same bytes. The first column and the last eight or fewer go through the C's scalar formulas,
+ * so that every vector load of a column's neighbours stays inside the row.
+ */
+GLOBAL(int)
+jsimd_can_h2v2_fancy_upsample(void)
+{
+  return 1;
+}
+
+GLOBAL(int)
+jsimd_can_h2v1_fancy_upsample(void)
+{
+  return 1;
+}
+
+static inline v128_t load8(const JSAMPLE *p)
+{
+  return wasm_u16x8_extend_low_u8x16(wasm_v128_load64_zero(p));
+}
+
+/* Sixteen output samples from eight columns' "this" sums and their left and right neighbours':
+ * (3·this + left + bias_even) >> shift and (3·this + right + bias_odd) >> shift, interleaved. */
+static inline void store16(JSAMPLE *out, v128_t here, v128_t left, v128_t right, v128_t bias_even,
+                           v128_t bias_odd, int shift)
+{
+  const v128_t three = wasm_i16x8_add(wasm_i16x8_add(here, here), here);
+  const v128_t even = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(three, left), bias_even), shift);
+  const v128_t odd = wasm_u16x8_shr(wasm_i16x8_add(wasm_i16x8_add(three, right), bias_odd), shift);
+  const v128_t lo = wasm_i16x8_shuffle(even, odd, 0, 8, 1, 9, 2, 10, 3, 11);
+  const v128_t hi = wasm_i16x8_shuffle(even, odd, 4, 12, 5, 13, 6, 14, 7, 15);
+  wasm_v128_store(out, wasm_u8x16_narrow_i16x8(lo, hi));
+}
+
+GLOBAL(void)
+jsimd_h2v1_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr,
+                          JSAMPARRAY input_data, JSAMPARRAY *output_data_ptr)
+{
+  JSAMPARRAY output_data = *output_data_ptr;
+  const JDIMENSION n = compptr->downsampled_width; /* > 2, as jinit_upsampler requires */
+  const v128_t one = wasm_i16x8_splat(1), two = wasm_i16x8_splat(2);
+  for (int inrow = 0; inrow < cinfo->max_v_samp_factor; inrow++) {
+    const JSAMPLE *in = input_data[inrow];
+    JSAMPLE *out = output_data[inrow];
+    out[0] = in[0];
+    out[1] = (JSAMPLE)((in[0] * 3 + in[1] + 2) >> 2);
+    JDIMENSION i = 1;
+    for (; i + 8 < n; i += 8) {
+      store16(out + 2 * i, load8(in + i), load8(in + i - 1), load8(in + i + 1), one, two, 2);
+    }
+    for (; i < n - 1; i++) {
+      out[2 * i] = (JSAMPLE)((in[i] * 3 + in[i - 1] + 1) >> 2);
+      out[2 * i + 1] = (JSAMPLE)((in[i] * 3 + in[i + 1] + 2) >> 2);
+    }
+    out[2 * i] = (JSAMPLE)((in[i] * 3 + in[i - 1] + 1) >> 2);
+    out[2 * i + 1] = in[i];
+  }
+}
+
+GLOBAL(void)
+jsimd_h2v2_fancy_upsample(j_decompress_ptr cinfo, jpeg_component_info *compptr,
+                          JSAMPARRAY input_data, JSAMPARRAY *output_data_ptr)
+{
+  JSAMPARRAY output_data = *output_data_ptr;
+  const JDIMENSION n = compptr->downsampled_width; /* > 2, as jinit_upsampler requires */
+  const v128_t eight = wasm_i16x8_splat(8), seven = wasm_i16x8_splat(7);
+  int inrow = 0, outrow = 0;
+  while (outrow < cinfo->max_v_samp_factor) {
+    for (int v = 0; v < 2; v++) {
+      /* The nearest input row, and the next nearest: above for the first output row, below for
+       * the second. A column's sum is 3·nearest + next. */
+      const JSAMPLE *in0 = input_data[inrow];
+      const JSAMPLE *in1 = input_data[v == 0 ? inrow - 1 : inrow + 1];
+      JSAMPLE *out = output_data[outrow++];
+#define COLSUM(i) (in0[i] * 3 + in1[i])
+#define VCOLSUM(i) \
+  wasm_i16x8_add(wasm_i16x8_mul(load8(in0 + (i)), wasm_i16x8_splat(3)), load8(in1 + (i)))
+      out[0] = (JSAMPLE)((COLSUM(0) * 4 + 8) >> 4);
+      out[1] = (JSAMPLE)((COLSUM(0) * 3 + COLSUM(1) + 7) >> 4);
+      JDIMENSION i = 1;
+      for (; i + 8 < n; i += 8) {
+        store16(out + 2 * i, VCOLSUM(i), VCOLSUM(i - 1), VCOLSUM(i + 1), eight, seven, 4);
+      }
+      for (; i < n - 1; i++) {
+        out[2 * i] = (JSAMPLE)((COLSUM(i) * 3 + COLSUM(i - 1) + 8) >> 4);
+        out[2 * i + 1] = (JSAMPLE)((COLSUM(i) * 3 + COLSUM(i + 1) + 7) >> 4);
+      }
+      out[2 * i] = (JSAMPLE)((COLSUM(i) * 3 + COLSUM(i - 1) + 8) >> 4);
+      out[2 * i + 1] = (JSAMPLE)((COLSUM(i) * 4 + 7) >> 4);
+#undef COLSUM
+#undef VCOLSUM
+    }
+    inrow++;
   }
 }
