@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import sharp from "sharp";
 import { loadLocalWasm } from "../../src/adapters/bun/wasm.ts";
 import { createCodecs } from "../../src/core/formats/codecs.ts";
@@ -54,6 +55,41 @@ describe("decoding", () => {
       const theirs = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
       expect([name, ours.width, ours.height, ours.warnings]).toEqual([name, 1001, 667, 0]);
       expect([name, Buffer.compare(Buffer.from(ours.data), theirs.data)]).toEqual([name, 0]);
+    }
+  });
+
+  test("at every scale, the bytes of libjpeg-turbo's own C (jsimd_wasm.c's SIMD changes none)", async () => {
+    // SHA-256 (first 16 hex digits) of the RGBA at 1, 1/2, 1/4, 1/8 from a build of the same
+    // source without jsimd_wasm.c (wasm/jpeg-scaled/README.md): 4:2:0, 4:2:2 and 4:4:4 baseline.
+    const expected = {
+      "exif-orientation/Landscape_1.jpg": [
+        "ee26ff295d43cc3f",
+        "8960befaa24c1e7a",
+        "8bc7e1a294ee34d3",
+        "32c3aabcf5f2ed62",
+      ],
+      "generated/landscape-1001-422.jpg": [
+        "a7ac46a9347de9e6",
+        "6e7034f9ed452e3e",
+        "47a7df2d659007e3",
+        "0646bf5383ce05b5",
+      ],
+      "generated/landscape-501-444.jpg": [
+        "4795aa817562dabd",
+        "5febef292ef90060",
+        "5398f61ceabe191b",
+        "9783d55f24c38f6e",
+      ],
+    };
+    for (const [name, hashes] of Object.entries(expected)) {
+      const bytes = await fixture(name);
+      const got = ([1, 2, 4, 8] as const).map((scaleDenom) =>
+        createHash("sha256")
+          .update(jpeg.decode(bytes, { scaleDenom }).data)
+          .digest("hex")
+          .slice(0, 16),
+      );
+      expect([name, got]).toEqual([name, hashes]);
     }
   });
 

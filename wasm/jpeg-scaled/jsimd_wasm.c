@@ -83,8 +83,8 @@ static inline void transpose4(v128_t r[4])
 /*
  * jpeg_idct_4x4 (a block's 4×4 reduced inverse DCT): pass 1 on the eight columns as two groups of
  * four lanes (column 4, which pass 2 ignores, comes along for free), pass 2 on the four rows at
- * once after a transpose. The C version's all-zero shortcuts give what the full formula gives, so
- * they are left out.
+ * once after a transpose. The C version's all-zero shortcuts give what the full formula gives; only
+ * the whole-block one is kept, which skips the most.
  */
 GLOBAL(void)
 jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR coef_block,
@@ -92,6 +92,21 @@ jsimd_idct_4x4(j_decompress_ptr cinfo, jpeg_component_info *compptr, JCOEFPTR co
 {
   (void)cinfo;
   const ISLOW_MULT_TYPE *q = (const ISLOW_MULT_TYPE *)compptr->dct_table;
+  /* A flat block: every coefficient the 4×4 IDCT reads (not row 4 nor column 4) is zero but DC,
+   * as in smooth areas and much of the chroma. Both passes then give one value, (DC·q + 4) >> 3,
+   * and the butterflies can be skipped. */
+  const v128_t col4 = wasm_i16x8_make(-1, -1, -1, -1, 0, -1, -1, -1);
+  v128_t ac = wasm_v128_and(wasm_v128_load(coef_block), wasm_i16x8_replace_lane(col4, 0, 0));
+  for (int row = 1; row < DCTSIZE; row++) {
+    if (row != 4) ac = wasm_v128_or(ac, wasm_v128_and(wasm_v128_load(coef_block + DCTSIZE * row), col4));
+  }
+  if (!wasm_v128_any_true(ac)) {
+    int v = (coef_block[0] * q[0] + 4) >> 3;
+    v = ((int32_t)((uint32_t)v << 22) >> 22) + CENTERJSAMPLE; /* range_limit[v & RANGE_MASK] */
+    const JSAMPLE flat = (JSAMPLE)(v < 0 ? 0 : v > MAXJSAMPLE ? MAXJSAMPLE : v);
+    for (int row = 0; row < 4; row++) memset(output_buf[row] + output_col, flat, 4);
+    return;
+  }
   /* ws[half][row]: pass 1's output, row 0..3 of columns 4·half .. 4·half + 3 */
   v128_t ws[2][4];
   for (int half = 0; half < 2; half++) {
