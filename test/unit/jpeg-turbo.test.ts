@@ -194,6 +194,22 @@ describe("decoding", () => {
 describe("encoding", () => {
   const img = jpeg.decode(files["baseline 4:4:4"]);
 
+  test("the bytes of libjpeg-turbo's own C (jsimd_wasm.c's colour conversion and quantisation change none)", () => {
+    // SHA-256 (first 16 hex digits) of the files the build without jsimd_wasm.c writes from the
+    // 4:2:2 fixture's pixels (1001 wide: the colour conversion's tail of single pixels runs too).
+    const pixels = jpeg.decode(file422);
+    const got = (
+      [
+        { quality: 80, progressive: false, chromaSubsampling: "4:2:0", optimizeCoding: true },
+        { quality: 95, progressive: false, chromaSubsampling: "4:4:4", optimizeCoding: false },
+        { quality: 20, progressive: true, chromaSubsampling: "4:2:0", optimizeCoding: true },
+      ] as const
+    ).map((options) =>
+      createHash("sha256").update(jpeg.encode(pixels, options)).digest("hex").slice(0, 16),
+    );
+    expect(got).toEqual(["38c2f659357f2ae2", "5021861da123fd75", "2d1e88ce0f7b6f20"]);
+  });
+
   test("round trip at q90 keeps ≥ 38 dB; options reach the file's frame header", () => {
     const baseline = jpeg.encode(img, { quality: 90 });
     expect(psnr(jpeg.decode(baseline).data, img.data)).toBeGreaterThanOrEqual(38);

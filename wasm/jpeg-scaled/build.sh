@@ -14,8 +14,9 @@
 #   Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 #
 # C (libjpeg-turbo's SIMD code is x86/Arm assembly; WITH_SIMD is off), -O3, autovectorised for
-# wasm SIMD128, with Pictor's wasm SIMD for the 4×4 inverse DCT, YCbCr → RGBA and the fancy
-# upsampling of 4:2:0 and 4:2:2 chroma (jsimd_wasm.c). The module imports only env.pj_fail and
+# wasm SIMD128, with Pictor's wasm SIMD for the 4×4 inverse DCT, YCbCr → RGBA, the fancy
+# upsampling of 4:2:0 and 4:2:2 chroma, and the encoder's RGBA → YCbCr and quantisation
+# (jsimd_wasm.c). The module imports only env.pj_fail and
 # needs no WASI.
 set -eu
 
@@ -42,11 +43,12 @@ for f in jdhuff.h jdhuff.c jchuff.c; do
   sed -i 's/defined(__x86_64__) && defined(__ILP32__)/(defined(__x86_64__) \&\& defined(__ILP32__)) || defined(__wasm32__)/' "$src/$f"
 done
 grep -q '__wasm32__' "$src/jdhuff.h" || { echo "the bit-buffer patch did not apply" >&2; exit 1; }
-# jsimd_wasm.c (Pictor's, wasm SIMD) implements eight of the hooks that jsimd_none.c stubs out:
+# jsimd_wasm.c (Pictor's, wasm SIMD) implements twelve of the hooks that jsimd_none.c stubs out:
 # those stubs are renamed out of its way.
 for f in jsimd_can_idct_4x4 jsimd_idct_4x4 jsimd_can_ycc_rgb jsimd_ycc_rgb_convert \
   jsimd_can_h2v2_fancy_upsample jsimd_h2v2_fancy_upsample jsimd_can_h2v1_fancy_upsample \
-  jsimd_h2v1_fancy_upsample; do
+  jsimd_h2v1_fancy_upsample jsimd_can_rgb_ycc jsimd_rgb_ycc_convert jsimd_can_quantize \
+  jsimd_quantize; do
   sed -i "s/^$f(/unused_$f(/" "$src/jsimd_none.c"
   grep -q "^unused_$f(" "$src/jsimd_none.c" || { echo "no stub $f to rename" >&2; exit 1; }
 done
