@@ -87,6 +87,10 @@ const RenderQuery = RenderParams.transform((q, ctx): PipelineSpec => {
   return z.NEVER;
 });
 
+// Zod builds a schema's parser on its first parse: ~10 ms for this one (the pipeline spec inside
+// included), paid here at start-up rather than by the first <img> that asks for a rendering.
+RenderQuery.parse({ w: "1" });
+
 // A year: the most RFC 9111 caches are asked to keep anything.
 const MAX_AGE = 31_536_000;
 
