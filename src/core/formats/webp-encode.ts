@@ -1,3 +1,4 @@
+import { expectRgba } from "../imaging/kernels/validate.ts";
 import type { RgbaImage } from "../imaging/raster.ts";
 import { WebpCodecError } from "./webp-scaled.ts";
 
@@ -74,10 +75,8 @@ export async function instantiateWebpEncoder(module: WebAssembly.Module): Promis
     memoryBytes: () => x.memory.buffer.byteLength,
 
     encode(img, options) {
-      const bytes = img.width * img.height * 4;
-      if (img.data.length !== bytes) {
-        throw new RangeError(`img: ${img.data.length} bytes for ${img.width}×${img.height} RGBA`);
-      }
+      expectRgba(img);
+      const bytes = img.data.length;
       const rgba = x.pe_malloc(bytes);
       if (rgba === 0) throw new WebpCodecError(`Out of memory for ${bytes} bytes`);
       try {
