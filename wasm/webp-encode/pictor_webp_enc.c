@@ -1,5 +1,5 @@
 /*
- * Pictor's WebP encoder: libwebp's encoder behind three exports, for a standalone wasm32 module
+ * Pictor's WebP encoder: libwebp's encoder behind four exports, for a standalone wasm32 module
  * with no imports.
  *
  * Why it exists: jSquash's WebP encoder (the same libwebp, built with Emscripten) took ~960 ms for
